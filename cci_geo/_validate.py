@@ -1,0 +1,111 @@
+"""Shared argument checks used at the public boundary of every module.
+
+Each check raises a cci_geo error (or ``TypeError``/``ValueError``) whose message names the
+argument, the bad value and the fix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import geopandas as gpd
+import numpy as np
+from pyproj import CRS
+
+from .errors import CRSMismatchError, DataError
+from .settings import DEFAULT_METRIC_CRS
+
+__all__ = [
+    "ensure_metric",
+    "has_crs",
+    "is_geographic",
+    "non_empty",
+    "positive",
+    "require_columns",
+    "same_crs",
+]
+
+
+def has_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> None:
+    """Raise if ``gdf`` has no CRS."""
+    if not isinstance(gdf, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        msg = f"{name} must be a GeoDataFrame or GeoSeries, got {type(gdf).__name__}."
+        raise TypeError(msg)
+    if gdf.crs is None:
+        msg = (
+            f"{name} has no CRS; set it with {name}.set_crs('EPSG:4326') (or the CRS your "
+            "coordinates are really in) before calling this function."
+        )
+        raise CRSMismatchError(msg)
+
+
+def same_crs(a: gpd.GeoDataFrame | gpd.GeoSeries, b: gpd.GeoDataFrame | gpd.GeoSeries,
+             name_a: str, name_b: str) -> None:
+    """Raise :class:`CRSMismatchError` naming both CRSs if they differ."""
+    has_crs(a, name_a)
+    has_crs(b, name_b)
+    if not CRS.from_user_input(a.crs).equals(CRS.from_user_input(b.crs)):
+        msg = (
+            f"{name_a} is in {a.crs.to_string()} but {name_b} is in {b.crs.to_string()}; "
+            f"reproject one of them, e.g. {name_b}.to_crs({name_a}.crs)."
+        )
+        raise CRSMismatchError(msg)
+
+
+def is_geographic(crs: object) -> bool:
+    """Return True if ``crs`` is geographic (degrees)."""
+    return bool(CRS.from_user_input(crs).is_geographic)
+
+
+def ensure_metric(gdf: gpd.GeoDataFrame, name: str,
+                  metric_crs: str | None = None) -> gpd.GeoDataFrame:
+    """Return ``gdf`` in a metric CRS.
+
+    A frame already in a projected CRS is returned unchanged; a geographic one is reprojected
+    to ``metric_crs`` (default EPSG:32650). The input is never modified.
+    """
+    has_crs(gdf, name)
+    crs = CRS.from_user_input(gdf.crs)
+    if crs.is_projected:
+        unit = crs.axis_info[0].unit_name if crs.axis_info else "metre"
+        if unit not in ("metre", "meter", "m"):
+            msg = (
+                f"{name} is in {crs.to_string()} whose unit is {unit!r}; reproject it to a "
+                f"metric CRS such as {DEFAULT_METRIC_CRS} first."
+            )
+            raise CRSMismatchError(msg)
+        return gdf
+    return gdf.to_crs(metric_crs or DEFAULT_METRIC_CRS)
+
+
+def non_empty(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> None:
+    """Raise :class:`DataError` if ``gdf`` has no rows or only empty geometries."""
+    geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
+    if len(geoms) == 0 or bool(np.all(geoms.is_empty | geoms.isna())):
+        msg = f"{name} is empty (0 usable geometries); pass a layer with at least one feature."
+        raise DataError(msg)
+
+
+def positive(value: float, name: str, unit: str = "") -> float:
+    """Return ``value`` as float if it is finite and > 0, else raise ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        msg = f"{name} must be a number, got {type(value).__name__} {value!r}."
+        raise TypeError(msg)
+    v = float(value)
+    if not math.isfinite(v) or v <= 0:
+        u = f" {unit}" if unit else ""
+        msg = f"{name} must be > 0{u}, got {value!r}; pass a positive finite value{u}."
+        raise ValueError(msg)
+    return v
+
+
+def require_columns(gdf: gpd.GeoDataFrame, columns: Iterable[str], name: str) -> None:
+    """Raise :class:`DataError` listing every column of ``columns`` missing from ``gdf``."""
+    missing = [c for c in columns if c not in gdf.columns]
+    if missing:
+        msg = (
+            f"{name} lacks column(s) {missing}; it has {list(gdf.columns)}. "
+            "Add or rename the column(s)."
+        )
+        raise DataError(msg)

@@ -1,0 +1,1 @@
+"""The ``cci-geo`` command-line interface (a thin shell over the library)."""

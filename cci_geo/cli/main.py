@@ -1,0 +1,68 @@
+"""Entry point of the ``cci-geo`` command.
+
+Each subcommand lives in its own module of this package and exposes ``add_parser(subparsers)``;
+the names are listed in :data:`COMMANDS`. This module only sets up logging and dispatches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import CciGeoError
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+COMMANDS: tuple[str, ...] = ("info", "validate")
+
+EPILOG = """examples:
+  cci-geo info                          summarise the embedded Beijing demo atlas
+  cci-geo info my_atlas.gpkg            summarise an atlas GeoPackage
+  cci-geo validate parks.shp --kind zones
+                                        report every problem in a planner's layer
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="cci-geo",
+        description="GIS toolkit for planning Beijing's cultural and creative industry.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"cci-geo {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="less log output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f".{name}", __package__).add_parser(sub)
+    return parser
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING - 10 * verbosity
+    logging.basicConfig(level=max(logging.DEBUG, min(logging.CRITICAL, level)),
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``cci-geo`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    _configure_logging(1 + args.verbose - args.quiet)
+    try:
+        return int(args.func(args))
+    except (CciGeoError, FileExistsError, FileNotFoundError) as exc:
+        sys.stderr.write(f"cci-geo {args.command}: error: {exc}\n")
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
