@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import logging
 
+from . import datum as datum
+from .atlas import Atlas as Atlas
+from .datasets import load_demo as load_demo
 from .errors import CciGeoError as CciGeoError
 from .errors import CRSMismatchError as CRSMismatchError
 from .errors import SchemaError as SchemaError
+from .io import read_layer as read_layer
+from .io import write_layer as write_layer
+from .schema import SECTORS as SECTORS
+from .schema import validate as validate
 from .settings import Settings as Settings
 
 __version__ = "0.1.0"
@@ -33,9 +40,16 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "SECTORS",
+    "Atlas",
     "CRSMismatchError",
     "CciGeoError",
     "SchemaError",
     "Settings",
     "__version__",
+    "datum",
+    "load_demo",
+    "read_layer",
+    "validate",
+    "write_layer",
 ]

@@ -44,6 +44,6 @@ def atomic_path(path: str | os.PathLike[str], *, overwrite: bool = False) -> Ite
             raise OSError(msg)
         os.replace(tmp, target)
     finally:
-        for leftover in (tmp, *tmp.parent.glob(tmp.name + ".*")):
+        for leftover in (tmp, *tmp.parent.glob(tmp.stem + ".*")):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()

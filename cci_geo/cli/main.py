@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    _configure_logging(1 + args.verbose - args.quiet)
+    _configure_logging(args.verbose - args.quiet)
     try:
         return int(args.func(args))
     except (CciGeoError, FileExistsError, FileNotFoundError) as exc:

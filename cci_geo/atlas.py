@@ -1,0 +1,218 @@
+"""The :class:`Atlas`: named, validated CCI layers with their provenance.
+
+An atlas maps layer kinds (``"districts"``, ``"zones"``, ``"enterprises"``...) to validated
+GeoDataFrames stored in EPSG:4326, records where each layer came from, and fixes the metric CRS
+used for distances and areas. It round-trips through a single GeoPackage.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+
+from ._files import atomic_path
+from .errors import DataError
+from .schema import LAYER_KINDS, validate
+from .settings import DEFAULT_METRIC_CRS
+
+__all__ = ["PROVENANCE_FIELDS", "STATUSES", "Atlas"]
+
+logger = logging.getLogger(__name__)
+
+PROVENANCE_FIELDS: tuple[str, ...] = ("source", "licence", "datum", "status", "notes")
+"""Keys of each layer's provenance record."""
+
+STATUSES: tuple[str, ...] = ("real", "approximate", "synthetic")
+"""Allowed words in a provenance ``status`` (several may be combined, e.g. 'approximate;
+synthetic' for a layer mixing real places at approximate positions and synthetic rows)."""
+
+_META_TABLE = "cci_geo_metadata"
+
+
+def _check_status(kind: str, status: str) -> None:
+    words = [w.strip() for w in str(status).replace(",", ";").split(";") if w.strip()]
+    if not words or any(w not in STATUSES for w in words):
+        msg = (f"provenance of {kind!r} has status {status!r}; use one or more of "
+               f"{list(STATUSES)} separated by ';'.")
+        raise ValueError(msg)
+
+
+class Atlas(Mapping[str, gpd.GeoDataFrame]):
+    """A mapping of layer kind -> validated GeoDataFrame (EPSG:4326), with provenance.
+
+    Parameters
+    ----------
+    layers
+        Mapping of kind to GeoDataFrame. Each is validated with :func:`cci_geo.validate`
+        (a copy is stored; the caller's frames are not modified).
+    provenance
+        Mapping of kind to a dict with ``source``, ``licence``, ``datum`` (of the original
+        data), ``status`` (``real``, ``approximate`` and/or ``synthetic``) and optional
+        ``notes``. Missing entries are recorded as unknown.
+    metric_crs
+        Projected CRS for metric work (default EPSG:32650, UTM 50N; CGCS2000 Gauss-Krüger
+        zones such as EPSG:4546 are accepted).
+    name
+        Title used in summaries and map attributions.
+
+    Examples
+    --------
+    >>> import cci_geo
+    >>> atlas = cci_geo.load_demo()
+    >>> atlas.crs, atlas.metric_crs
+    ('EPSG:4326', 'EPSG:32650')
+    >>> len(atlas["districts"].query("province == 'Beijing'"))
+    16
+    """
+
+    crs = "EPSG:4326"
+
+    def __init__(self, layers: Mapping[str, gpd.GeoDataFrame],
+                 provenance: Mapping[str, Mapping[str, str]] | None = None, *,
+                 metric_crs: str = DEFAULT_METRIC_CRS, name: str = "CCI atlas",
+                 _validated: bool = False) -> None:
+        crs = CRS.from_user_input(metric_crs)
+        if not crs.is_projected:
+            msg = (f"metric_crs must be a projected CRS in metres, got {metric_crs!r} "
+                   f"({crs.name}); use e.g. 'EPSG:32650' (UTM 50N) or 'EPSG:4547'.")
+            raise ValueError(msg)
+        self._layers: dict[str, gpd.GeoDataFrame] = {}
+        for kind, gdf in layers.items():
+            if kind not in LAYER_KINDS:
+                msg = f"unknown layer kind {kind!r}; use one of {list(LAYER_KINDS)}."
+                raise ValueError(msg)
+            self._layers[kind] = gdf.copy() if _validated else validate(gdf, kind)
+        prov = {k: dict(v) for k, v in (provenance or {}).items()}
+        self._provenance: dict[str, dict[str, str]] = {}
+        for kind in self._layers:
+            rec = {f: "unknown" for f in PROVENANCE_FIELDS[:4]} | {"notes": ""}
+            rec.update({k: str(v) for k, v in prov.get(kind, {}).items()})
+            if rec["status"] != "unknown":
+                _check_status(kind, rec["status"])
+            self._provenance[kind] = rec
+        self.metric_crs = str(metric_crs)
+        self.name = name
+
+    # -- mapping protocol ------------------------------------------------------------------
+    def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
+        try:
+            return self._layers[kind]
+        except KeyError:
+            msg = f"this atlas has no {kind!r} layer; it has {list(self._layers)}."
+            raise KeyError(msg) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._layers)
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+    # -- properties ------------------------------------------------------------------------
+    @property
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """A new dict of kind -> GeoDataFrame (the frames themselves are shared)."""
+        return dict(self._layers)
+
+    @property
+    def provenance(self) -> dict[str, dict[str, str]]:
+        """Per layer: ``source``, ``licence``, ``datum``, ``status`` and ``notes``."""
+        return {k: dict(v) for k, v in self._provenance.items()}
+
+    def is_synthetic(self, kind: str) -> bool:
+        """Return True if layer ``kind`` is wholly or partly synthetic."""
+        return "synthetic" in self._provenance[kind]["status"]
+
+    def to_metric(self, kind: str) -> gpd.GeoDataFrame:
+        """Return layer ``kind`` reprojected to :attr:`metric_crs` (a new frame)."""
+        return self[kind].to_crs(self.metric_crs)
+
+    def with_layer(self, kind: str, gdf: gpd.GeoDataFrame,
+                   provenance: Mapping[str, str] | None = None) -> Atlas:
+        """Return a new atlas with layer ``kind`` added or replaced (validated)."""
+        layers = self.layers | {kind: validate(gdf, kind)}
+        prov = self.provenance
+        prov[kind] = dict(provenance or {})
+        return Atlas(layers, prov, metric_crs=self.metric_crs, name=self.name, _validated=True)
+
+    def summary(self) -> pd.DataFrame:
+        """Return one row per layer: features, geometry types, status, source, licence."""
+        rows = []
+        for kind, gdf in self._layers.items():
+            p = self._provenance[kind]
+            rows.append({
+                "layer": kind, "features": len(gdf),
+                "geometry": "/".join(sorted(gdf.geom_type.dropna().unique())),
+                "status": p["status"], "datum": p["datum"], "licence": p["licence"],
+                "source": p["source"],
+            })
+        return pd.DataFrame(rows)
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{k}={len(v)}" for k, v in self._layers.items())
+        return f"<Atlas {self.name!r}: {parts}; crs={self.crs}, metric_crs={self.metric_crs}>"
+
+    # -- GeoPackage round trip -------------------------------------------------------------
+    def to_gpkg(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write every layer as a table of one GeoPackage, plus a metadata table.
+
+        The table ``cci_geo_metadata`` holds one row per layer with its provenance, the atlas
+        name and metric CRS. The file is written atomically.
+        """
+        from . import __version__
+
+        meta = pd.DataFrame([
+            {"layer": k, **self._provenance[k], "atlas_name": self.name,
+             "metric_crs": self.metric_crs, "cci_geo_version": __version__}
+            for k in self._layers
+        ])
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            for kind, gdf in self._layers.items():
+                pyogrio.write_dataframe(gdf, tmp, layer=kind, driver="GPKG")
+            pyogrio.write_dataframe(meta, tmp, layer=_META_TABLE, driver="GPKG")
+        logger.info("wrote atlas %s to %s", self.name, path)
+        return Path(path)
+
+    @classmethod
+    def from_gpkg(cls, path: str | os.PathLike[str], *, validate_layers: bool = True) -> Atlas:
+        """Read an atlas written by :meth:`to_gpkg` (or any GeoPackage with kind-named tables).
+
+        Tables named after a layer kind become layers; the metadata table, when present,
+        supplies provenance and the metric CRS.
+        """
+        p = Path(path)
+        if not p.exists():
+            msg = f"atlas file {p} does not exist."
+            raise FileNotFoundError(msg)
+        try:
+            tables = [name for name, _ in pyogrio.list_layers(p)]
+        except pyogrio.errors.DataSourceError as exc:
+            msg = f"{p} is not a readable GeoPackage: {exc}"
+            raise DataError(msg) from exc
+        kinds = [t for t in tables if t in LAYER_KINDS]
+        if not kinds:
+            msg = (f"{p} has no table named after a layer kind (tables: {tables}); name tables "
+                   f"{list(LAYER_KINDS)}.")
+            raise DataError(msg)
+        prov: dict[str, dict[str, str]] = {}
+        metric_crs, name = DEFAULT_METRIC_CRS, p.stem
+        if _META_TABLE in tables:
+            meta = pyogrio.read_dataframe(p, layer=_META_TABLE, read_geometry=False)
+            for rec in meta.fillna("").to_dict("records"):
+                prov[str(rec["layer"])] = {f: str(rec.get(f, "")) for f in PROVENANCE_FIELDS}
+                metric_crs = str(rec.get("metric_crs") or metric_crs)
+                name = str(rec.get("atlas_name") or name)
+        layers = {}
+        for kind in kinds:
+            gdf = pyogrio.read_dataframe(p, layer=kind)
+            if validate_layers:
+                gdf = validate(gdf, kind, layer=f"{p.name}:{kind}")
+            layers[kind] = gdf
+        logger.info("read atlas %s from %s (%d layers)", name, p, len(layers))
+        return cls(layers, prov, metric_crs=metric_crs, name=name, _validated=True)
