@@ -1,0 +1,243 @@
+"""Cooperation candidates: sites outside Beijing inside a corridor zone, ranked."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import _validate
+from ..errors import DataError
+from ..settings import Settings
+from ._common import check_layer, feature_ids, metric_crs_for, tag, to_metric
+from .membership import membership
+
+__all__ = ["cooperation_candidates"]
+
+logger = logging.getLogger(__name__)
+
+_COMPONENTS = ("position", "access", "score")
+
+
+def _minmax(values: np.ndarray, *, higher_is_better: bool) -> np.ndarray:
+    """Scale to 0..1 with 1 = best; all-equal values score 1."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    if hi - lo <= 0:
+        return np.ones(len(values))
+    s = (values - lo) / (hi - lo)
+    return s if higher_is_better else 1.0 - s
+
+
+def _provinces(sites: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None,
+               province_col: str) -> tuple[pd.Series, bool]:
+    """Return the province of every site (NaN outside the districts) and whether it is new."""
+    if province_col in sites.columns:
+        return sites[province_col], False
+    if districts is None:
+        msg = (
+            f"sites has no {province_col!r} column and no districts= were given; pass "
+            "districts=atlas['districts'] (with a province column) to tell which sites lie "
+            "outside Beijing."
+        )
+        raise DataError(msg)
+    check_layer(districts, "districts")
+    _validate.same_crs(sites, districts, "sites", "districts")
+    _validate.require_columns(districts, [province_col], "districts")
+    tree = shapely.STRtree(districts.geometry.to_numpy())
+    si, di = tree.query(sites.geometry.to_numpy(), predicate="intersects")
+    first = pd.DataFrame({"s": si, "d": di}).sort_values(["s", "d"]).drop_duplicates("s")
+    prov = pd.Series(np.nan, index=sites.index, dtype=object)
+    prov.iloc[first["s"].to_numpy()] = districts[province_col].to_numpy()[first["d"].to_numpy()]
+    return prov, True
+
+
+def _weights(weights: Mapping[str, float] | None, available: list[str]) -> dict[str, float]:
+    if weights is None:
+        return dict.fromkeys(available, 1.0)
+    unknown = [k for k in weights if k not in _COMPONENTS]
+    if unknown:
+        msg = f"weights has unknown key(s) {unknown}; use {list(_COMPONENTS)}."
+        raise ValueError(msg)
+    if weights.get("score", 0) and "score" not in available:
+        msg = "weights gives 'score' a weight but no score= column was passed."
+        raise ValueError(msg)
+    w = {k: float(weights.get(k, 0.0)) for k in available}
+    if any(not math.isfinite(v) or v < 0 for v in w.values()) or sum(w.values()) <= 0:
+        msg = f"weights must be finite, >= 0 and not all 0, got {dict(weights)}."
+        raise ValueError(msg)
+    return w
+
+
+def cooperation_candidates(  # noqa: PLR0913 - keyword-only options of one ranking
+    sites: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    corridors: gpd.GeoDataFrame,
+    *,
+    districts: gpd.GeoDataFrame | None = None,
+    exclude_province: str | None = "Beijing",
+    province_col: str = "province",
+    hubs: gpd.GeoDataFrame | None = None,
+    access: str | None = None,
+    access_higher_is_better: bool = False,
+    score: str | None = None,
+    weights: Mapping[str, float] | None = None,
+    top_n: int | None = None,
+    id_col: str = "id",
+    settings: Settings | None = None,
+) -> gpd.GeoDataFrame:
+    """Rank sites outside Beijing that lie in a corridor zone as cooperation candidates.
+
+    Each candidate gets three component scores on 0..1 (1 = best, min-max scaled over all
+    candidates; when all candidates are equal the component is 1 for each):
+
+    - **position**: nearer to Beijing along the corridor ranks higher (``|from_origin_km|``,
+      signed distance along the axis from the origin node, see :func:`membership`);
+    - **access**: the ``access`` column when given (e.g. a travel time from
+      :mod:`cci_geo.network`, lower is better unless ``access_higher_is_better``); otherwise
+      the straight-line distance to the nearest of ``hubs`` (e.g. corridor nodes or rail
+      stations) when given, else the distance to the corridor axis, nearer being better;
+    - **score**: a suitability column (higher is better), e.g. the score of
+      :mod:`cci_geo.suitability` joined onto the sites; used only when ``score`` is given.
+
+    The candidate score is the weighted mean of the components. A site in several zones is
+    reported once, for the corridor where it scores best; ``corridor_ids`` lists them all.
+
+    Parameters
+    ----------
+    sites
+        Candidate sites (factory sites, parks, plots...) with a unique id column.
+    zones, corridors
+        Corridor zones (:func:`corridor_zones`) and the axes they were built from.
+    districts
+        Polygons with a ``province_col`` column used to tell where each site lies, e.g.
+        ``atlas["districts"]``; needed unless ``sites`` has that column itself (which then
+        wins). Sites outside every district are left out.
+    exclude_province
+        Province whose sites are left out (default ``"Beijing"``); ``None`` keeps all.
+    province_col
+        Province column of ``sites`` or ``districts``.
+    hubs
+        Points whose nearest one measures access when ``access`` is not given.
+    access
+        Column of ``sites`` measuring access (see above).
+    access_higher_is_better
+        Direction of the ``access`` column.
+    score
+        Column of ``sites`` with a suitability score (higher is better). Missing values are an
+        error.
+    weights
+        Weights of ``"position"``, ``"access"`` and ``"score"`` (missing keys weigh 0);
+        default: equal weights for the components in use.
+    top_n
+        Keep only the ``top_n`` best candidates.
+    id_col
+        Id column of ``sites``.
+    settings
+        Settings; ``metric_crs`` is used when the layers are geographic.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The candidate sites (their columns and geometry, CRS of ``sites``), best first, with
+        ``province`` (when derived from ``districts``), the :func:`membership` columns of the
+        best corridor (``corridor_id``, ``along_km``, ``from_origin_km``, ``position``,
+        ``axis_distance_km``, ``share``), ``corridor_ids`` (``;``-joined), ``access_km`` (when
+        access is a distance to hubs or axis), ``position_score``, ``access_score``,
+        ``suitability_score`` (when ``score`` is given), ``candidate_score`` (0..1) and
+        ``rank`` (1 = best; ties broken by id). Empty (same columns) when no site qualifies.
+        ``attrs["cci_geo_result"] == "cooperation_candidates"``.
+
+    Raises
+    ------
+    cci_geo.errors.CRSMismatchError
+        The layers are not all in one CRS (both CRSs named).
+    cci_geo.errors.DataError
+        Missing id/province/access/score columns, or missing values in ``score``/``access``.
+    ValueError
+        Bad ``weights`` or ``top_n``.
+    """
+    check_layer(sites, "sites")
+    check_layer(zones, "zones")
+    _validate.same_crs(sites, zones, "sites", "zones")
+    _validate.same_crs(zones, corridors, "zones", "corridors")
+    ids = feature_ids(sites, id_col, "sites")
+    for col, label in ((access, "access"), (score, "score")):
+        if col is not None:
+            _validate.require_columns(sites, [col], "sites")
+            vals = pd.to_numeric(sites[col], errors="coerce")
+            if bool(vals.isna().any()):
+                bad = list(ids[vals.isna()][:10])
+                msg = (
+                    f"sites[{col!r}] ({label}=) is missing or non-numeric for site(s) {bad}; "
+                    "fill those values or drop the sites."
+                )
+                raise DataError(msg)
+    if top_n is not None and (isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer))
+                              or top_n < 1):
+        msg = f"top_n must be a positive integer or None, got {top_n!r}."
+        raise ValueError(msg)
+    available = ["position", "access"] + (["score"] if score is not None else [])
+    w = _weights(weights, available)
+    if hubs is not None:
+        check_layer(hubs, "hubs")
+        _validate.same_crs(sites, hubs, "sites", "hubs")
+
+    prov, derived = _provinces(sites, districts, province_col)
+    inside = prov.notna()
+    keep = inside if exclude_province is None else inside & (prov.astype(str) != exclude_province)
+    logger.info("cooperation_candidates: %d of %d sites outside %s (%d outside the districts)",
+                int(keep.sum()), len(sites), exclude_province, int((~inside).sum()))
+    pool = sites.loc[keep].copy()
+    if derived:
+        pool["province"] = prov[keep]
+    pairs = (membership(zones, pool, corridors=corridors, settings=settings)
+             if len(pool) else pool.iloc[:0].assign(corridor_id="", along_km=0.0,
+                                                    from_origin_km=0.0, position=0.0,
+                                                    axis_distance_km=0.0, share=0.0))
+    pairs = pairs.reset_index(drop=True)
+    pairs["corridor_ids"] = pairs[id_col].astype(str).map(
+        pairs.groupby(pairs[id_col].astype(str))["corridor_id"].agg(";".join))
+    n = len(pairs)
+    comp: dict[str, np.ndarray] = {}
+    if n:
+        comp["position"] = _minmax(pairs["from_origin_km"].abs().to_numpy(float),
+                                   higher_is_better=False)
+        if access is not None:
+            comp["access"] = _minmax(pd.to_numeric(pairs[access]).to_numpy(float),
+                                     higher_is_better=access_higher_is_better)
+        else:
+            if hubs is not None:
+                metric = metric_crs_for(sites, settings)
+                hub_pts = to_metric(hubs, metric).geometry.to_numpy()
+                site_pts = to_metric(pairs, metric).geometry.to_numpy()
+                tree = shapely.STRtree(hub_pts)
+                near = tree.nearest(site_pts)
+                pairs["access_km"] = shapely.distance(site_pts, hub_pts[near]) / 1000.0
+            else:
+                pairs["access_km"] = pairs["axis_distance_km"]
+            comp["access"] = _minmax(pairs["access_km"].to_numpy(float), higher_is_better=False)
+        if score is not None:
+            comp["score"] = _minmax(pd.to_numeric(pairs[score]).to_numpy(float),
+                                    higher_is_better=True)
+    elif access is None:
+        pairs["access_km"] = pd.Series(dtype=float)
+    for key, col in (("position", "position_score"), ("access", "access_score"),
+                     ("score", "suitability_score")):
+        if key in available:
+            pairs[col] = comp.get(key, np.zeros(n))
+    total = sum(w[k] * comp.get(k, np.zeros(n)) for k in available) / sum(w.values())
+    pairs["candidate_score"] = np.asarray(total, dtype=float) if n else pd.Series(dtype=float)
+    best = pairs.assign(_abs=pairs["from_origin_km"].abs(), _key=pairs[id_col].astype(str))
+    best = best.sort_values(["candidate_score", "_abs", "_key"], ascending=[False, True, True],
+                            kind="mergesort").drop_duplicates("_key")
+    best = best.drop(columns=["_abs", "_key"]).reset_index(drop=True)
+    best["rank"] = np.arange(1, len(best) + 1)
+    if top_n is not None:
+        best = best.iloc[:top_n].copy()
+    out = gpd.GeoDataFrame(best, geometry=sites.geometry.name, crs=sites.crs)
+    return tag(out, "cooperation_candidates")
