@@ -1,0 +1,340 @@
+"""Load a street graph from an OSM XML file, an osmnx GraphML or an online osmnx query."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import socket
+import urllib.parse
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+from pyproj import CRS
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from ..errors import CRSMismatchError, DataError, NetworkUnavailableError
+from ..settings import Settings
+from ._speeds import EXTRA_WAY_TAGS, edge_allowed, edge_speed_kph, resolve_speeds
+
+__all__ = ["DEMO_STREETS", "demo_streets_path", "load_graph"]
+
+logger = logging.getLogger(__name__)
+
+DEMO_STREETS = "beijing_798_streets.osm.gz"
+"""File name of the synthetic street network around the 798/751 art district."""
+
+_XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml", ".osm.xml", ".xml.bz2", ".xml.gz")
+_GRAPHML_SUFFIXES = (".graphml",)
+
+
+def demo_streets_path() -> Path:
+    """Return the path of the bundled synthetic street network around 798/751.
+
+    The file is found in an installed wheel (``cci_geo/_data/``) or in a source checkout
+    (``<repo>/data/``).
+
+    Returns
+    -------
+    Path
+        Path of ``beijing_798_streets.osm.gz`` (OSM XML, WGS-84).
+
+    Raises
+    ------
+    FileNotFoundError
+        If neither location holds the file; rebuild it with ``python data/build_streets.py``.
+    """
+    package_dir = Path(__file__).resolve().parents[1]
+    candidates = (package_dir / "_data" / DEMO_STREETS, package_dir.parent / "data" / DEMO_STREETS)
+    for path in candidates:
+        if path.is_file():
+            return path
+    msg = (f"{DEMO_STREETS} not found in {[str(c.parent) for c in candidates]}; rebuild it with "
+           "`python data/build_streets.py` from the repository root or reinstall cci_geo.")
+    raise FileNotFoundError(msg)
+
+
+@contextlib.contextmanager
+def _osmnx_settings(settings: Settings, cache_dir: Path, *, online: bool) -> Iterator[Any]:
+    """Apply our settings to osmnx's module-level settings, restoring them afterwards."""
+    import osmnx as ox
+
+    wanted: dict[str, Any] = {
+        "use_cache": settings.use_cache,
+        "cache_folder": str(cache_dir),
+        "requests_timeout": settings.http_timeout_s,
+        "useful_tags_way": sorted(set(ox.settings.useful_tags_way) | set(EXTRA_WAY_TAGS)),
+    }
+    if not online:
+        # No route to the servers: do not wait for rate-limit pauses or DNS-over-HTTPS, so a
+        # request that is not in the cache fails at once instead of after minutes.
+        wanted.update(overpass_rate_limit=False, doh_url_template=None)
+    saved = {name: getattr(ox.settings, name) for name in wanted}
+    try:
+        for name, value in wanted.items():
+            setattr(ox.settings, name, value)
+        yield ox
+    finally:
+        for name, value in saved.items():
+            setattr(ox.settings, name, value)
+
+
+def _reachable(url: str, timeout_s: float) -> bool:
+    """Return True if a TCP connection to the host of ``url`` can be opened."""
+    parsed = urllib.parse.urlsplit(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname or "", port), timeout=timeout_s):
+            return True
+    except OSError as exc:
+        logger.info("cannot reach %s (%s); only cached OpenStreetMap responses can be used",
+                    parsed.hostname, exc)
+        return False
+
+
+def _classify(source: object) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        name = str(source).lower()
+        if name.endswith(_GRAPHML_SUFFIXES):
+            return "graphml"
+        if name.endswith(_XML_SUFFIXES):
+            return "xml"
+        if isinstance(source, os.PathLike) or Path(source).is_file():
+            msg = (f"cannot tell the format of {str(source)!r}; name it *.osm, *.osm.bz2, "
+                   "*.osm.gz (OSM XML) or *.graphml (osmnx GraphML).")
+            raise ValueError(msg)
+        return "place"
+    if isinstance(source, (Polygon, MultiPolygon, gpd.GeoDataFrame, gpd.GeoSeries)):
+        return "polygon"
+    if isinstance(source, Sequence) and len(source) == 4:
+        return "bbox"
+    msg = (f"source must be a file path, a place name, a bbox (west, south, east, north) or a "
+           f"shapely (Multi)Polygon in EPSG:4326, got {type(source).__name__} {source!r:.80}.")
+    raise TypeError(msg)
+
+
+def _bbox(source: Sequence[Any]) -> tuple[float, float, float, float]:
+    try:
+        west, south, east, north = (float(v) for v in source)
+    except (TypeError, ValueError) as exc:
+        msg = f"bbox must be four numbers (west, south, east, north), got {source!r}."
+        raise TypeError(msg) from exc
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        msg = (f"bbox must be (west, south, east, north) in degrees with west < east and "
+               f"south < north, got {source!r}; did you pass (south, west, north, east)?")
+        raise ValueError(msg)
+    return west, south, east, north
+
+
+def _polygon(source: Any) -> BaseGeometry:
+    if isinstance(source, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        if source.crs is None:
+            msg = "source polygon layer has no CRS; set it with .set_crs('EPSG:4326')."
+            raise CRSMismatchError(msg)
+        return source.to_crs("EPSG:4326").geometry.union_all()
+    return source
+
+
+def _download(source: Any, kind: str, mode: str, settings: Settings, cache_dir: Path,
+              retain_all: bool) -> nx.MultiDiGraph:
+    import osmnx as ox
+    import requests
+
+    online = _reachable(ox.settings.overpass_url, min(10.0, settings.http_timeout_s))
+    kwargs: dict[str, Any] = {"network_type": mode, "simplify": False, "retain_all": retain_all}
+    logger.info("querying OpenStreetMap for %s %r (mode=%s, cache %s)", kind, source, mode,
+                cache_dir if settings.use_cache else "off")
+    try:
+        with _osmnx_settings(settings, cache_dir, online=online):
+            if kind == "place":
+                return ox.graph_from_place(source, **kwargs)
+            if kind == "bbox":
+                return ox.graph_from_bbox(_bbox(source), **kwargs)
+            return ox.graph_from_polygon(_polygon(source), **kwargs)
+    except (requests.exceptions.RequestException, OSError) as exc:
+        msg = (f"cannot download the street network for {source!r:.80}: OpenStreetMap "
+               f"(Overpass/Nominatim) is unreachable ({type(exc).__name__}: {exc}) and the "
+               f"query is not in the cache {cache_dir}. Connect to the internet, or load a "
+               "saved file instead, e.g. load_graph('area.osm.gz') or "
+               "load_graph(cci_geo.network.demo_streets_path()).")
+        raise NetworkUnavailableError(msg) from exc
+
+
+def _filter_mode(G: nx.MultiDiGraph, mode: str, retain_all: bool) -> nx.MultiDiGraph:
+    drop = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if not edge_allowed(d, mode)]
+    H = G.copy()
+    H.remove_edges_from(drop)
+    H.remove_nodes_from([n for n in list(H.nodes) if H.degree(n) == 0])
+    if not retain_all and H.number_of_nodes():
+        biggest = max(nx.weakly_connected_components(H), key=len)
+        H = H.subgraph(biggest).copy()
+    return H
+
+
+def _make_bidirectional(G: nx.MultiDiGraph) -> None:
+    """Add the reverse of every edge that has none (walkers ignore one-way streets)."""
+    for u, v, data in list(G.edges(data=True)):
+        if G.has_edge(v, u):
+            continue
+        rev = dict(data)
+        geom = rev.get("geometry")
+        if geom is not None:
+            rev["geometry"] = geom.reverse()
+        rev["reversed"] = True
+        G.add_edge(v, u, **rev)
+
+
+def _add_travel_times(G: nx.MultiDiGraph, mode: str, table: Mapping[str, float]) -> None:
+    for u, v, k, data in G.edges(keys=True, data=True):
+        length = data.get("length")
+        if length is None or not math.isfinite(float(length)) or float(length) < 0:
+            msg = (f"edge ({u}, {v}, {k}) has length {length!r}; a street graph needs a finite "
+                   "'length' in metres on every edge (osmnx adds it).")
+            raise DataError(msg)
+        speed = edge_speed_kph(data, mode, table)
+        data["speed_kph"] = speed
+        data["travel_time"] = float(length) / (speed / 3.6)
+
+
+def _check_metric_crs(G: nx.MultiDiGraph, metric_crs: str) -> None:
+    crs = CRS.from_user_input(metric_crs)
+    if not crs.is_projected:
+        msg = f"settings.metric_crs must be a projected CRS in metres, got {metric_crs!r}."
+        raise CRSMismatchError(msg)
+    aou = crs.area_of_use
+    if aou is None:
+        return
+    xs = np.fromiter((d["x"] for _, d in G.nodes(data=True)), float)
+    lon = float(np.median(xs))
+    if not aou.west - 3 <= lon <= aou.east + 3:
+        zone = int((lon + 180) // 6) + 1
+        msg = (f"the graph lies at longitude {lon:.2f}, outside the area of use of "
+               f"settings.metric_crs {metric_crs} ({aou.west}..{aou.east}); pass "
+               f"settings=Settings(metric_crs='EPSG:{32600 + zone}') (UTM zone {zone}N) or "
+               "another metric CRS that covers the area.")
+        raise CRSMismatchError(msg)
+
+
+def load_graph(source: str | os.PathLike[str] | Sequence[float] | BaseGeometry
+               | gpd.GeoDataFrame | gpd.GeoSeries, *, mode: str = "walk",
+               cache_dir: str | os.PathLike[str] | None = None,
+               settings: Settings | None = None,
+               speeds_kph: Mapping[str, float] | None = None,
+               simplify: bool = True, retain_all: bool = False) -> nx.MultiDiGraph:
+    """Load a street graph for one travel mode, with travel times, in the metric CRS.
+
+    Parameters
+    ----------
+    source
+        Where the streets come from:
+
+        - an OSM XML file (``.osm``, ``.osm.bz2``, ``.osm.gz``), read with osmnx; only ways with
+          a ``highway`` tag that ``mode`` may use are kept;
+        - a GraphML file written by osmnx (``.graphml``), projected or not;
+        - a place name (a string that is not a file), geocoded by Nominatim;
+        - a bbox ``(west, south, east, north)`` in degrees (EPSG:4326);
+        - a shapely ``Polygon``/``MultiPolygon`` in EPSG:4326, or a GeoDataFrame/GeoSeries
+          (in any CRS) whose union is the area.
+
+        The last three download from OpenStreetMap through osmnx, and only then; responses are
+        cached on disk, so a repeated query works offline.
+    mode
+        ``"walk"`` (one-way streets are walked both ways), ``"bike"`` or ``"drive"`` (one-way
+        streets are followed). The ways each mode may use follow osmnx's network types.
+    cache_dir
+        Folder of osmnx's HTTP cache; default ``settings.cache_dir / "osmnx"``.
+    settings
+        Metric CRS, HTTP timeout and whether to use the cache; default ``Settings()``.
+    speeds_kph
+        Speeds overriding :data:`cci_geo.network.DEFAULT_SPEEDS_KPH` for ``mode``, keyed by
+        OSM ``highway`` value (``"default"`` for the rest), in km/h.
+    simplify
+        Merge chains of street segments between intersections into single edges (osmnx's
+        ``simplify_graph``); lengths and travel times are summed.
+    retain_all
+        Keep every connected piece instead of only the largest weakly connected component.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Projected to ``settings.metric_crs`` (node ``x``/``y`` in metres, ``G.graph["crs"]``).
+        Every edge has ``length`` (m), ``speed_kph`` and ``travel_time`` (s);
+        ``G.graph["mode"]`` records the mode.
+
+        Speeds (km/h, :data:`~cci_geo.network.DEFAULT_SPEEDS_KPH`): walk 4.8 (steps 2.4);
+        bike 15 (cycleway 16, residential 14, service 12, living street 10, path/track 10,
+        pedestrian 8); drive free-flow urban speeds by class (motorway 80, link 40, trunk 60,
+        primary 50, secondary 40, tertiary 30, unclassified 25, residential 20, service 15,
+        living street 10), replaced by a numeric ``maxspeed`` tag where one is present.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a file path does not exist.
+    NetworkUnavailableError
+        If an online query is needed but OpenStreetMap cannot be reached and the answer is not
+        cached.
+    DataError
+        If no street usable by ``mode`` remains.
+    ValueError
+        For an unknown ``mode``, a malformed bbox or a non-positive speed.
+    CRSMismatchError
+        If ``settings.metric_crs`` does not cover the area.
+
+    Examples
+    --------
+    >>> from cci_geo import network
+    >>> G = network.load_graph(network.demo_streets_path(), mode="walk")
+    >>> G.graph["crs"], G.graph["mode"]
+    ('EPSG:32650', 'walk')
+    """
+    import osmnx as ox
+
+    settings = settings or Settings()
+    table = resolve_speeds(mode, speeds_kph)
+    cache = Path(cache_dir) if cache_dir is not None else Path(settings.cache_dir) / "osmnx"
+    kind = _classify(source)
+    if kind in ("xml", "graphml"):
+        path = Path(source)  # type: ignore[arg-type]
+        if not path.is_file():
+            msg = f"street file {str(path)!r} does not exist; check the path."
+            raise FileNotFoundError(msg)
+        logger.info("reading %s as %s (mode=%s)", path, kind, mode)
+        with _osmnx_settings(settings, cache, online=False):
+            if kind == "xml":
+                G = ox.graph_from_xml(path, bidirectional=mode == "walk", simplify=False,
+                                      retain_all=True)
+            else:
+                G = ox.load_graphml(path)
+                if G.graph.get("crs") and not CRS.from_user_input(G.graph["crs"]).is_geographic:
+                    G = ox.project_graph(G, to_latlong=True)
+                if mode == "walk":
+                    _make_bidirectional(G)
+    else:
+        G = _download(source, kind, mode, settings, cache, retain_all)
+    G = _filter_mode(G, mode, retain_all)
+    if G.number_of_edges() == 0:
+        msg = (f"no street usable by mode={mode!r} in {source!r:.80}; check the file holds "
+               "OSM ways with a 'highway' tag, or try another mode.")
+        raise DataError(msg)
+    _add_travel_times(G, mode, table)
+    if simplify and not G.graph.get("simplified", False):
+        G = ox.simplify_graph(G, edge_attr_aggs={"length": sum, "travel_time": sum})
+        for _, _, data in G.edges(data=True):
+            data["speed_kph"] = (data["length"] / data["travel_time"] * 3.6
+                                 if data["travel_time"] > 0 else edge_speed_kph(data, mode, table))
+    _check_metric_crs(G, settings.metric_crs)
+    G = ox.project_graph(G, to_crs=settings.metric_crs)
+    G.graph["crs"] = settings.metric_crs
+    G.graph["mode"] = mode
+    G.graph["speeds_kph"] = dict(table)
+    logger.info("street graph: %d nodes, %d edges (mode=%s, %s)", G.number_of_nodes(),
+                G.number_of_edges(), mode, settings.metric_crs)
+    return G
+
