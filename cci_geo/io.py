@@ -84,7 +84,7 @@ def _read_csv(path: Path, encoding: str | None, lon: str | None, lat: str | None
 def _warn_if_mojibake(gdf: gpd.GeoDataFrame, path: Path) -> None:
     """Warn when text looks like GBK bytes decoded as Latin-1 (a shapefile without .cpg)."""
     for col in gdf.columns:
-        if col == gdf.geometry.name or gdf[col].dtype != object:
+        if col == gdf.geometry.name or not pd.api.types.is_string_dtype(gdf[col]):
             continue
         sample = gdf[col].dropna().astype(str).head(50)
         for text in sample:
@@ -255,6 +255,8 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
                 kwargs["layer"] = layer or p.stem
             if drv == "ESRI Shapefile":
                 kwargs["encoding"] = "UTF-8"
+            if drv == "FlatGeobuf":  # its spatial index would reorder the features
+                kwargs["layer_options"] = {"SPATIAL_INDEX": "NO"}
             pyogrio.write_dataframe(gdf, tmp, **kwargs)
             if drv == "ESRI Shapefile":
                 _move_sidecars(tmp, p)

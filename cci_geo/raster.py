@@ -22,7 +22,7 @@ from pyproj import CRS
 from ._files import atomic_path
 from ._validate import positive
 
-__all__ = ["Surface", "grid_for_bounds"]
+__all__ = ["Surface", "bin_points", "grid_for_bounds"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,35 @@ def grid_for_bounds(bounds: tuple[float, float, float, float],
     if (y1 - ymin) / cs == rows:
         rows += 1
     return Affine(cs, 0.0, x0, 0.0, -cs, y1), (rows, cols)
+
+
+def bin_points(x: np.ndarray, y: np.ndarray, transform: Affine, shape: tuple[int, int], *,
+               weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Sum points (or their weights) into the grid cells that contain them.
+
+    Parameters
+    ----------
+    x, y
+        Point coordinates in the grid's CRS.
+    transform, shape
+        North-up grid (e.g. from :func:`grid_for_bounds`).
+    weights
+        Optional weight per point (default 1).
+
+    Returns
+    -------
+    tuple
+        ``(grid, inside)``: the ``(rows, cols)`` float64 array of sums and a boolean mask of
+        the points that fell inside the grid (cells are closed on the west/north edges).
+    """
+    rows, cols = shape
+    col = np.floor((np.asarray(x, dtype="float64") - transform.c) / transform.a)
+    row = np.floor((np.asarray(y, dtype="float64") - transform.f) / transform.e)
+    inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
+    idx = row[inside].astype(np.int64) * cols + col[inside].astype(np.int64)
+    w = None if weights is None else np.asarray(weights, dtype="float64")[inside]
+    grid = np.bincount(idx, weights=w, minlength=rows * cols).astype("float64")
+    return grid.reshape(rows, cols), inside
 
 
 @dataclass
@@ -126,9 +155,10 @@ class Surface:
     def sample(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Return the value of the cell under each point (NaN outside the grid)."""
         inv = ~self.transform
-        col, row = inv * (np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-        col = np.floor(col).astype(np.int64)
-        row = np.floor(row).astype(np.int64)
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        col = np.floor(inv.a * x + inv.b * y + inv.c).astype(np.int64)
+        row = np.floor(inv.d * x + inv.e * y + inv.f).astype(np.int64)
         rows, cols = self.shape
         ok = (row >= 0) & (row < rows) & (col >= 0) & (col < cols)
         out = np.full(col.shape, np.nan)
