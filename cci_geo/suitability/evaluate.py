@@ -1,0 +1,212 @@
+"""Evaluate one criterion on the grid and at the candidate sites.
+
+Point candidates get exact vector measures; polygon candidates get the zonal mean of the grid
+(cells whose centre lies inside, or the cell under the polygon's representative point when
+the polygon is smaller than a cell).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..errors import DataError
+from . import measures
+from .criteria import Criterion
+from .grid import AnalysisGrid
+
+__all__ = ["Evaluated", "Sites", "evaluate", "zonal_mean"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sites:
+    """Candidate sites in the grid CRS, split into exact points and zonal polygons."""
+
+    gdf: gpd.GeoDataFrame
+    x: np.ndarray
+    y: np.ndarray
+    is_point: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """A criterion's raw measure and 0-1 value on the grid (None if aspatial) and at sites."""
+
+    grid_raw: np.ndarray | None
+    grid_value: np.ndarray | None
+    site_raw: np.ndarray
+    site_value: np.ndarray
+
+
+def zonal_mean(grid_arr: np.ndarray, geom: shapely.Geometry, grid: AnalysisGrid,
+               row: int, col: int) -> float:
+    """Mean of the finite cells of ``grid_arr`` whose centre lies in ``geom`` and the mask.
+
+    Falls back to the cell ``(row, col)`` when no cell centre lies inside (tiny polygons).
+    """
+    t = grid.transform
+    cs = grid.cell_size
+    xmin, ymin, xmax, ymax = geom.bounds
+    c0 = max(int(np.floor((xmin - t.c) / cs)), 0)
+    c1 = min(int(np.ceil((xmax - t.c) / cs)), grid.shape[1])
+    r0 = max(int(np.floor((t.f - ymax) / cs)), 0)
+    r1 = min(int(np.ceil((t.f - ymin) / cs)), grid.shape[0])
+    if c1 > c0 and r1 > r0:
+        xs = t.c + (np.arange(c0, c1) + 0.5) * cs
+        ys = t.f - (np.arange(r0, r1) + 0.5) * cs
+        X, Y = np.meshgrid(xs, ys)
+        inside = shapely.contains_xy(geom, X, Y) & grid.mask[r0:r1, c0:c1]
+        vals = grid_arr[r0:r1, c0:c1][inside]
+        if vals.size:
+            return float(np.mean(vals)) if np.all(np.isfinite(vals)) else float("nan")
+    return float(grid_arr[row, col])
+
+
+def _site_from_grid(grid_arr: np.ndarray, sites: Sites, grid: AnalysisGrid,
+                    exact: np.ndarray | None = None) -> np.ndarray:
+    """Site values: ``exact`` (or the cell value) at points, the zonal mean for polygons."""
+    out = grid_arr[sites.row, sites.col].astype("float64")
+    if exact is not None:
+        out[sites.is_point] = exact
+    geoms = sites.gdf.geometry.to_numpy()
+    for i in np.flatnonzero(~sites.is_point):
+        out[i] = zonal_mean(grid_arr, geoms[i], grid, int(sites.row[i]), int(sites.col[i]))
+    return out
+
+
+def _travel_time(crit: Criterion, layer: gpd.GeoDataFrame, grid: AnalysisGrid,
+                 sites: Sites) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes from the nearest feature of ``layer`` to every cell and every point site."""
+    p = crit.params
+    px, py = sites.x[sites.is_point], sites.y[sites.is_point]
+    if p["straight_line"]:
+        m_per_min = p["speed_kmh"] * 1000.0 / 60.0 / p["detour_factor"]
+        g = measures.grid_raw("distance", {}, layer, grid, label=crit.key) / m_per_min
+        s = measures.point_raw("distance", {}, layer, px, py, label=crit.key) / m_per_min
+        return g, s
+    from scipy.spatial import cKDTree  # noqa: PLC0415
+
+    from ..network import load_graph, travel_time_matrix  # noqa: PLC0415 - optional sibling
+
+    G = load_graph(p["network"], mode=p["mode"])
+    feats = gpd.GeoDataFrame(geometry=layer.geometry.representative_point().to_numpy(),
+                             crs=layer.crs)
+    node_ids = list(G.nodes)
+    nxy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in node_ids], dtype=float)
+    nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(nxy[:, 0], nxy[:, 1]),
+                             crs=G.graph["crs"]).to_crs(grid.crs)
+    walk_mps = 4.8 / 3.6
+    node_s = travel_time_matrix(G, feats, nodes, id_column=None, snap_warn_m=None,
+                                walk_speed_kph=4.8).to_numpy().min(axis=0)
+    nodes_xy = np.column_stack([nodes.geometry.x, nodes.geometry.y])
+    tree = cKDTree(nodes_xy)
+    x, y = grid.centers()
+    X, Y = np.meshgrid(x, y)
+    d, idx = tree.query(np.column_stack([X[grid.mask], Y[grid.mask]]))
+    g = np.full(grid.shape, np.nan)
+    g[grid.mask] = (node_s[idx] + d / walk_mps) / 60.0
+    s = np.empty(0)
+    if len(px):
+        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(px, py), crs=grid.crs)
+        s = travel_time_matrix(G, feats, pts, id_column=None,
+                               walk_speed_kph=4.8).to_numpy().min(axis=0) / 60.0
+    return g, s
+
+
+def _attribute(crit: Criterion, layer: gpd.GeoDataFrame, grid: AnalysisGrid,
+               sites: Sites) -> Evaluated:
+    p, vf = crit.params, crit.value
+    polys = layer[~(layer.geometry.is_empty | layer.geometry.isna())]
+    if not bool(np.all(polys.geom_type.isin(["Polygon", "MultiPolygon"]))):
+        msg = f"{crit.key}: measure 'attribute' needs a polygon layer; use 'distance' or 'count'."
+        raise DataError(msg)
+    if p["column"] not in polys.columns:
+        msg = (f"{crit.key}.column = {p['column']!r} is not a column of the layer; it has "
+               f"{[c for c in polys.columns if c != polys.geometry.name]}.")
+        raise DataError(msg)
+    codes = measures.grid_raw("attribute", p, polys, grid, label=crit.key).astype(int)
+    pcodes = measures.point_raw("attribute", p, polys, sites.x[sites.is_point],
+                                sites.y[sites.is_point], label=crit.key).astype(int)
+    raw_vals = polys[p["column"]].to_numpy()
+    fill = p["fill"]
+    if vf.numeric:
+        table = np.append(pd.to_numeric(pd.Series(raw_vals), errors="coerce").to_numpy(float),
+                          np.nan if fill is None else float(fill))
+        g_raw = table[codes - 1]  # code 0 -> last entry: the fill value
+        s_raw = _site_from_grid(g_raw, sites, grid, exact=table[pcodes - 1])
+        return Evaluated(g_raw, vf(g_raw), s_raw, vf(s_raw))
+    vtable = np.append(vf(raw_vals), np.nan if fill is None else vf([fill])[0])
+    g_val = vtable[codes - 1]
+    rtable = np.append(raw_vals.astype(object), fill)
+    s_raw = rtable[codes[sites.row, sites.col] - 1]
+    s_raw[sites.is_point] = rtable[pcodes - 1]
+    s_val = _site_from_grid(g_val, sites, grid, exact=vtable[pcodes - 1])
+    return Evaluated(None, g_val, s_raw, s_val)
+
+
+def evaluate(crit: Criterion, layer: gpd.GeoDataFrame | None, grid: AnalysisGrid,
+             sites: Sites) -> Evaluated:
+    """Compute a criterion's raw measure and value on ``grid`` and at ``sites``.
+
+    Parameters
+    ----------
+    crit
+        The criterion.
+    layer
+        Its layer in the grid CRS (None for ``raster`` and ``site_attribute``).
+    grid
+        The analysis grid.
+    sites
+        The candidate sites.
+
+    Returns
+    -------
+    Evaluated
+        ``grid_raw``/``grid_value`` are None for ``site_attribute`` (and ``grid_raw`` for
+        text attributes); site arrays follow the candidates' row order.
+    """
+    vf = crit.value
+    if crit.measure == "site_attribute":
+        col = crit.params["column"]
+        if col not in sites.gdf.columns:
+            msg = (f"{crit.key}.column = {col!r} is not a column of the candidates; they have "
+                   f"{[c for c in sites.gdf.columns if c != sites.gdf.geometry.name]}.")
+            raise DataError(msg)
+        raw = sites.gdf[col].to_numpy()
+        if vf.numeric:
+            raw = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(float)
+        return Evaluated(None, None, raw, vf(raw))
+    if crit.measure == "attribute":
+        assert layer is not None  # noqa: S101
+        return _attribute(crit, layer, grid, sites)
+    px, py = sites.x[sites.is_point], sites.y[sites.is_point]
+    if crit.measure == "travel_time":
+        assert layer is not None  # noqa: S101
+        g_raw, exact = _travel_time(crit, layer, grid, sites)
+    else:
+        g_raw = measures.grid_raw(crit.measure, crit.params, layer, grid, label=crit.key)
+        exact = (measures.point_raw(crit.measure, crit.params, layer, px, py, label=crit.key)
+                 if crit.measure in ("distance", "count", "sum") else None)
+    g_val = vf(g_raw)
+    if crit.measure in ("raster", "density"):
+        s_raw = _site_from_grid(g_raw, sites, grid)
+        s_val = _site_from_grid(g_val, sites, grid)
+    else:
+        s_raw = _site_from_grid(g_raw, sites, grid, exact=exact)
+        s_val = vf(s_raw)
+        for i in np.flatnonzero(~sites.is_point):  # zonal mean of values, not value of mean
+            s_val[i] = zonal_mean(g_val, sites.gdf.geometry.iloc[i], grid,
+                                  int(sites.row[i]), int(sites.col[i]))
+    if crit.measure == "raster":
+        logger.info("%s: raster %s resampled onto the grid", crit.name, Path(crit.params["path"]))
+    return Evaluated(g_raw, g_val, s_raw, s_val)
