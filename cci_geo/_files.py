@@ -42,7 +42,7 @@ def atomic_path(path: str | os.PathLike[str], *, overwrite: bool = False) -> Ite
         if not tmp.exists():
             msg = f"writer produced no file for {target}"
             raise OSError(msg)
-        os.replace(tmp, target)
+        tmp.replace(target)
     finally:
         for leftover in (tmp, *tmp.parent.glob(tmp.stem + ".*")):
             with contextlib.suppress(FileNotFoundError):

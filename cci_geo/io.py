@@ -268,4 +268,4 @@ def _move_sidecars(tmp: Path, target: Path) -> None:
     """Move a shapefile's .dbf/.shx/.prj/.cpg next to the final .shp name."""
     for side in tmp.parent.glob(tmp.stem + ".*"):
         if side.suffix.lower() != ".shp":
-            os.replace(side, target.with_suffix(side.suffix))
+            side.replace(target.with_suffix(side.suffix))

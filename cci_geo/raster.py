@@ -189,12 +189,12 @@ class Surface:
         }
         if rows >= 256 and cols >= 256:
             profile.update(tiled=True, blockxsize=256, blockysize=256)
-        with atomic_path(path, overwrite=overwrite) as tmp:
-            with rasterio.open(tmp, "w", **profile) as dst:
-                dst.write(self.data.astype("float32"), 1)
-                dst.set_band_description(1, self.name)
-                dst.update_tags(units=self.units, name=self.name, **self.tags)
-                dst.update_tags(1, units=self.units)
+        with atomic_path(path, overwrite=overwrite) as tmp, \
+                rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(self.data.astype("float32"), 1)
+            dst.set_band_description(1, self.name)
+            dst.update_tags(units=self.units, name=self.name, **self.tags)
+            dst.update_tags(1, units=self.units)
         logger.info("wrote %s (%d x %d)", path, rows, cols)
         return Path(path)
 

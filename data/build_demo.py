@@ -162,7 +162,7 @@ def build_districts(tolerance_deg: dict[str, float]) -> gpd.GeoDataFrame:
     wgs = datum.convert_gdf(gcj, "gcj02", "wgs84")
     tol = np.where(wgs["province"] == "Beijing", tolerance_deg["Beijing"], tolerance_deg["other"])
     simplified = [shapely.make_valid(shapely.simplify(g, t, preserve_topology=True))
-                  for g, t in zip(wgs.geometry, tol)]
+                  for g, t in zip(wgs.geometry, tol, strict=True)]
     wgs["geometry"] = [g if g.geom_type == "MultiPolygon" else shapely.multipolygons([g])
                        if g.geom_type == "Polygon" else
                        shapely.multipolygons([p for p in shapely.get_parts(g)
@@ -250,7 +250,7 @@ def synthetic_candidates(rng: np.random.Generator, beijing: shapely.Geometry,
     belt_pts = gpd.GeoSeries([Point(lo, la) for lo, la, _, _ in INDUSTRIAL_BELTS],
                              crs="EPSG:4326").to_crs(METRIC)
     k = 0
-    for (_, _, en, zh), centre in zip(INDUSTRIAL_BELTS, belt_pts):
+    for (_, _, en, zh), centre in zip(INDUSTRIAL_BELTS, belt_pts, strict=True):
         for _ in range(n_per_belt):
             for _attempt in range(50):
                 x = centre.x + rng.normal(0, 1200)
@@ -305,7 +305,7 @@ def synthetic_enterprises(rng: np.random.Generator, districts: gpd.GeoDataFrame,
     codes = np.array(SECTORS)
     mix = np.array([CITY_MIX[s] for s in SECTORS])
     xy, sectors = [], []
-    for (_, a), n in zip(anchors.iterrows(), counts):
+    for (_, a), n in zip(anchors.iterrows(), counts, strict=True):
         pts = _sample_in(rng, beijing, (a.geometry.x, a.geometry.y), SITE_PULL[a["id"]][1], n)
         own = [s for s in str(a["sectors"]).split(";") if s]
         local = mix * 0.3 / mix.sum()
@@ -314,7 +314,7 @@ def synthetic_enterprises(rng: np.random.Generator, districts: gpd.GeoDataFrame,
         sectors.append(rng.choice(codes, size=n, p=local / local.sum()))
     w = np.array([DISTRICT_WEIGHT[c] for c in bj["adcode"]])
     bg_counts = rng.multinomial(n_bg, w / w.sum())
-    for (_, d), n in zip(bj.iterrows(), bg_counts):
+    for (_, d), n in zip(bj.iterrows(), bg_counts, strict=True):
         c = d.geometry.representative_point()
         sigma = math.sqrt(d.geometry.area) / 4
         xy.append(_sample_in(rng, d.geometry, (c.x, c.y), sigma, n))

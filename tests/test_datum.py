@@ -39,7 +39,7 @@ def test_forward_matches_published_algorithm_scalar_oracle():
     lon = rng.uniform(74, 134, 500)
     lat = rng.uniform(19, 53, 500)
     gx, gy = datum.wgs84_to_gcj02(lon, lat)
-    ref = np.array([_ref_wgs84_to_gcj02(a, b) for a, b in zip(lon, lat)])
+    ref = np.array([_ref_wgs84_to_gcj02(a, b) for a, b in zip(lon, lat, strict=True)])
     np.testing.assert_allclose(gx, ref[:, 0], rtol=0, atol=1e-12)
     np.testing.assert_allclose(gy, ref[:, 1], rtol=0, atol=1e-12)
 

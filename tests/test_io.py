@@ -8,7 +8,6 @@ from shapely.geometry import Point
 from cci_geo import SchemaError, datum, read_layer, write_layer
 from cci_geo.errors import DataError
 
-
 PARKS_ZH = ["798艺术区", "郎园Vintage", "首钢园"]
 LON = np.array([116.488283, 116.470, 116.14522])
 LAT = np.array([39.983898, 39.906, 39.91057])
