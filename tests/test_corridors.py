@@ -497,7 +497,7 @@ def test_cooperation_candidates_rank_by_position_and_access(region, toy_corridor
     # position: |from_origin| near 30, mid_off 50, far 90 km -> 1, 2/3, 0
     # access (distance to the axis): 0, 8, 0 km -> 1, 0, 1 ; score = mean of the two
     assert out["id"].tolist() == ["near", "far", "mid_off"]
-    assert (out["province"] == "Hebei").all()
+    assert (out["site_province"] == "Hebei").all()
     assert out["position_score"].tolist() == pytest.approx([1.0, 0.0, 2 / 3])
     assert out["access_score"].tolist() == pytest.approx([1.0, 1.0, 0.0])
     assert out["candidate_score"].tolist() == pytest.approx([1.0, 0.5, 1 / 3])
@@ -561,3 +561,128 @@ def test_gravity_distance_matrix_errors(three_places):
     full.loc["A", "C"] = np.nan
     with pytest.raises(DataError, match=r"distances\['A'\]\['C'\] is nan"):
         cc.gravity_flows(three_places, mass="firms", beta=1.0, distances=full)
+
+
+# --------------------------------------------------------------------------- demo atlas
+
+
+@pytest.fixture(scope="module")
+def demo():
+    import cci_geo
+
+    atlas = cci_geo.load_demo()
+    axes = cc.corridors_from_nodes(atlas["nodes"], atlas["corridors"])
+    zones = cc.corridor_zones(axes, width_km=30, region=atlas["districts"])
+    return atlas, axes, zones
+
+
+def test_demo_corridors_rebuild_the_atlas_layer(demo):
+    atlas, axes, zones = demo
+    ref = atlas["corridors"]
+    assert axes["id"].tolist() == ref["id"].tolist()
+    assert all(a.equals_exact(b, 1e-9) for a, b in zip(axes.geometry, ref.geometry, strict=True))
+    ax = axes.set_index("id")
+    # the reference table gives the Huairou Science City -> Port of Tianjin corridor as ~220 km
+    assert 200 < ax.loc["AX04", "length_km"] < 240
+    assert ax.loc["AX04", "origin_node"] == "beijing"
+    assert 50 < ax.loc["AX04", "origin_km"] < 70                 # Huairou lies north of Beijing
+    assert zones.attrs["cci_geo_result"] == "corridor_zones"
+
+
+def test_demo_zones_stay_inside_the_region(demo):
+    atlas, axes, zones = demo
+    region = atlas["districts"].to_crs(UTM).union_all()
+    for zone in zones.to_crs(UTM).geometry:
+        assert zone.difference(region).area < 1e-3 * zone.area
+    full = cc.corridor_zones(axes, width_km=30)
+    assert (zones["area_km2"] <= full["area_km2"] + 1e-6).all()
+    assert zones.set_index("id").loc["AX03", "clipped"]          # the Bohai coast cuts AX03
+
+
+def test_demo_district_membership_along_beijing_tianjin_axis(demo):
+    atlas, axes, zones = demo
+    m = cc.membership(zones, atlas["districts"], corridors=axes, min_share=0.05)
+    ax01 = m[m["corridor_id"] == "AX01"].set_index("name_en")
+    assert {"Dongcheng", "Chaoyang", "Tongzhou", "Langfang", "Tianjin"} <= set(ax01.index)
+    assert "Yanqing" not in ax01.index and "Zhangjiakou" not in ax01.index
+    assert ax01["along_km"].is_monotonic_increasing
+    assert ax01.loc["Dongcheng", "along_km"] < ax01.loc["Langfang", "along_km"] < \
+        ax01.loc["Tianjin", "along_km"] <= axes.loc[0, "length_km"]
+
+
+def test_demo_enterprise_membership_matches_distance_oracle(demo):
+    atlas, axes, zones = demo
+    ent = atlas["enterprises"]
+    m = cc.membership(zones, ent, corridors=axes)
+    assert m.attrs["cci_geo_result"] == "corridor_membership"
+    got = set(m.loc[m["corridor_id"] == "AX01", "id"])
+    # Oracle: a round-capped 30 km zone is every point within 15 km of the axis (all demo
+    # enterprises are inside the region). Points within 50 m of the edge are left undecided.
+    d = ent.to_crs(UTM).distance(axes.to_crs(UTM).geometry[0]).to_numpy()
+    clear = np.abs(d - 15_000) > 50
+    want = set(ent.loc[(d <= 15_000) & clear, "id"])
+    assert got - set(ent.loc[~clear, "id"]) == want
+    assert (m["axis_distance_km"] <= 15.05).all()
+
+
+def test_demo_cooperation_candidates(demo):
+    atlas, axes, zones = demo
+    dev = axes[axes["kind"] == "development_axis"]
+    dev_zones = zones[zones["kind"] == "development_axis"]
+    # The demo's factory sites all lie in Beijing, so none qualifies...
+    sites = cc.cooperation_candidates(atlas["factory_sites"], dev_zones, dev,
+                                      districts=atlas["districts"])
+    assert len(sites) == 0
+    # ...but the corridor nodes outside Beijing do.
+    cand = cc.cooperation_candidates(atlas["nodes"], dev_zones, dev,
+                                     districts=atlas["districts"])
+    assert {"langfang", "tianjin", "xiongan", "baoding", "shijiazhuang", "tangshan",
+            "qinhuangdao", "tianjin_port"} <= set(cand["id"])
+    assert not {"beijing", "tongzhou", "huairou_science_city", "zhangjiakou"} & set(cand["id"])
+    assert (cand["site_province"] != "Beijing").all()
+    ranked = cand.set_index("id")["rank"]
+    assert ranked["langfang"] < ranked["shijiazhuang"] and ranked["tianjin"] < ranked["qinhuangdao"]
+    assert cand["rank"].tolist() == list(range(1, len(cand) + 1))
+
+
+def test_demo_gravity_between_beijing_districts_by_hand(demo):
+    atlas, _, _ = demo
+    bj = atlas["districts"][atlas["districts"]["province"] == "Beijing"]
+    masses = cc.place_masses(bj, atlas["enterprises"])
+    assert masses["mass"].sum() == len(atlas["enterprises"])   # every enterprise counted once
+    flows = cc.gravity_flows(masses, mass="mass", beta=2.0)
+    assert len(flows) == 16 * 15 // 2
+    top = flows.iloc[0]
+    c = masses.set_index("id").to_crs(UTM).centroid
+    d = c[top["origin"]].distance(c[top["destination"]]) / 1000
+    m = masses.set_index("id")["mass"]
+    assert top["flow"] == pytest.approx(m[top["origin"]] * m[top["destination"]] / d**2)
+
+
+# Illustrative creative-industry masses for the cities outside Beijing. These are assumptions
+# made up for the test, NOT statistics: the demo's enterprises are synthetic and lie only in
+# Beijing, so a regional model needs masses supplied by the caller.
+ASSUMED_MASS = {"120000": 6000, "130100": 1500, "130200": 900, "130300": 400, "130400": 500,
+                "130500": 300, "130600": 800, "130700": 300, "130800": 300, "130900": 400,
+                "131000": 700, "131100": 200}
+
+
+def test_demo_regional_gravity_and_calibration_round_trip(demo, tmp_path):
+    atlas, axes, zones = demo
+    cities = cc.city_places(atlas["districts"])
+    assert len(cities) == 13 and cities.loc[0, "name_en"] == "Beijing"
+    counted = cc.place_masses(cities, atlas["enterprises"]).set_index("id")["mass"]
+    mass = {**ASSUMED_MASS, "110000": float(counted["110000"])}
+    flows = cc.gravity_flows(cities, mass=mass, beta=1.5)
+    assert flows.attrs["cci_geo_result"] == "flows"
+    assert len(flows) == 13 * 12 // 2
+    assert flows.loc[0, "origin_name_en"] == "Beijing"             # Beijing's mass dominates
+    assert flows.loc[0, "destination_name_en"] in ("Tianjin", "Langfang")
+    fit = cc.calibrate_gravity(flows, cities, mass=mass)
+    assert fit.beta == pytest.approx(1.5) and fit.r2 == pytest.approx(1.0)
+    # every result can be exported for mapping
+    for name, gdf in {"corridors": axes, "zones": zones, "flows": flows}.items():
+        path = tmp_path / f"{name}.gpkg"
+        gdf.to_file(path, driver="GPKG")
+        back = gpd.read_file(path)
+        assert len(back) == len(gdf)

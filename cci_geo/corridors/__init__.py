@@ -10,8 +10,9 @@ the input):
    -> ``"corridor_zones"``;
 3. :func:`membership` lists the districts, sites or enterprises in each zone, with km along the
    corridor from the Beijing end and km from the axis -> ``"corridor_membership"``;
-4. :func:`place_masses`, :func:`gravity_flows` and :func:`calibrate_gravity`: creative-industry
-   interaction between cities -> ``"flows"`` (weighted lines);
+4. :func:`city_places`, :func:`place_masses`, :func:`gravity_flows` and
+   :func:`calibrate_gravity`: creative-industry interaction between cities -> ``"flows"``
+   (weighted lines);
 5. :func:`cooperation_candidates` ranks sites outside Beijing inside a zone
    -> ``"cooperation_candidates"``.
 """
@@ -20,15 +21,17 @@ from __future__ import annotations
 
 from ._common import BEIJING_LONLAT
 from .candidates import cooperation_candidates
-from .gravity import GravityFit, calibrate_gravity, decay_factor, gravity_flows, place_masses
+from .gravity import GravityFit, calibrate_gravity, decay_factor, gravity_flows
 from .membership import MEMBERSHIP_COLUMNS, membership
 from .model import corridor_zones, corridors_from_lines, corridors_from_nodes
+from .places import city_places, place_masses
 
 __all__ = [
     "BEIJING_LONLAT",
     "MEMBERSHIP_COLUMNS",
     "GravityFit",
     "calibrate_gravity",
+    "city_places",
     "cooperation_candidates",
     "corridor_zones",
     "corridors_from_lines",

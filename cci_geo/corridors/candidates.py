@@ -34,11 +34,11 @@ def _minmax(values: np.ndarray, *, higher_is_better: bool) -> np.ndarray:
 
 
 def _provinces(sites: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None,
-               province_col: str) -> tuple[pd.Series, bool]:
-    """Return the province of every site (NaN outside the districts) and whether it is new."""
-    if province_col in sites.columns:
-        return sites[province_col], False
+               province_col: str) -> pd.Series:
+    """Return the province of every site (NaN outside the districts)."""
     if districts is None:
+        if province_col in sites.columns:
+            return sites[province_col]
         msg = (
             f"sites has no {province_col!r} column and no districts= were given; pass "
             "districts=atlas['districts'] (with a province column) to tell which sites lie "
@@ -48,12 +48,14 @@ def _provinces(sites: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None,
     check_layer(districts, "districts")
     _validate.same_crs(sites, districts, "sites", "districts")
     _validate.require_columns(districts, [province_col], "districts")
+    # A polygon site lies where its representative point lies (not in every district it touches).
     tree = shapely.STRtree(districts.geometry.to_numpy())
-    si, di = tree.query(sites.geometry.to_numpy(), predicate="intersects")
+    si, di = tree.query(shapely.point_on_surface(sites.geometry.to_numpy()),
+                        predicate="intersects")
     first = pd.DataFrame({"s": si, "d": di}).sort_values(["s", "d"]).drop_duplicates("s")
     prov = pd.Series(np.nan, index=sites.index, dtype=object)
     prov.iloc[first["s"].to_numpy()] = districts[province_col].to_numpy()[first["d"].to_numpy()]
-    return prov, True
+    return prov
 
 
 def _weights(weights: Mapping[str, float] | None, available: list[str]) -> dict[str, float]:
@@ -73,7 +75,7 @@ def _weights(weights: Mapping[str, float] | None, available: list[str]) -> dict[
     return w
 
 
-def cooperation_candidates(  # noqa: PLR0913 - keyword-only options of one ranking
+def cooperation_candidates(
     sites: gpd.GeoDataFrame,
     zones: gpd.GeoDataFrame,
     corridors: gpd.GeoDataFrame,
@@ -87,6 +89,7 @@ def cooperation_candidates(  # noqa: PLR0913 - keyword-only options of one ranki
     score: str | None = None,
     weights: Mapping[str, float] | None = None,
     top_n: int | None = None,
+    min_share: float = 0.0,
     id_col: str = "id",
     settings: Settings | None = None,
 ) -> gpd.GeoDataFrame:
@@ -114,9 +117,10 @@ def cooperation_candidates(  # noqa: PLR0913 - keyword-only options of one ranki
     zones, corridors
         Corridor zones (:func:`corridor_zones`) and the axes they were built from.
     districts
-        Polygons with a ``province_col`` column used to tell where each site lies, e.g.
-        ``atlas["districts"]``; needed unless ``sites`` has that column itself (which then
-        wins). Sites outside every district are left out.
+        Polygons with a ``province_col`` column used to tell where each site lies (a polygon
+        site by its representative point), e.g. ``atlas["districts"]``; sites outside every
+        district are left out. Without
+        ``districts``, the ``province_col`` column of ``sites`` is used.
     exclude_province
         Province whose sites are left out (default ``"Beijing"``); ``None`` keeps all.
     province_col
@@ -135,6 +139,8 @@ def cooperation_candidates(  # noqa: PLR0913 - keyword-only options of one ranki
         default: equal weights for the components in use.
     top_n
         Keep only the ``top_n`` best candidates.
+    min_share
+        For polygon sites, the share that must lie in a zone (see :func:`membership`).
     id_col
         Id column of ``sites``.
     settings
@@ -144,7 +150,7 @@ def cooperation_candidates(  # noqa: PLR0913 - keyword-only options of one ranki
     -------
     geopandas.GeoDataFrame
         The candidate sites (their columns and geometry, CRS of ``sites``), best first, with
-        ``province`` (when derived from ``districts``), the :func:`membership` columns of the
+        ``site_province`` (the province used), the :func:`membership` columns of the
         best corridor (``corridor_id``, ``along_km``, ``from_origin_km``, ``position``,
         ``axis_distance_km``, ``share``), ``corridor_ids`` (``;``-joined), ``access_km`` (when
         access is a distance to hubs or axis), ``position_score``, ``access_score``,
@@ -187,15 +193,18 @@ def cooperation_candidates(  # noqa: PLR0913 - keyword-only options of one ranki
         check_layer(hubs, "hubs")
         _validate.same_crs(sites, hubs, "sites", "hubs")
 
-    prov, derived = _provinces(sites, districts, province_col)
+    if "site_province" in sites.columns:
+        msg = "sites already has a 'site_province' column; rename or drop it first."
+        raise DataError(msg)
+    prov = _provinces(sites, districts, province_col)
     inside = prov.notna()
     keep = inside if exclude_province is None else inside & (prov.astype(str) != exclude_province)
     logger.info("cooperation_candidates: %d of %d sites outside %s (%d outside the districts)",
                 int(keep.sum()), len(sites), exclude_province, int((~inside).sum()))
     pool = sites.loc[keep].copy()
-    if derived:
-        pool["province"] = prov[keep]
-    pairs = (membership(zones, pool, corridors=corridors, settings=settings)
+    pool["site_province"] = prov[keep]
+    pairs = (membership(zones, pool, corridors=corridors, min_share=min_share,
+                        settings=settings)
              if len(pool) else pool.iloc[:0].assign(corridor_id="", along_km=0.0,
                                                     from_origin_km=0.0, position=0.0,
                                                     axis_distance_km=0.0, share=0.0))

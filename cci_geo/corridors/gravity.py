@@ -36,94 +36,12 @@ from ..errors import DataError
 from ..settings import Settings
 from ._common import check_layer, feature_ids, mass_values, metric_crs_for, tag, to_metric
 
-__all__ = ["GravityFit", "calibrate_gravity", "decay_factor", "gravity_flows", "place_masses"]
+__all__ = ["GravityFit", "calibrate_gravity", "decay_factor", "gravity_flows"]
 
 logger = logging.getLogger(__name__)
 
 Decay = Literal["power", "exponential"]
 MassSpec: TypeAlias = "str | Mapping[str, float] | pd.Series"
-
-
-def place_masses(
-    areas: gpd.GeoDataFrame,
-    points: gpd.GeoDataFrame,
-    *,
-    value: str | None = None,
-    name: str = "mass",
-) -> gpd.GeoDataFrame:
-    """Aggregate a point layer (e.g. enterprises) into a creative-industry mass per area.
-
-    Each point is assigned to the first area (in row order) that contains it, boundary
-    included, so a point on a shared border is counted once.
-
-    Parameters
-    ----------
-    areas
-        Polygons of the places (districts, cities), e.g. ``atlas["districts"]``.
-    points
-        Points to aggregate, in the CRS of ``areas``, e.g. ``atlas["enterprises"]``.
-    value
-        ``None`` counts points; a numeric column name (``"revenue_cny"``, ``"employees"``) sums
-        it. Missing values count as 0 (with a warning).
-    name
-        Name of the mass column added.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        A copy of ``areas`` (same index and order) with ``name`` (float: point count or sum of
-        ``value``) and ``n_points`` (int: points assigned to the area).
-
-    Raises
-    ------
-    cci_geo.errors.CRSMismatchError
-        ``areas`` and ``points`` are in different CRSs (both named).
-    cci_geo.errors.DataError
-        ``value`` is not a column of ``points`` or ``name`` already exists in ``areas``.
-
-    Notes
-    -----
-    A mass is only as complete as the points layer. The demo atlas's ``enterprises`` are
-    synthetic and lie only inside Beijing, so Tianjin and the Hebei cities get mass 0 from them;
-    give those cities masses from statistics (``gravity_flows(..., mass={id: value})``).
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from shapely.geometry import Point, box
-    >>> areas = gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)],
-    ...                          crs="EPSG:32650")
-    >>> pts = gpd.GeoDataFrame({"employees": [10, 5, 7]}, crs="EPSG:32650",
-    ...                        geometry=[Point(0.5, 0.5), Point(1.5, 0.5), Point(1.6, 0.2)])
-    >>> place_masses(areas, pts, value="employees")["mass"].tolist()
-    [10.0, 12.0]
-    """
-    check_layer(areas, "areas")
-    _validate.same_crs(areas, points, "areas", "points")
-    if name in areas.columns:
-        msg = f"areas already has a column {name!r}; pass another name= or drop that column."
-        raise DataError(msg)
-    if value is not None:
-        _validate.require_columns(points, [value], "points")
-        weights = pd.to_numeric(points[value], errors="coerce").to_numpy(dtype=float)
-        if bool(np.isnan(weights).any()):
-            warnings.warn(
-                f"points[{value!r}] has {int(np.isnan(weights).sum())} missing or non-numeric "
-                "values; they count as 0 in the mass.", stacklevel=2,
-            )
-            weights = np.nan_to_num(weights, nan=0.0)
-    else:
-        weights = np.ones(len(points))
-    tree = shapely.STRtree(areas.geometry.to_numpy())
-    pi, ai = tree.query(points.geometry.to_numpy(), predicate="intersects")
-    first = pd.DataFrame({"p": pi, "a": ai}).sort_values(["p", "a"]).drop_duplicates("p")
-    pidx, aidx = first["p"].to_numpy(), first["a"].to_numpy()
-    out = areas.copy()
-    out[name] = np.bincount(aidx, weights=weights[pidx], minlength=len(areas)).astype(float)
-    out["n_points"] = np.bincount(aidx, minlength=len(areas)).astype(int)
-    logger.debug("place_masses: %d of %d points fall in %d areas", len(pidx), len(points),
-                 len(areas))
-    return out
 
 
 def _check_decay(decay: str, beta: float) -> float:
