@@ -1,0 +1,379 @@
+"""Kernel density surfaces of points (quartic as in ArcGIS/QGIS heat maps, or Gaussian).
+
+The density is computed by binning the points onto the grid and convolving with the kernel by
+FFT. Binning is linear (each point's weight is split between the four nearest grid nodes) with
+a second-order correction: the binning error of a point at fractional offset ``t`` is
+``½ δ² t(1-t) ∂²K``, which is subtracted by convolving two more binned moment grids with the
+kernel's second derivatives. Where the bandwidth spans few cells, the points are binned on a
+finer grid (an odd oversampling factor) whose nodes include every output cell centre.
+Together this keeps the relative error against exact summation below 1 % wherever the
+density is at least 1 % of its maximum. The quartic kernel's second derivative jumps at its
+support radius, so binning is least accurate where a cell's density comes from a few points
+near that radius; small quartic problems (points x cells per kernel below a few million) are
+therefore summed exactly, cell by cell.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import scipy.fft as sfft
+from affine import Affine
+from pyproj import CRS
+
+from .._validate import ensure_metric, positive
+from ..errors import CRSMismatchError, DataError
+from ..raster import Surface, grid_for_bounds
+from ._common import finite_values, point_xy, to_frame
+
+__all__ = ["KERNELS", "default_bandwidth", "kernel_density"]
+
+logger = logging.getLogger(__name__)
+
+KERNELS = ("quartic", "gaussian")
+"""Supported kernels: ``quartic`` (support radius = bandwidth), ``gaussian`` (sigma = bandwidth)."""
+
+_GAUSS_TRUNCATE = 5.0  # the Gaussian is cut at 5 sigma (mass beyond: exp(-12.5) ≈ 4e-6)
+_MIN_NODES_PER_BANDWIDTH = {"quartic": 20.0, "gaussian": 3.0}
+_MAX_FINE_CELLS = 40_000_000
+_EXACT_BUDGET = 30_000_000  # point-cell kernel evaluations below which quartic is summed exactly
+_PER_KM2 = 1.0e6
+
+
+def _bandwidth_rule(xy: np.ndarray, w: np.ndarray) -> float:
+    n = len(xy)
+    total = float(w.sum())
+    if n < 2 or total <= 0:
+        msg = (
+            f"the bandwidth rule needs at least 2 points with positive weight, got {n}; "
+            "pass bandwidth= in metres."
+        )
+        raise DataError(msg)
+    centre = (xy * w[:, None]).sum(axis=0) / total
+    d = np.hypot(xy[:, 0] - centre[0], xy[:, 1] - centre[1])
+    sd = math.sqrt(float((w * d * d).sum()) / total)
+    order = np.argsort(d, kind="stable")
+    cum = np.cumsum(w[order])
+    dm = float(d[order][np.searchsorted(cum, 0.5 * total)])
+    if sd == 0.0:
+        msg = (
+            f"all {n} points are at the same location, so no bandwidth can be derived from "
+            "their spread; pass bandwidth= in metres (or check the coordinates)."
+        )
+        raise DataError(msg)
+    spread = min(sd, math.sqrt(1.0 / math.log(2.0)) * dm) if dm > 0 else sd
+    return 0.9 * spread * n ** (-0.2)
+
+
+def default_bandwidth(points: gpd.GeoDataFrame | gpd.GeoSeries, *,
+                      weight: str | None = None, metric_crs: str | None = None) -> float:
+    """Return the default bandwidth (metres) used when ``kernel_density`` gets none.
+
+    The rule is ArcGIS Pro's default search radius for Kernel Density, a spatial variant of
+    Silverman's rule of thumb that is robust to outliers::
+
+        h = 0.9 * min(SD, sqrt(1 / ln 2) * Dm) * n ** -0.2
+
+    where ``SD`` is the (weighted) standard distance of the points from their (weighted) mean
+    centre, ``Dm`` the (weighted) median of those distances and ``n`` the number of points.
+    (ArcGIS uses the sum of the weights as ``n`` when a population field is given; we keep the
+    point count so the bandwidth does not depend on the unit of the weight.) The value is the
+    support radius of the quartic kernel and the sigma of the Gaussian one.
+
+    Parameters
+    ----------
+    points
+        Point layer; geographic layers are measured in ``metric_crs``.
+    weight
+        Optional column of non-negative weights.
+    metric_crs
+        Metric CRS used when ``points`` is geographic (default EPSG:32650).
+
+    Returns
+    -------
+    float
+        Bandwidth in metres.
+
+    Raises
+    ------
+    DataError
+        If fewer than two points, NaN weights, or all points at one location.
+    """
+    metric, xy = point_xy(points, "points", metric_crs)
+    w = finite_values(metric, weight, "points")
+    return _bandwidth_rule(xy, w)
+
+
+def _kernel_arrays(kernel: str, h: float, d: float,
+                   radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the kernel and its second x/y derivatives sampled on a (2r+1)^2 grid of step d."""
+    o = np.arange(-radius, radius + 1) * d
+    dx = o[None, :]
+    dy = o[:, None]
+    r2 = dx * dx + dy * dy
+    if kernel == "quartic":
+        a = 3.0 / (math.pi * h * h)
+        inside = r2 < h * h
+        u = np.where(inside, 1.0 - r2 / (h * h), 0.0)
+        K = a * u * u
+        Kxx = np.where(inside, -4.0 * a / (h * h) * (u - 2.0 * dx * dx / (h * h)), 0.0)
+        Kyy = np.where(inside, -4.0 * a / (h * h) * (u - 2.0 * dy * dy / (h * h)), 0.0)
+    else:
+        inside = r2 <= (_GAUSS_TRUNCATE * h) ** 2
+        K = np.where(inside, np.exp(-r2 / (2.0 * h * h)) / (2.0 * math.pi * h * h), 0.0)
+        Kxx = K * (dx * dx / h**4 - 1.0 / (h * h))
+        Kyy = K * (dy * dy / h**4 - 1.0 / (h * h))
+    return K, Kxx, Kyy
+
+
+def _linear_bin(fx: np.ndarray, fy: np.ndarray, w: np.ndarray,
+                shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Bin points at fractional node coordinates onto the grid.
+
+    Returns the linearly binned mass, the two linearly binned second-moment grids
+    ``w t(1-t)`` (they feed the second-order correction) and the number of points binned.
+    """
+    rows, cols = shape
+    ix = fx.astype(np.int64)  # truncation == floor for the in-grid points kept below
+    iy = fy.astype(np.int64)
+    ok = (fx >= 0) & (fy >= 0) & (ix < cols - 1) & (iy < rows - 1)
+    if not ok.all():
+        ix, iy, fx, fy, w = ix[ok], iy[ok], fx[ok], fy[ok], w[ok]
+    tx = fx - ix
+    ty = fy - iy
+    base = iy * cols + ix
+    n = rows * cols
+    lam11 = tx * ty
+    lam10 = tx - lam11
+    lam01 = ty - lam11
+    lam00 = 1.0 - tx - lam01
+    grids = []
+    for vals in (w, w * tx * (1.0 - tx), w * ty * (1.0 - ty)):
+        g = np.bincount(base, weights=vals * lam00, minlength=n)
+        g += np.bincount(base + 1, weights=vals * lam10, minlength=n)
+        g += np.bincount(base + cols, weights=vals * lam01, minlength=n)
+        g += np.bincount(base + cols + 1, weights=vals * lam11, minlength=n)
+        grids.append(g)
+    g, mx, my = grids
+    return g.reshape(shape), mx.reshape(shape), my.reshape(shape), int(len(base))
+
+
+def _resolve_grid(extent: object, xy: np.ndarray, support: float, cell_size: float,
+                  crs: CRS) -> tuple[Affine, tuple[int, int]]:
+    if extent is None:
+        xmin, ymin = xy.min(axis=0) - support
+        xmax, ymax = xy.max(axis=0) + support
+        return grid_for_bounds((xmin, ymin, xmax, ymax), cell_size)
+    if isinstance(extent, Surface):
+        if not CRS.from_user_input(extent.crs).equals(crs):
+            msg = (
+                f"extent Surface is in {extent.crs.to_string()} but the points are measured in "
+                f"{crs.to_string()}; pass metric_crs={extent.crs.to_string()!r}."
+            )
+            raise CRSMismatchError(msg)
+        return extent.transform, extent.shape
+    if isinstance(extent, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        bounds = ensure_metric(to_frame(extent), "extent", crs.to_string()).to_crs(crs).total_bounds
+        return grid_for_bounds(tuple(float(b) for b in bounds), cell_size)  # type: ignore[arg-type]
+    try:
+        bounds = tuple(float(b) for b in extent)  # type: ignore[attr-defined]
+    except TypeError as exc:
+        msg = (
+            "extent must be None, (xmin, ymin, xmax, ymax) in metres of the metric CRS, a "
+            f"GeoDataFrame/GeoSeries or a Surface, got {type(extent).__name__}."
+        )
+        raise TypeError(msg) from exc
+    if len(bounds) != 4:
+        msg = f"extent must have 4 numbers (xmin, ymin, xmax, ymax), got {len(bounds)}."
+        raise ValueError(msg)
+    return grid_for_bounds(bounds, cell_size)  # type: ignore[arg-type]
+
+
+def _oversampling(kernel: str, bandwidth: float, cell_size: float, shape: tuple[int, int],
+                  pad_cells: float) -> int:
+    s = 1
+    while bandwidth / (cell_size / s) < _MIN_NODES_PER_BANDWIDTH[kernel]:
+        nxt = s + 2
+        cells = (shape[0] * nxt + 2 * pad_cells * nxt) * (shape[1] * nxt + 2 * pad_cells * nxt)
+        if cells > _MAX_FINE_CELLS:
+            logger.warning(
+                "bandwidth %.1f m spans only %.1f cells of %.1f m; accuracy is reduced. Use a "
+                "smaller cell_size or a larger bandwidth.", bandwidth, bandwidth / cell_size,
+                cell_size)
+            break
+        s = nxt
+    return s
+
+
+def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float = 100.0,
+                   bandwidth: float | None = None,
+                   kernel: Literal["quartic", "gaussian"] = "quartic",
+                   weight: str | None = None, extent: object = None,
+                   metric_crs: str | None = None, units: str | None = None) -> Surface:
+    """Return the kernel density surface of points, in units per km².
+
+    Parameters
+    ----------
+    points
+        Point layer (e.g. ``atlas["enterprises"]``). Geographic layers are reprojected to
+        ``metric_crs``; the density is computed in metres.
+    cell_size
+        Cell edge in metres.
+    bandwidth
+        Quartic: support radius in metres (ArcGIS/QGIS "search radius"). Gaussian: sigma in
+        metres. ``None`` uses :func:`default_bandwidth` (ArcGIS Pro's rule).
+    kernel
+        ``"quartic"`` (``K(r) = 3/(π h²) (1 - r²/h²)²`` for ``r < h``) or ``"gaussian"``
+        (``K(r) = exp(-r²/2h²) / (2π h²)``, truncated at 5 h).
+    weight
+        Optional column of non-negative weights (e.g. ``"employees"``); each point counts once
+        otherwise.
+    extent
+        Output grid: ``None`` (the points' bounds padded by the kernel's reach),
+        ``(xmin, ymin, xmax, ymax)`` in metres of the metric CRS, a GeoDataFrame/GeoSeries
+        (its bounds), or a :class:`~cci_geo.raster.Surface` whose grid is reused exactly.
+        Points outside the extent still contribute where their kernel reaches into it.
+    metric_crs
+        Metric CRS for geographic input (default EPSG:32650).
+    units
+        Unit label; default ``"points per km²"`` or ``"<weight> per km²"``.
+
+    Returns
+    -------
+    Surface
+        Density per km² at cell centres (row 0 north) in the metric CRS. ``sum(data) * cell
+        area in km²`` equals the total weight, up to the mass that spills over the grid edge.
+        ``tags`` record the kernel, bandwidth, rule, cell size, point count, total weight and
+        ``cci_geo_result = "kernel_density"``.
+
+    Raises
+    ------
+    DataError
+        Empty layer, non-point geometries, NaN/negative weights, all points at one location
+        (when the bandwidth must be derived), or no point within reach of the extent.
+    ValueError
+        ``bandwidth <= 0``, ``cell_size <= 0`` or an unknown kernel.
+    CRSMismatchError
+        The layer has no CRS or a projected CRS not in metres.
+
+    Examples
+    --------
+    >>> surf = kernel_density(atlas["enterprises"], bandwidth=1000)  # doctest: +SKIP
+    >>> surf.to_geotiff("maps/density.tif")  # doctest: +SKIP
+    """
+    if kernel not in KERNELS:
+        msg = f"kernel must be one of {KERNELS}, got {kernel!r}."
+        raise ValueError(msg)
+    cs = positive(cell_size, "cell_size", "metres")
+    metric, xy = point_xy(points, "points", metric_crs)
+    w = finite_values(metric, weight, "points")
+    rule = "given"
+    if bandwidth is None:
+        h = _bandwidth_rule(xy, w)
+        rule = "arcgis (0.9*min(SD, sqrt(1/ln2)*Dm)*n^-0.2)"
+        logger.info("bandwidth from the default rule: %.1f m", h)
+    else:
+        h = positive(bandwidth, "bandwidth", "metres")
+    crs = CRS.from_user_input(metric.crs)
+    support = h if kernel == "quartic" else _GAUSS_TRUNCATE * h
+    transform, shape = _resolve_grid(extent, xy, support, cs, crs)
+    cs = float(transform.a)
+    data = _density_on_grid(xy, w, transform, shape, kernel, h, support)
+    total = float(w.sum())
+    label = units or (f"{weight} per km²" if weight else "points per km²")
+    tags = {
+        "cci_geo_result": "kernel_density", "kernel": kernel, "bandwidth_m": f"{h:.6g}",
+        "bandwidth_rule": rule, "cell_size_m": f"{cs:.6g}", "n_points": str(len(xy)),
+        "weight": weight or "", "total_weight": f"{total:.10g}",
+    }
+    return Surface(data, transform, crs.to_wkt(), units=label, name="kernel density", tags=tags)
+
+
+def _density_on_grid(xy: np.ndarray, w: np.ndarray, transform: Affine, shape: tuple[int, int],
+                     kernel: str, h: float, support: float) -> np.ndarray:
+    rows, cols = shape
+    cs = float(transform.a)
+    x0, y1 = float(transform.c), float(transform.f)
+    if kernel == "quartic":
+        span = 2 * math.ceil(h / cs) + 3
+        if span * span <= 2500 and len(xy) * span * span <= _EXACT_BUDGET:
+            return _exact_quartic(xy, w, transform, shape, h)
+    s = _oversampling(kernel, h, cs, shape, support / cs)
+    d = cs / s
+    radius = math.ceil(support / d)
+    pad = radius + 1
+    frows, fcols = rows * s + 2 * pad, cols * s + 2 * pad
+    fx = (xy[:, 0] - (x0 - pad * d)) * (1.0 / d) - 0.5
+    fy = ((y1 + pad * d) - xy[:, 1]) * (1.0 / d) - 0.5
+    G, Mx, My, n_in = _linear_bin(fx, fy, w, (frows, fcols))
+    _check_reach(n_in, len(xy), transform, shape, support)
+    K, Kxx, Kyy = _kernel_arrays(kernel, h, d, radius)
+    fshape = (sfft.next_fast_len(frows + 2 * radius, real=True),
+              sfft.next_fast_len(fcols + 2 * radius, real=True))
+
+    def spec(a: np.ndarray) -> np.ndarray:
+        return sfft.rfft2(a, fshape)
+
+    F = spec(G) * spec(K) - 0.5 * d * d * (spec(Mx) * spec(Kxx) + spec(My) * spec(Kyy))
+    full = sfft.irfft2(F, fshape)
+    start = pad + radius + s // 2
+    out = full[start:start + rows * s:s, start:start + cols * s:s] * _PER_KM2
+    logger.debug("kde: %d points, grid %dx%d, oversampling %d, kernel radius %d nodes",
+                 n_in, rows, cols, s, radius)
+    return np.maximum(out, 0.0)
+
+
+def _check_reach(n_in: int, n: int, transform: Affine, shape: tuple[int, int],
+                 support: float) -> None:
+    rows, cols = shape
+    x0, y1, cs = float(transform.c), float(transform.f), float(transform.a)
+    if n_in == 0:
+        msg = (
+            f"none of the {n} points lies within {support:.0f} m of the extent "
+            f"{(x0, y1 - rows * cs, x0 + cols * cs, y1)}; check that extent is in metres of the "
+            "metric CRS (not degrees) and covers the points."
+        )
+        raise DataError(msg)
+    if n_in < n:
+        logger.info("%d of %d points are beyond the kernel's reach of the extent", n - n_in, n)
+
+
+def _exact_quartic(xy: np.ndarray, w: np.ndarray, transform: Affine, shape: tuple[int, int],
+                   h: float) -> np.ndarray:
+    """Sum the quartic kernel of every point at every cell centre within its radius."""
+    rows, cols = shape
+    cs = float(transform.a)
+    x0, y1 = float(transform.c), float(transform.f)
+    fc = (xy[:, 0] - x0) / cs
+    fr = (y1 - xy[:, 1]) / cs
+    c0 = np.floor(fc).astype(np.int64)
+    r0 = np.floor(fr).astype(np.int64)
+    reach = math.ceil(h / cs) + 1
+    a = 3.0 / (math.pi * h * h) * _PER_KM2
+    out = np.zeros(rows * cols)
+    touched = 0
+    for dr in range(-reach, reach + 1):
+        r = r0 + dr
+        dy = (r + 0.5 - fr) * cs
+        r_ok = (r >= 0) & (r < rows)
+        idx_parts, val_parts = [], []
+        for dc in range(-reach, reach + 1):
+            c = c0 + dc
+            dx = (c + 0.5 - fc) * cs
+            u = 1.0 - (dx * dx + dy * dy) / (h * h)
+            ok = (u > 0) & r_ok & (c >= 0) & (c < cols)
+            if ok.any():
+                idx_parts.append(r[ok] * cols + c[ok])
+                val_parts.append(w[ok] * u[ok] ** 2)
+        if idx_parts:
+            idx = np.concatenate(idx_parts)
+            touched += idx.size
+            out += np.bincount(idx, weights=np.concatenate(val_parts), minlength=rows * cols)
+    in_grid = (c0 >= -reach) & (c0 < cols + reach) & (r0 >= -reach) & (r0 < rows + reach)
+    _check_reach(0 if touched == 0 else int(in_grid.sum()), len(xy), transform, shape, h)
+    logger.debug("kde: exact quartic summation of %d points", len(xy))
+    return out.reshape(rows, cols) * a
