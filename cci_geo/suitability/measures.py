@@ -198,7 +198,7 @@ def raster_on_grid(path: Path, grid: AnalysisGrid, *, band: int = 1,
         if band > src.count:
             msg = f"{label}: raster {path} has {src.count} band(s); band = {band} is invalid."
             raise DataError(msg)
-        if not src.crs.equals(grid.crs):
+        if src.crs != rasterio.crs.CRS.from_user_input(grid.crs):
             logger.info("%s: reprojecting %s from %s to %s", label, path, src.crs, grid.crs)
         reproject(source=rasterio.band(src, band), destination=dst,
                   src_nodata=src.nodata, dst_transform=grid.transform, dst_crs=grid.crs,

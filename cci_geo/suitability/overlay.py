@@ -91,7 +91,10 @@ class SuitabilityResult:
 
     def to_files(self, out_dir: str | os.PathLike[str], *,
                  overwrite: bool = False) -> dict[str, Path]:
-        """Write the ranked CSV, GeoPackage, GeoTIFFs and provenance JSON (:func:`write_outputs`)."""
+        """Write the ranked CSV, GeoPackage, GeoTIFFs and provenance JSON.
+
+        See :func:`~cci_geo.suitability.write_outputs`.
+        """
         from .outputs import write_outputs  # noqa: PLC0415
 
         return write_outputs(self, out_dir, overwrite=overwrite)
@@ -358,7 +361,8 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
         layer = (book.get(c.layer, key=f"{c.key}.layer", where=c.where)
                  if c.layer is not None and c.measure not in ("raster", "site_attribute")
                  else None)
-        logger.info("criterion %s: %s on %s", c.name, c.measure, c.layer or c.params.get("path"))
+        where = c.layer if isinstance(c.layer, str) else c.params.get("path", "layer")
+        logger.info("criterion %s: %s on %s", c.name, c.measure, where)
         evals[c.name] = evaluate(c, layer, grid, sites)
     allowed, reasons = _apply_constraints(sc.constraints, book, grid, sites, evals)
     comp, w_spatial = _composite(sc.criteria, w, evals, allowed)

@@ -65,7 +65,8 @@ class ValueFunction:
         missing = np.asarray(pd.isna(arr), dtype=bool)
         if not self.numeric:
             return _categorical(self, arr, missing)
-        x = arr.astype("float64")
+        x = np.where(missing, np.nan, arr).astype("float64") if missing.any() else \
+            arr.astype("float64")
         return np.where(missing, np.nan, np.clip(_NUMERIC[self.function](self.params, x), 0, 1))
 
     def describe(self) -> str:
