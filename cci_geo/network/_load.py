@@ -137,7 +137,10 @@ def _polygon(source: Any) -> BaseGeometry:
         if source.crs is None:
             msg = "source polygon layer has no CRS; set it with .set_crs('EPSG:4326')."
             raise CRSMismatchError(msg)
-        return source.to_crs("EPSG:4326").geometry.union_all()
+        source = source.to_crs("EPSG:4326").geometry.union_all()
+    if source.is_empty or source.geom_type not in ("Polygon", "MultiPolygon"):
+        msg = f"source polygon must be a non-empty (Multi)Polygon, got {source.geom_type}."
+        raise ValueError(msg)
     return source
 
 
@@ -146,6 +149,10 @@ def _download(source: Any, kind: str, mode: str, settings: Settings, cache_dir: 
     import osmnx as ox
     import requests
 
+    if kind == "bbox":
+        source = _bbox(source)
+    elif kind == "polygon":
+        source = _polygon(source)
     online = _reachable(ox.settings.overpass_url, min(10.0, settings.http_timeout_s))
     kwargs: dict[str, Any] = {"network_type": mode, "simplify": False, "retain_all": retain_all}
     logger.info("querying OpenStreetMap for %s %r (mode=%s, cache %s)", kind, source, mode,
@@ -155,8 +162,8 @@ def _download(source: Any, kind: str, mode: str, settings: Settings, cache_dir: 
             if kind == "place":
                 return ox.graph_from_place(source, **kwargs)
             if kind == "bbox":
-                return ox.graph_from_bbox(_bbox(source), **kwargs)
-            return ox.graph_from_polygon(_polygon(source), **kwargs)
+                return ox.graph_from_bbox(source, **kwargs)
+            return ox.graph_from_polygon(source, **kwargs)
     except (requests.exceptions.RequestException, OSError) as exc:
         msg = (f"cannot download the street network for {source!r:.80}: OpenStreetMap "
                f"(Overpass/Nominatim) is unreachable ({type(exc).__name__}: {exc}) and the "
