@@ -1,0 +1,46 @@
+"""Maps of the CCI atlas and analysis results: folium briefings, offline HTML, static PNG.
+
+The main entry points are :func:`briefing_map` (a folium map of an atlas and any analysis
+results), :func:`save_html` (one self-contained file that opens offline) and
+:func:`save_png` (a printable static map). How each layer kind and each analysis result is
+drawn is decided by the renderer registry (:mod:`cci_geo.maps.registry`): register a
+renderer for a new ``cci_geo_result`` name with :func:`register_renderer` and every map
+writer draws it.
+"""
+
+from __future__ import annotations
+
+from . import render_layers as _render_layers  # noqa: F401  (registers renderers)
+from . import render_results as _render_results  # noqa: F401  (registers renderers)
+from .basemaps import BASEMAPS, Basemap, get_basemap
+from .briefing import add_to_map, briefing_layers, briefing_map, run_briefing
+from .export import AssetError, save_html
+from .labels import label
+from .layers import Legend, LegendItem, MapLayer, PointLayer, RasterLayer, VectorLayer
+from .registry import register_renderer, registered, render, renderer_for, result_type
+from .static import save_png
+
+__all__ = [
+    "BASEMAPS",
+    "AssetError",
+    "Basemap",
+    "Legend",
+    "LegendItem",
+    "MapLayer",
+    "PointLayer",
+    "RasterLayer",
+    "VectorLayer",
+    "add_to_map",
+    "briefing_layers",
+    "briefing_map",
+    "get_basemap",
+    "label",
+    "register_renderer",
+    "registered",
+    "render",
+    "renderer_for",
+    "result_type",
+    "run_briefing",
+    "save_html",
+    "save_png",
+]

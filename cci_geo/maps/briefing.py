@@ -1,0 +1,272 @@
+"""The briefing map: every atlas layer and analysis result on one folium map.
+
+:func:`briefing_map` draws; :func:`run_briefing` (used by ``cci-geo briefing``) also runs the
+available analyses on the atlas and writes the self-contained HTML file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+from folium import plugins
+from folium.template import Template
+
+from .. import __version__
+from .basemaps import Basemap, add_basemap, get_basemap
+from .folium_layers import add_layer, add_script, js_json
+from .labels import Lang, check_lang, label
+from .layers import MapLayer, PointLayer, RasterLayer, VectorLayer, shift_layer
+from .registry import render
+
+__all__ = ["ATLAS_ORDER", "add_to_map", "briefing_layers", "briefing_map", "run_briefing"]
+
+logger = logging.getLogger(__name__)
+
+#: Atlas layers drawn by the briefing, in this order (others follow alphabetically).
+ATLAS_ORDER = ("districts", "functional_areas", "corridors", "demonstrative_regions", "zones",
+               "factory_sites", "venues", "nodes", "stations", "enterprises")
+
+
+def _atlas_layers(atlas: Any) -> dict[str, gpd.GeoDataFrame]:
+    layers = atlas.layers if hasattr(atlas, "layers") else atlas
+    if not isinstance(layers, Mapping):
+        msg = ("atlas must be a cci_geo Atlas or a mapping of layer kind -> GeoDataFrame, got "
+               f"{type(atlas).__name__}.")
+        raise TypeError(msg)
+    return dict(layers)
+
+
+def _provenance(atlas: Any) -> dict[str, dict[str, str]]:
+    prov = getattr(atlas, "provenance", None)
+    return dict(prov) if isinstance(prov, Mapping) else {}
+
+
+def briefing_layers(atlas: Any, *results: Any, lang: Lang = "zh",
+                    datum: str = "wgs84") -> list[MapLayer]:
+    """Return the map layers of ``atlas`` and ``results`` in drawing order.
+
+    With ``datum="gcj02"`` every layer is shifted from WGS-84 to GCJ-02 (for Gaode tiles).
+    """
+    lang = check_lang(lang)
+    layers = _atlas_layers(atlas)
+    kinds = [k for k in ATLAS_ORDER if k in layers] + sorted(set(layers) - set(ATLAS_ORDER))
+    out: list[MapLayer] = []
+    for kind in kinds:
+        gdf = layers[kind]
+        if gdf is None or len(gdf) == 0:
+            continue
+        out.extend(render(gdf, kind=kind, lang=lang))
+    for result in results:
+        out.extend(render(result, lang=lang))
+    if datum == "gcj02":
+        from ..datum import wgs84_to_gcj02
+
+        out = [shift_layer(layer, wgs84_to_gcj02) for layer in out]
+    order = {id(layer): i for i, layer in enumerate(out)}
+    return sorted(out, key=lambda layer: (layer.z, order[id(layer)]))
+
+
+def _layer_bounds(layer: MapLayer) -> tuple[float, float, float, float] | None:
+    if isinstance(layer, VectorLayer) and len(layer.gdf):
+        b = layer.gdf.total_bounds
+        return float(b[1]), float(b[0]), float(b[3]), float(b[2])
+    if isinstance(layer, PointLayer) and len(layer.lon):
+        return (float(np.min(layer.lat)), float(np.min(layer.lon)), float(np.max(layer.lat)),
+                float(np.max(layer.lon)))
+    if isinstance(layer, RasterLayer):
+        return layer.bounds_latlon()
+    return None
+
+
+def study_region_bounds(atlas: Any, layers: Iterable[MapLayer],
+                        datum: str = "wgs84") -> tuple[float, float, float, float] | None:
+    """Return ``(south, west, north, east)`` of Beijing's districts, else of all layers."""
+    districts = _atlas_layers(atlas).get("districts")
+    if districts is not None and len(districts) and "adcode" in districts:
+        bj = districts[districts["adcode"].astype(str).str.startswith("11")]
+        if len(bj):
+            bj = bj.to_crs(4326)
+            if datum == "gcj02":
+                from ..datum import convert_gdf
+
+                bj = convert_gdf(bj, "wgs84", "gcj02")
+            w, s, e, n = (float(v) for v in bj.total_bounds)
+            return s, w, n, e
+    boxes = [b for b in (_layer_bounds(layer) for layer in layers) if b is not None]
+    if not boxes:
+        return None
+    arr = np.array(boxes)
+    return (float(arr[:, 0].min()), float(arr[:, 1].min()), float(arr[:, 2].max()),
+            float(arr[:, 3].max()))
+
+
+def _attribution(atlas: Any, lang: Lang, basemap: Basemap) -> list[str]:
+    """Return provenance lines: layers grouped by source, synthetic/approximate data flagged."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for kind, prov in sorted(_provenance(atlas).items()):
+        key = (str(prov.get("source", "")).strip(), str(prov.get("licence", "")).strip(),
+               str(prov.get("status", "")).strip())
+        groups.setdefault(key, []).append(label(kind, lang))
+    sep = "、" if lang == "zh" else ", "
+    texts = []
+    for (source, licence, status), kinds in groups.items():
+        text = f"{sep.join(kinds)}: {source}" + (f" ({licence})" if licence else "")
+        if status in ("synthetic", "approximate"):
+            flag = f"{label(status, lang)} / {status}" if lang == "zh" else status
+            text += f" [{flag.upper() if status == 'synthetic' else flag}]"
+        texts.append(text)
+    texts.append(f"cci_geo {__version__}, {_dt.date.today().isoformat()}")
+    if basemap.datum == "gcj02":
+        texts.append("overlays shifted to GCJ-02" if lang == "en" else "叠加图层已转换至 GCJ-02")
+    return texts
+
+
+def _outline_minimap_layer(atlas: Any) -> str:
+    districts = _atlas_layers(atlas).get("districts")
+    if districts is None or not len(districts):
+        return "L.layerGroup()"
+    g = districts.to_crs(4326)
+    g = gpd.GeoDataFrame(geometry=g.geometry.simplify(0.005), crs=4326)
+    return (f"L.geoJSON({js_json(g.__geo_interface__)}, {{style: {{color: '#4d5b6a', "
+            "weight: 1, fillColor: '#dde3ea', fillOpacity: 0.6}})")
+
+
+def add_to_map(m: folium.Map, *objs: Any, lang: Lang = "zh",
+               kind: str | None = None) -> list[MapLayer]:
+    """Render ``objs`` with the registry and add them (with legends) to an existing map.
+
+    Returns
+    -------
+    list
+        The map layers that were added.
+    """
+    layers: list[MapLayer] = []
+    for obj in objs:
+        layers.extend(render(obj, kind=kind, lang=lang))
+    for layer in sorted(layers, key=lambda lyr: lyr.z):
+        add_layer(m, layer)
+    return layers
+
+
+def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "none",
+                 title: str | None = None, tianditu_key: str | None = None) -> folium.Map:
+    """Return a briefing map of ``atlas`` and analysis ``results``.
+
+    Parameters
+    ----------
+    atlas
+        A :class:`cci_geo.atlas.Atlas` (or a mapping of layer kind -> GeoDataFrame).
+    *results
+        GeoDataFrames and Surfaces returned by the analysis modules (or containers of them);
+        each is drawn by the renderer registered for its ``cci_geo_result``.
+    lang
+        ``"zh"`` or ``"en"``: language of every label, legend and popup.
+    basemap
+        ``"none"`` (offline, default), ``"osm"``, ``"cartodb"``, ``"gaode"`` (overlays are
+        shifted to GCJ-02) or ``"tianditu"`` (needs ``tianditu_key`` or ``TIANDITU_KEY``).
+    title
+        Title shown top left (default: a bilingual briefing title).
+    tianditu_key
+        Tianditu developer key.
+
+    Returns
+    -------
+    folium.Map
+        With a layer control, legends, scale bar, fullscreen button, minimap and measure
+        tool, zoomed to Beijing's districts (or to all layers), and the data provenance in
+        the attribution.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``lang`` or ``basemap``, or Tianditu without a key.
+    """
+    lang = check_lang(lang)
+    base = get_basemap(basemap)
+    datum = "gcj02" if base.datum == "gcj02" else "wgs84"
+    layers = briefing_layers(atlas, *results, lang=lang, datum=datum)
+    bounds = study_region_bounds(atlas, layers, datum=datum) or (39.44, 115.42, 41.06, 117.51)
+    center = [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2]
+    m = folium.Map(location=center, zoom_start=9, tiles=None, control_scale=False,
+                   max_zoom=base.max_zoom, zoom_snap=0.25)
+    add_basemap(m, base, tianditu_key=tianditu_key, lang=lang)
+    for layer in layers:
+        add_layer(m, layer)
+    main = title or label("briefing_title", lang)
+    add_script(m, f"cciGeo.title({{map}}, {js_json(main)}, "
+                  f"{js_json(label('briefing_subtitle', lang))});")
+    add_script(m, f"cciGeo.attribution({{map}}, {js_json(_attribution(atlas, lang, base))});")
+    add_script(m, "cciGeo.scale({map});")
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    plugins.Fullscreen(position="topleft").add_to(m)
+    plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
+                           secondary_length_unit="meters", primary_area_unit="hectares").add_to(m)
+    _minimap(m, atlas, base, tianditu_key)
+    m.fit_bounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]])
+    logger.info("briefing map with %d layers (lang=%s, basemap=%s)", len(layers), lang,
+                base.name)
+    return m
+
+
+class _VectorMiniMap(plugins.MiniMap):
+    """leaflet-minimap showing a vector layer (district outlines) instead of tiles."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = new L.Control.MiniMap(
+                {{ this.layer_js }}, {{ this.options|tojavascript }});
+            {{ this._parent.get_name() }}.addControl({{ this.get_name() }});
+        {% endmacro %}""")
+
+    def __init__(self, layer_js: str, **kwargs: Any) -> None:
+        # the parent keeps a tile layer object; this template never renders it
+        super().__init__(tile_layer=folium.TileLayer(tiles="about:blank", attr=" ",
+                                                     name="minimap"), **kwargs)
+        self.layer_js = layer_js
+
+
+def _minimap(m: folium.Map, atlas: Any, base: Basemap, tianditu_key: str | None) -> None:
+    opts = {"position": "bottomleft", "toggle_display": True, "zoom_level_offset": -4,
+            "width": 150, "height": 130}
+    if base.offline:
+        _VectorMiniMap(_outline_minimap_layer(atlas), **opts).add_to(m)
+        return
+    key = tianditu_key or os.environ.get("TIANDITU_KEY", "")
+    tiles = base.tiles[0].replace("{key}", key)
+    plugins.MiniMap(tile_layer=folium.TileLayer(tiles=tiles, attr=base.attribution,
+                                                subdomains=base.subdomains), **opts).add_to(m)
+
+
+def run_briefing(atlas: Any, out: str | os.PathLike[str], *, lang: Lang = "zh",
+                 basemap: str = "none", overwrite: bool = False,
+                 tianditu_key: str | None = None,
+                 progress: Callable[[str], None] | None = None) -> Path:
+    """Run the available analyses on ``atlas`` and write a self-contained briefing to ``out``.
+
+    Concentration (density, hot spots, location quotients, clusters and the designation gap)
+    always runs; suitability, layout and corridors run when their modules are installed
+    (otherwise a note is logged). ``progress`` is called with the name of each step.
+
+    Returns
+    -------
+    pathlib.Path
+        The written HTML file.
+    """
+    from ._analyses import briefing_results
+    from .export import save_html
+
+    results = briefing_results(atlas, progress=progress)
+    if progress:
+        progress("map")
+    m = briefing_map(atlas, *results, lang=lang, basemap=basemap, tianditu_key=tianditu_key)
+    if progress:
+        progress("write")
+    return save_html(m, out, self_contained=True, overwrite=overwrite)

@@ -1,0 +1,164 @@
+"""Bilingual (Chinese / English) labels for map layers, legends, popups and titles.
+
+Every visible word on a cci_geo map comes from :data:`LABELS` through :func:`label`, so a
+briefing is entirely in one language. Keys that are not known are shown as given (with
+underscores turned into spaces), so a planner's own column still gets a readable label.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = ["LABELS", "SECTOR_LABELS", "Lang", "check_lang", "label", "sector_label"]
+
+Lang = Literal["zh", "en"]
+
+#: The nine priority sectors (seed policy §2(2)), in the order of ``cci_geo.schema.SECTORS``.
+SECTOR_LABELS: dict[str, tuple[str, str]] = {
+    "design": ("创意设计", "Creative design"),
+    "media": ("媒体融合", "Media convergence"),
+    "film_tv": ("广播影视", "Radio, film and TV"),
+    "publishing": ("出版发行", "Publishing and distribution"),
+    "animation_games": ("动漫游戏", "Animation and games"),
+    "performing_arts": ("演艺娱乐", "Performing arts"),
+    "expos_folk_arts": ("文博非遗", "Museums and heritage"),
+    "art_exchange": ("艺术品交易", "Art trading"),
+    "think_tanks": ("文创智库", "Think tanks"),
+}
+
+LABELS: dict[str, tuple[str, str]] = {
+    # layer kinds
+    "districts": ("行政区", "Districts"),
+    "functional_areas": ("文化创意产业功能区", "CCI functional areas"),
+    "demonstrative_regions": ("文化产业示范区", "Demonstrative regions"),
+    "zones": ("文化创意产业园区", "CCI parks and bases"),
+    "factory_sites": ("老旧厂房", "Old factory sites"),
+    "venues": ("公共文化设施", "Cultural venues"),
+    "enterprises": ("文化创意企业", "Creative enterprises"),
+    "nodes": ("京津冀节点城市", "Jing-Jin-Ji nodes"),
+    "corridors": ("京津冀协同廊道", "Jing-Jin-Ji corridors"),
+    "stations": ("轨道交通站点", "Transit stations"),
+    # analysis results
+    "kernel_density": ("企业核密度", "Enterprise density"),
+    "density": ("企业核密度", "Enterprise density"),
+    "suitability": ("选址适宜性", "Site suitability"),
+    "site_scores": ("候选地块得分", "Candidate site scores"),
+    "hot_spots": ("热点分析 (Gi*)", "Hot spots (Gi*)"),
+    "local_morans": ("局部空间自相关 (LISA)", "Local Moran's I (LISA)"),
+    "location_quotient": ("区位商", "Location quotient"),
+    "accessibility": ("公共文化设施可达性", "Venue accessibility"),
+    "clusters": ("企业集聚区", "Enterprise clusters"),
+    "designation_gap": ("集聚与认定差距", "Clusters vs designation"),
+    "isochrones": ("等时圈", "Isochrones"),
+    "corridor_zones": ("廊道带", "Corridor zones"),
+    "flows": ("城市间文创联系", "Creative-industry flows"),
+    "cooperation_candidates": ("协同合作候选地", "Cooperation candidates"),
+    "corridor_membership": ("廊道成员", "Corridor members"),
+    "layout": ("布局优化", "Layout optimisation"),
+    "allocations": ("服务分配", "Allocations"),
+    "coverage": ("服务覆盖", "Coverage"),
+    "layer": ("图层", "Layer"),
+    # attribute names
+    "name": ("名称", "Name"),
+    "id": ("编号", "ID"),
+    "adcode": ("行政区划代码", "Admin code"),
+    "level": ("级别", "Level"),
+    "province": ("省级", "Province"),
+    "district": ("所在区", "District"),
+    "designated": ("认定年份", "Designated"),
+    "sectors": ("行业", "Sectors"),
+    "sector": ("行业", "Sector"),
+    "kind": ("类型", "Type"),
+    "status": ("状态", "Status"),
+    "former_use": ("原用途", "Former use"),
+    "built_year": ("建成年份", "Built"),
+    "floor_area_m2": ("建筑面积 (m²)", "Floor area (m²)"),
+    "heritage": ("工业遗产", "Industrial heritage"),
+    "open_space_m2": ("开放面积 (m²)", "Open space (m²)"),
+    "revenue_cny": ("营业收入 (元)", "Revenue (CNY)"),
+    "employees": ("从业人员", "Employees"),
+    "founded": ("成立年份", "Founded"),
+    "role": ("功能定位", "Role"),
+    "node_ids": ("节点", "Nodes"),
+    "gi_z": ("Gi* z 值", "Gi* z-score"),
+    "gi_p": ("Gi* p 值", "Gi* p-value"),
+    "gi_class": ("热点类别", "Hot spot class"),
+    "count": ("企业数", "Enterprises"),
+    "n": ("企业数", "Enterprises"),
+    "dominant_sector": ("主导行业", "Dominant sector"),
+    "area_km2": ("面积 (km²)", "Area (km²)"),
+    "minutes": ("分钟", "Minutes"),
+    "flow": ("联系强度", "Interaction"),
+    "score": ("得分", "Score"),
+    "rank": ("排名", "Rank"),
+    "value": ("数值", "Value"),
+    "quadrant": ("象限", "Quadrant"),
+    # categories
+    "municipal": ("市级", "Municipal"),
+    "national": ("国家级", "National"),
+    "park": ("园区", "Park"),
+    "base": ("基地", "Base"),
+    "cluster": ("集聚区", "Cluster"),
+    "reused": ("已利用", "Reused"),
+    "vacant": ("闲置", "Vacant"),
+    "candidate": ("候选", "Candidate"),
+    "library": ("图书馆", "Library"),
+    "museum": ("博物馆", "Museum"),
+    "gallery": ("美术馆", "Gallery"),
+    "theatre": ("剧场", "Theatre"),
+    "designated_full": ("已认定", "Designated"),
+    "partly": ("部分认定", "Partly designated"),
+    "undesignated": ("未认定", "Not designated"),
+    "present": ("有集聚", "Cluster present"),
+    "absent": ("无集聚", "No cluster"),
+    "existing": ("现有", "Existing"),
+    "new": ("新增", "Proposed"),
+    "hot_99": ("热点 (99% 置信度)", "Hot spot, 99% confidence"),
+    "hot_95": ("热点 (95% 置信度)", "Hot spot, 95% confidence"),
+    "hot_90": ("热点 (90% 置信度)", "Hot spot, 90% confidence"),
+    "not_significant": ("不显著", "Not significant"),
+    "cold_90": ("冷点 (90% 置信度)", "Cold spot, 90% confidence"),
+    "cold_95": ("冷点 (95% 置信度)", "Cold spot, 95% confidence"),
+    "cold_99": ("冷点 (99% 置信度)", "Cold spot, 99% confidence"),
+    "HH": ("高-高", "High-high"),
+    "LL": ("低-低", "Low-low"),
+    "HL": ("高-低", "High-low"),
+    "LH": ("低-高", "Low-high"),
+    "other": ("其他", "Other"),
+    "missing": ("无数据", "No data"),
+    # map furniture
+    "briefing_title": ("北京市文化创意产业空间布局", "Beijing cultural and creative industry"),
+    "briefing_subtitle": ("规划简报图", "Planning briefing map"),
+    "synthetic": ("模拟数据", "synthetic data"),
+    "approximate": ("近似位置", "approximate"),
+    "data": ("数据", "Data"),
+    "source": ("来源", "Source"),
+    "north": ("北", "N"),
+    "made_with": ("制图：cci_geo", "Map: cci_geo"),
+    "enterprises_per_km2": ("企业/平方公里", "enterprises per km²"),
+    "lq_note": ("大于 1 表示该行业在本区相对集中", "Above 1: sector over-represented"),
+}
+
+
+def check_lang(lang: str) -> Lang:
+    """Return ``lang`` if it is ``"zh"`` or ``"en"``; raise ``ValueError`` otherwise."""
+    if lang not in ("zh", "en"):
+        msg = f"lang must be 'zh' or 'en', got {lang!r}."
+        raise ValueError(msg)
+    return lang  # type: ignore[return-value]
+
+
+def label(key: object, lang: Lang) -> str:
+    """Return the label of ``key`` in ``lang`` (sector codes included); unknown keys as text."""
+    text = str(key)
+    pair = LABELS.get(text) or SECTOR_LABELS.get(text)
+    if pair is None:
+        return text.replace("_", " ") if text.isidentifier() else text
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def sector_label(code: object, lang: Lang) -> str:
+    """Return the label of one sector code, or of a ``;``-joined list of codes."""
+    parts = [p.strip() for p in str(code).split(";") if p.strip()]
+    sep = "、" if lang == "zh" else ", "
+    return sep.join(label(p, lang) for p in parts)

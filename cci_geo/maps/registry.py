@@ -1,0 +1,176 @@
+"""The renderer registry: how a layer kind or an analysis result becomes map layers.
+
+This is the extension point of :mod:`cci_geo.maps`. Analysis modules mark what they return:
+``gdf.attrs["cci_geo_result"] = "hot_spots"`` on a GeoDataFrame, ``tags["cci_geo_result"]``
+on a :class:`~cci_geo.raster.Surface`; atlas layers are known by their kind
+(``"districts"``, ``"enterprises"`` ...). A renderer is a function registered under one or
+more of those names::
+
+    from cci_geo.maps import register_renderer, VectorLayer
+
+    @register_renderer("noise_contours")
+    def render_noise(gdf, *, lang, name=None):
+        return [VectorLayer(name or "Noise", gdf.to_crs(4326), ...)]
+
+and every map writer (``briefing_map``, ``add_to_map``, ``save_png``) then draws that result
+with no other change. A new result type never touches the other renderers. Objects with no
+registered renderer fall back to a generic one chosen by geometry type, with a logged note.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import geopandas as gpd
+
+from ..raster import Surface
+from .labels import Lang, check_lang
+from .layers import MapLayer
+
+__all__ = [
+    "Renderer",
+    "register_renderer",
+    "registered",
+    "render",
+    "renderer_for",
+    "result_type",
+]
+
+logger = logging.getLogger(__name__)
+
+Renderer = Callable[..., list[MapLayer]]
+
+_RENDERERS: dict[str, Renderer] = {}
+
+
+def register_renderer(*names: str, replace: bool = False) -> Callable[[Renderer], Renderer]:
+    """Register a renderer for layer kinds or result types (a decorator).
+
+    Parameters
+    ----------
+    *names
+        Layer kinds (``"venues"``) and/or ``cci_geo_result`` values (``"hot_spots"``).
+    replace
+        Allow replacing a renderer that is already registered under one of ``names``.
+
+    Returns
+    -------
+    callable
+        A decorator that registers the function and returns it unchanged. The function is
+        called as ``renderer(obj, *, lang, name)`` and returns a list of map layers
+        (:class:`~cci_geo.maps.layers.VectorLayer`, ``PointLayer`` or ``RasterLayer``).
+
+    Raises
+    ------
+    ValueError
+        If no name is given, or a name is taken and ``replace`` is false.
+    """
+    if not names:
+        msg = "register_renderer needs at least one layer kind or result type name."
+        raise ValueError(msg)
+
+    def decorator(func: Renderer) -> Renderer:
+        for key in names:
+            if key in _RENDERERS and not replace and _RENDERERS[key] is not func:
+                msg = (f"a renderer for {key!r} is already registered "
+                       f"({_RENDERERS[key].__module__}.{_RENDERERS[key].__name__}); "
+                       "pass replace=True to override it.")
+                raise ValueError(msg)
+            _RENDERERS[key] = func
+        return func
+    return decorator
+
+
+def registered() -> list[str]:
+    """Return the sorted names that have a renderer."""
+    return sorted(_RENDERERS)
+
+
+def renderer_for(name: str) -> Renderer | None:
+    """Return the renderer registered under ``name``, or None."""
+    return _RENDERERS.get(name)
+
+
+def result_type(obj: Any) -> str | None:
+    """Return the ``cci_geo_result`` / layer kind that ``obj`` declares, or None."""
+    if isinstance(obj, Surface):
+        return obj.tags.get("cci_geo_result") or None
+    attrs = getattr(obj, "attrs", None)
+    if isinstance(attrs, dict):
+        for key in ("cci_geo_result", "cci_geo_kind", "kind"):
+            value = attrs.get(key)
+            if isinstance(value, str) and value:
+                return value
+    value = getattr(obj, "cci_geo_result", None)
+    return value if isinstance(value, str) and value else None
+
+
+def _fallback(obj: Any) -> str:
+    if isinstance(obj, Surface):
+        return "surface"
+    if isinstance(obj, gpd.GeoDataFrame):
+        kinds = set(obj.geometry.geom_type.dropna().unique())
+        if kinds and kinds <= {"Point", "MultiPoint"}:
+            return "points"
+        if kinds and kinds <= {"LineString", "MultiLineString"}:
+            return "lines"
+        return "polygons"
+    msg = (f"cannot map an object of type {type(obj).__name__}; pass a GeoDataFrame, a "
+           "Surface, or an object whose parts are (register a renderer for new types).")
+    raise TypeError(msg)
+
+
+def render(obj: Any, *, kind: str | None = None, lang: Lang = "en",
+           name: str | None = None) -> list[MapLayer]:
+    """Return the map layers for ``obj`` using the registered renderer.
+
+    Parameters
+    ----------
+    obj
+        A GeoDataFrame, a Surface, or a container (tuple, list, dict, or an object with a
+        ``to_map_parts()`` method) of those; containers are rendered part by part.
+    kind
+        Layer kind or result type to use instead of the one ``obj`` declares.
+    lang
+        ``"zh"`` or ``"en"``.
+    name
+        Layer name overriding the renderer's default.
+
+    Returns
+    -------
+    list
+        Map layers in drawing order.
+    """
+    lang = check_lang(lang)
+    if isinstance(obj, dict):
+        return [lyr for part in obj.values() for lyr in render(part, lang=lang)]
+    if isinstance(obj, (list, tuple)):
+        return [lyr for part in obj for lyr in render(part, lang=lang)]
+    key = kind or result_type(obj)
+    if key is None and hasattr(obj, "to_map_parts"):
+        return render(list(obj.to_map_parts()), lang=lang)
+    if key is None and not isinstance(obj, (gpd.GeoDataFrame, Surface)):
+        parts = _object_parts(obj)
+        if parts:
+            return render(parts, lang=lang)
+    func = _RENDERERS.get(key) if key else None
+    if func is None:
+        fallback = _fallback(obj)
+        if key is not None:
+            logger.info("no renderer registered for %r; drawing it as generic %s", key, fallback)
+        func = _RENDERERS[fallback]
+    return list(func(obj, lang=lang, name=name))
+
+
+def _object_parts(obj: Any) -> list[Any]:
+    """Return the GeoDataFrame/Surface attributes of a result object (e.g. a dataclass)."""
+    names: Iterable[str] = getattr(obj, "__dataclass_fields__", None) or vars(obj) \
+        if hasattr(obj, "__dict__") or hasattr(obj, "__dataclass_fields__") else ()
+    parts = []
+    for attr in names:
+        value = getattr(obj, attr, None)
+        if isinstance(value, (gpd.GeoDataFrame, Surface)) and result_type(value):
+            parts.append(value)
+    return parts

@@ -1,0 +1,449 @@
+"""Renderers for analysis results, keyed by the ``cci_geo_result`` the analyses set.
+
+Concentration (density surfaces, hot spots, LISA, location quotients, clusters, designation
+gap), network/access (isochrones, accessibility), suitability (score surfaces, site scores),
+layout (proposed and existing sites, allocations, coverage) and corridors (corridor zones,
+flows, members, cooperation candidates). Each renderer reads only documented columns and
+degrades to the generic renderers when they are missing.
+"""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..raster import Surface
+from ._build import (
+    categorical_colors,
+    display_frame,
+    numeric_column,
+    sector_colors,
+    to_wgs84,
+    vector_layer,
+)
+from .labels import Lang, label
+from .layers import Legend, LegendItem, MapLayer
+from .registry import register_renderer
+from .render_layers import render_corridors, render_points, render_polygons
+from .style import HOT_SPOT_COLORS, SECTOR_COLORS, classed_legend, classify, ramp, surface_layer
+
+__all__ = ["hot_spot_key"]
+
+_POINTS = ("Point", "MultiPoint")
+_LINES = ("LineString", "MultiLineString")
+
+
+def _title(default: str, lang: Lang, name: str | None) -> str:
+    return name or label(default, lang)
+
+
+def _is(g: gpd.GeoDataFrame, types: tuple[str, ...]) -> bool:
+    return bool(len(g)) and bool(g.geometry.geom_type.isin(types).all())
+
+
+def _fields_for(g: gpd.GeoDataFrame, lang: Lang,
+                first: list[str]) -> tuple[gpd.GeoDataFrame, tuple[tuple[str, str], ...]]:
+    rest = [c for c in g.columns if c not in ("geometry", "name_zh", "name_en", *first)]
+    return display_frame(g, [*first, *rest][:10], lang)
+
+
+# --- surfaces -------------------------------------------------------------------------------
+
+
+@register_renderer("kernel_density", "density")
+def render_density(surface: Surface, *, lang: Lang, name: str | None = None) -> list[MapLayer]:
+    """Draw a density surface in yellow-orange-red, transparent where density is negligible."""
+    title = _title("kernel_density", lang, name)
+    units = surface.units or label("enterprises_per_km2", lang)
+    return [surface_layer(surface, name=title, cmap="YlOrRd", units=units,
+                          transparent_below=0.03, opacity=0.7)]
+
+
+@register_renderer("suitability", "suitability_surface", "composite")
+def render_suitability(surface: Surface | gpd.GeoDataFrame, *, lang: Lang,
+                       name: str | None = None) -> list[MapLayer]:
+    """Draw a suitability score surface red (low) to green (high); sites as scored points."""
+    if isinstance(surface, gpd.GeoDataFrame):
+        return render_site_scores(surface, lang=lang, name=name)
+    title = _title("suitability", lang, name)
+    return [surface_layer(surface, name=title, cmap="RdYlGn", units=surface.units,
+                          opacity=0.65)]
+
+
+# --- concentration --------------------------------------------------------------------------
+
+
+def hot_spot_key(value: object) -> str:
+    """Normalise a Gi* class label (``"Hot Spot - 99% Confidence"``, ``"hot_95"``, ...)."""
+    text = str(value).lower()
+    if not text or text in ("nan", "none") or "not" in text or "insignificant" in text:
+        return "not_significant"
+    side = "hot" if "hot" in text else "cold" if "cold" in text else ""
+    level = next((lv for lv in ("99", "95", "90") if lv in text), "")
+    return f"{side}_{level}" if side and level else "not_significant"
+
+
+def _gi_from_z(z: pd.Series, p: pd.Series | None) -> pd.Series:
+    zabs = z.abs()
+    if p is not None:
+        level = np.select([p <= 0.01, p <= 0.05, p <= 0.10], ["99", "95", "90"], "")
+    else:
+        level = np.select([zabs >= 2.576, zabs >= 1.960, zabs >= 1.645], ["99", "95", "90"], "")
+    side = np.where(z > 0, "hot", "cold")
+    return pd.Series(np.where(level == "", "not_significant",
+                              np.char.add(np.char.add(side.astype(str), "_"), level.astype(str))),
+                     index=z.index)
+
+
+@register_renderer("hot_spots", "gi_star")
+def render_hot_spots(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                     name: str | None = None) -> list[MapLayer]:
+    """Draw Gi* hot and cold spots in ArcGIS's colours; large grids keep significant cells."""
+    g = to_wgs84(gdf, "hot_spots")
+    if "gi_class" in g.columns:
+        keys = g["gi_class"].map(hot_spot_key)
+    elif "gi_z" in g.columns:
+        keys = _gi_from_z(g["gi_z"], g["gi_p"] if "gi_p" in g.columns else None)
+    else:
+        return render_polygons(g, lang=lang, name=name)
+    g = g.assign(gi_class=keys)
+    if len(g) > 5000:
+        g = g[keys != "not_significant"]
+    shown, fields = _fields_for(g, lang, ["gi_class", "gi_z", "gi_p"])
+    colors, items = categorical_colors(g["gi_class"], HOT_SPOT_COLORS, lang, shape="square")
+    title = _title("hot_spots", lang, name)
+    points = _is(g, _POINTS)
+    return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items), z=18,
+                         color="#ffffff" if points else "#8c8c8c", fill=colors,
+                         weight=0.8 if points else 0.3, fill_opacity=0.75,
+                         radius=6 if points else None)]
+
+
+@register_renderer("local_morans", "lisa")
+def render_lisa(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None) -> list[MapLayer]:
+    """Draw LISA clusters: High-high red, Low-low blue, outliers pink/light blue."""
+    g = to_wgs84(gdf, "local_morans")
+    col = next((c for c in ("quadrant", "lisa_class", "cluster", "q") if c in g.columns), None)
+    if col is None:
+        return render_polygons(g, lang=lang, name=name)
+    quad = g[col].astype(str).str.upper().str.replace("-", "", regex=False)
+    if quad.str.isnumeric().all():
+        quad = quad.map({"1": "HH", "2": "LH", "3": "LL", "4": "HL"})
+    pcol = next((c for c in ("p_sim", "p", "lisa_p", "p_value") if c in g.columns), None)
+    sig = g[pcol] <= 0.05 if pcol else g.get("significant", pd.Series(True, index=g.index))
+    quad = quad.where(sig.astype(bool), "not_significant")
+    g = g.assign(quadrant=quad)
+    palette = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9",
+               "not_significant": "#eeeeee"}
+    colors, items = categorical_colors(g["quadrant"], palette, lang, shape="square")
+    shown, fields = _fields_for(g, lang, ["quadrant", *([pcol] if pcol else [])])
+    title = _title("local_morans", lang, name)
+    return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items), z=18,
+                         color="#8c8c8c", fill=colors, weight=0.4, fill_opacity=0.75)]
+
+
+_LQ_BINS = [0.8, 1.2, 2.0]
+_LQ_COLORS = ["#4393c3", "#f7f7f7", "#f4a582", "#b2182b"]
+
+
+def _lq_columns(g: gpd.GeoDataFrame) -> list[tuple[str, str]]:
+    cols = []
+    for code in SECTOR_COLORS:
+        for col in (f"lq_{code}", f"{code}_lq", f"LQ_{code}", code):
+            if col in g.columns and pd.api.types.is_numeric_dtype(g[col]):
+                cols.append((col, code))
+                break
+    return cols
+
+
+@register_renderer("location_quotient", "lq")
+def render_location_quotient(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                             name: str | None = None) -> list[MapLayer]:
+    """Draw one LQ choropleth per sector (classes < 0.8, 0.8-1.2, 1.2-2, > 2).
+
+    The first sector is shown; the others are listed in the layer control, off.
+    """
+    g = to_wgs84(gdf, "location_quotient")
+    columns = _lq_columns(g)
+    if not columns:
+        return render_polygons(g, lang=lang, name=name)
+    base = _title("location_quotient", lang, name)
+    sep = "：" if lang == "zh" else ": "
+    layers: list[MapLayer] = []
+    for i, (col, code) in enumerate(columns):
+        idx, upper, vmin = classify(g[col], bins=_LQ_BINS)
+        lows = [vmin, *upper[:-1]]
+        colors = [_LQ_COLORS[min(int(np.searchsorted(_LQ_BINS, hi, side="left")), 3)]
+                  for hi in upper]
+        fill = np.array([colors[j] if j >= 0 else "#ffffff" for j in idx], dtype=object)
+        title = f"{base}{sep}{label(code, lang)}"
+        legend = classed_legend(title, colors, upper, min(lows), lang, note=label("lq_note", lang))
+        shown, fields = display_frame(g, [col, *[c for c, _ in columns if c != col][:4]], lang)
+        fields = tuple((c, label(code_, lang)) for (c, _), code_ in
+                       zip(fields, [code, *[k for c, k in columns if c != col][:4]],
+                           strict=False))
+        layers.append(vector_layer(shown, title, fields=fields, legend=legend, z=16,
+                                   show=i == 0, color="#636363", fill=fill, weight=0.6,
+                                   fill_opacity=0.7))
+    return layers
+
+
+@register_renderer("clusters")
+def render_clusters(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                    name: str | None = None) -> list[MapLayer]:
+    """Draw enterprise clusters filled with their dominant sector's colour."""
+    g = to_wgs84(gdf, "clusters")
+    title = _title("clusters", lang, name)
+    shown, fields = _fields_for(g, lang, ["dominant_sector", "count", "n", "n_enterprises",
+                                          "revenue_cny", "area_km2"])
+    if "dominant_sector" in g.columns:
+        colors, items = sector_colors(g["dominant_sector"], lang)
+        items = tuple(LegendItem(i.color, i.label, fill=i.color) for i in items)
+    else:
+        colors = np.full(len(g), "#e6550d", dtype=object)
+        items = (LegendItem("#e6550d", title),)
+    legend = Legend(title, items=items, note=label("dominant_sector", lang))
+    return [vector_layer(shown, title, fields=fields, legend=legend, z=20, color=colors,
+                         fill=colors, weight=2, fill_opacity=0.3)]
+
+
+_GAP_PALETTE = {"undesignated": "#d7191c", "partly": "#fdae61", "designated": "#1a9641",
+                "absent": "#7b3294", "present": "#1a9641"}
+
+
+def _gap_key(value: object) -> str:
+    text = re.sub(r"[^a-z]", "", str(value).lower())
+    for key in ("undesignated", "partly", "designated", "absent", "present"):
+        if key in text:
+            return key
+    if text in ("partial", "partiallydesignated"):
+        return "partly"
+    if text in ("notdesignated", "none", "no"):
+        return "undesignated"
+    return text
+
+
+@register_renderer("designation_gap")
+def render_designation_gap(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                           name: str | None = None) -> list[MapLayer]:
+    """Draw the designation gap: clusters by designation, designated places by cluster presence.
+
+    Undesignated clusters (the headline) are red, partly designated orange, designated green;
+    designated places without a cluster are purple and dashed.
+    """
+    g = to_wgs84(gdf, "designation_gap")
+    col = next((c for c in ("gap", "designation", "status", "cluster") if c in g.columns), None)
+    if col is None:
+        return render_polygons(g, lang=lang, name=name)
+    keys = g[col].map(_gap_key)
+    g = g.assign(**{col: keys.map(lambda k: "designated_full" if k == "designated" else k)})
+    palette = {("designated_full" if k == "designated" else k): c
+               for k, c in _GAP_PALETTE.items()}
+    colors, items = categorical_colors(g[col], palette, lang, shape="square")
+    shown, fields = _fields_for(g, lang, [col, "strength", "count", "dominant_sector"])
+    title = _title("designation_gap", lang, name)
+    dash = np.where(keys == "absent", "5 4", None)
+    if _is(g, _POINTS):
+        return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items),
+                             z=57, color="#ffffff", fill=colors, weight=1.5, radius=7,
+                             fill_opacity=0.95)]
+    return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items), z=22,
+                         color=colors, fill=colors, weight=2.5, fill_opacity=0.25, dash=dash)]
+
+
+# --- network and access ---------------------------------------------------------------------
+
+
+@register_renderer("isochrones")
+def render_isochrones(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                      name: str | None = None) -> list[MapLayer]:
+    """Draw isochrone bands, nearest band darkest, largest band drawn first."""
+    g = to_wgs84(gdf, "isochrones")
+    col = numeric_column(g, ["minutes", "band_min", "time_min", "max_time", "band"])
+    title = _title("isochrones", lang, name)
+    if col is None:
+        return render_polygons(g, lang=lang, name=name)
+    g = g.sort_values(col, ascending=False)
+    bands = sorted(pd.unique(g[col].dropna()))
+    palette = dict(zip([str(b) for b in bands], ramp("YlGnBu", len(bands))[::-1], strict=True))
+    colors, _ = categorical_colors(g[col].astype(str), palette, lang)
+    unit = "分钟" if lang == "zh" else "min"
+    items = tuple(LegendItem(palette[str(b)], f"≤ {b:g} {unit}") for b in bands)
+    shown, fields = _fields_for(g, lang, [col, "source", "source_id"])
+    return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items), z=9,
+                         color=colors, fill=colors, weight=1, fill_opacity=0.3)]
+
+
+@register_renderer("accessibility", "two_step_fca", "access", "2sfca")
+def render_accessibility(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                         name: str | None = None) -> list[MapLayer]:
+    """Draw 2SFCA accessibility as a quantile choropleth (or graduated points)."""
+    g = to_wgs84(gdf, "accessibility")
+    col = numeric_column(g, ["access", "accessibility", "spai", "fca", "score", "a"],
+                         attr_hint="cci_geo_column")
+    if col is None:
+        col = next((c for c in g.columns if "access" in c.lower() or "fca" in c.lower()), None)
+    title = _title("accessibility", lang, name)
+    if col is None:
+        return render_polygons(g, lang=lang, name=name)
+    idx, upper, vmin = classify(g[col], scheme="Quantiles", k=5)
+    colors = ramp("PuBu", max(1, len(upper)))
+    fill = np.array([colors[i] if i >= 0 else "#ffffff" for i in idx], dtype=object)
+    shown, fields = _fields_for(g, lang, [col])
+    points = _is(g, _POINTS)
+    legend = classed_legend(title, colors, upper, vmin, lang,
+                            shape="circle" if points else "square")
+    return [vector_layer(shown, title, fields=fields, legend=legend, z=17 if not points else 48,
+                         color="#ffffff" if points else "#636363", fill=fill,
+                         weight=0.5, fill_opacity=0.75, radius=5 if points else None)]
+
+
+# --- suitability, layout, corridors ---------------------------------------------------------
+
+
+@register_renderer("site_scores", "suitability_sites", "scores", "ranking")
+def render_site_scores(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                       name: str | None = None) -> list[MapLayer]:
+    """Draw scored candidate sites red (low) to green (high), with rank and score in popups."""
+    g = to_wgs84(gdf, "site_scores")
+    col = numeric_column(g, ["score", "suitability", "composite"], attr_hint="cci_geo_column")
+    title = _title("site_scores", lang, name)
+    if col is None:
+        return render_points(g, lang=lang, name=title)
+    idx, upper, vmin = classify(g[col], scheme="Quantiles", k=5)
+    colors = ramp("RdYlGn", max(1, len(upper)))
+    fill = np.array([colors[i] if i >= 0 else "#ffffff" for i in idx], dtype=object)
+    shown, fields = _fields_for(g, lang, ["rank", col])
+    points = _is(g, _POINTS)
+    legend = classed_legend(title, colors, upper, vmin, lang,
+                            shape="circle" if points else "square")
+    return [vector_layer(shown, title, fields=fields, legend=legend, z=53 if points else 19,
+                         color="#333333", fill=fill, weight=1, fill_opacity=0.9,
+                         radius=6 if points else None)]
+
+
+def _layout_status(g: gpd.GeoDataFrame) -> pd.Series:
+    for col in ("status", "role", "facility", "state"):
+        if col in g.columns:
+            text = g[col].astype(str).str.lower()
+            return pd.Series(np.where(text.str.contains("exist|fixed|current|before"),
+                                      "existing", "new"), index=g.index)
+    for col in ("fixed", "existing"):
+        if col in g.columns:
+            return pd.Series(np.where(g[col].astype(bool), "existing", "new"), index=g.index)
+    return pd.Series("new", index=g.index)
+
+
+@register_renderer("layout", "selected_sites", "p_median", "max_coverage", "set_cover",
+                   "p_center", "facilities")
+def render_layout(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None) -> list[MapLayer]:
+    """Draw a layout before/after: existing facilities blue, proposed ones large and red."""
+    g = to_wgs84(gdf, "layout")
+    if _is(g, _LINES):
+        return render_allocations(g, lang=lang, name=name)
+    status = _layout_status(g)
+    g = g.assign(status=status)
+    title = _title("layout", lang, name)
+    colors, items = categorical_colors(status, {"existing": "#2171b5", "new": "#e31a1c"}, lang)
+    shown, fields = _fields_for(g, lang, ["status", "district", "demand", "covered"])
+    radius = np.where(status == "new", 9, 6)
+    return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items), z=60,
+                         color="#ffffff", fill=colors, weight=2, fill_opacity=0.95,
+                         radius=radius)]
+
+
+@register_renderer("allocations")
+def render_allocations(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                       name: str | None = None) -> list[MapLayer]:
+    """Draw demand-to-facility allocation lines, thin and grey."""
+    g = to_wgs84(gdf, "allocations")
+    title = _title("allocations", lang, name)
+    shown, fields = _fields_for(g, lang, ["cost", "distance_m", "facility_id", "demand_id"])
+    legend = Legend(title, items=(LegendItem("#737373", title, shape="line"),))
+    return [vector_layer(shown, title, fields=fields, legend=legend, z=29, show=False,
+                         title_column=None, color="#737373", weight=0.7, opacity=0.5)]
+
+
+@register_renderer("coverage", "diagnosis", "diagnose")
+def render_coverage(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                    name: str | None = None) -> list[MapLayer]:
+    """Draw covered demand green and uncovered demand red."""
+    g = to_wgs84(gdf, "coverage")
+    if "covered" not in g.columns:
+        return render_polygons(g, lang=lang, name=name)
+    title = _title("coverage", lang, name)
+    covered = g["covered"].astype(bool)
+    colors = np.where(covered, "#1a9641", "#d7191c").astype(object)
+    yes, no = ("已覆盖", "未覆盖") if lang == "zh" else ("Covered", "Not covered")
+    items = (LegendItem("#1a9641", yes, shape="circle"), LegendItem("#d7191c", no, shape="circle"))
+    shown, fields = _fields_for(g, lang, ["covered"])
+    points = _is(g, _POINTS)
+    return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items),
+                         z=47 if points else 14, color=colors, fill=colors, weight=0.5,
+                         fill_opacity=0.6, radius=3 if points else None)]
+
+
+@register_renderer("corridor_zones", "corridor_zone")
+def render_corridor_zones(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                          name: str | None = None) -> list[MapLayer]:
+    """Draw corridor zones as dashed translucent bands."""
+    return render_corridors(gdf, lang=lang, name=name or label("corridor_zones", lang))
+
+
+@register_renderer("flows", "interaction", "gravity_flows")
+def render_flows(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None) -> list[MapLayer]:
+    """Draw interaction flows as lines whose width grows with the square root of the flow."""
+    g = to_wgs84(gdf, "flows")
+    col = numeric_column(g, ["flow", "interaction", "weight", "value", "volume"])
+    title = _title("flows", lang, name)
+    if col is None:
+        return render_corridors(g, lang=lang, name=title)
+    g = g.sort_values(col)
+    v = g[col].to_numpy(dtype=float)
+    vmax = np.nanmax(v) if np.isfinite(v).any() and np.nanmax(v) > 0 else 1.0
+    width = 1.0 + 9.0 * np.sqrt(np.clip(np.nan_to_num(v), 0, None) / vmax)
+    idx, upper, vmin = classify(v, scheme="NaturalBreaks", k=4)
+    colors = ramp("OrRd", max(1, len(upper)))
+    stroke = np.array([colors[i] if i >= 0 else "#bdbdbd" for i in idx], dtype=object)
+    shown, fields = _fields_for(g, lang, ["origin", "destination", col])
+    legend = classed_legend(title, colors, upper, vmin, lang, shape="line")
+    return [vector_layer(shown, title, fields=fields, legend=legend, z=32, color=stroke,
+                         weight=width, opacity=0.8)]
+
+
+@register_renderer("corridor_membership", "membership")
+def render_membership(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                      name: str | None = None) -> list[MapLayer]:
+    """Draw corridor members coloured by corridor."""
+    g = to_wgs84(gdf, "corridor_membership")
+    col = next((c for c in ("corridor", "corridor_id", "corridor_name") if c in g.columns), None)
+    title = _title("corridor_membership", lang, name)
+    if col is None:
+        return render_points(g, lang=lang, name=title) if _is(g, _POINTS) else \
+            render_polygons(g, lang=lang, name=title)
+    values = g[col].astype(str)
+    palette = dict(zip(sorted(values.unique()), ramp("tab10", max(1, values.nunique())),
+                       strict=True))
+    colors, items = categorical_colors(values, palette, lang, labeller=str)
+    shown, fields = _fields_for(g, lang, [col, "km_along", "along_km", "offset_km"])
+    points = _is(g, _POINTS)
+    return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items),
+                         z=51 if points else 13, show=False, color=colors, fill=colors,
+                         weight=1, fill_opacity=0.5 if not points else 0.9,
+                         radius=4 if points else None)]
+
+
+@register_renderer("cooperation_candidates", "candidates")
+def render_candidates(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                      name: str | None = None) -> list[MapLayer]:
+    """Draw ranked cooperation candidates: top ranks larger and darker."""
+    g = to_wgs84(gdf, "cooperation_candidates")
+    title = _title("cooperation_candidates", lang, name)
+    col = numeric_column(g, ["score", "rank"])
+    if col is None:
+        return render_points(g, lang=lang, name=title)
+    return render_site_scores(g.assign(score=-g["rank"]) if col == "rank" else g, lang=lang,
+                              name=title)

@@ -1,0 +1,247 @@
+"""Static maps for printed reports: the briefing's layers drawn with matplotlib.
+
+The same renderers as the interactive briefing produce the layers, so colours and legends
+match. Chinese labels need a CJK font: Noto Sans CJK (Debian package ``fonts-noto-cjk``) is
+used when installed; without it a warning is logged and Chinese characters may show as boxes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrow, Patch, Rectangle
+
+from .._files import atomic_path
+from .briefing import _attribution, briefing_layers, study_region_bounds
+from .labels import Lang, check_lang, label
+from .layers import Legend, MapLayer, PointLayer, RasterLayer, VectorLayer, _lonlat_to_merc
+
+__all__ = ["cjk_font", "save_png"]
+
+logger = logging.getLogger(__name__)
+
+_CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
+                 "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei")
+
+
+def cjk_font() -> str | None:
+    """Return the name of an installed font family that covers Chinese, or None."""
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    found = next((fam for fam in _CJK_FAMILIES if fam in names), None)
+    if found is None:
+        for path in ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",):
+            if Path(path).exists():
+                font_manager.fontManager.addfont(path)
+                return font_manager.FontProperties(fname=path).get_name()
+    return found
+
+
+def _style_arrays(layer: VectorLayer, col: str, default: Any) -> np.ndarray:
+    if col in layer.gdf.columns:
+        values = layer.gdf[col].to_numpy(dtype=object)
+        return np.array([default if v is None or (isinstance(v, float) and math.isnan(v))
+                         else v for v in values], dtype=object)
+    return np.full(len(layer.gdf), default, dtype=object)
+
+
+def _draw_vector(ax: Any, layer: VectorLayer) -> None:
+    g = layer.gdf.to_crs(3857)
+    color = _style_arrays(layer, "_color", "#3388ff")
+    fill = _style_arrays(layer, "_fill", None)
+    fill = np.where(fill == None, color, fill)  # noqa: E711  (object array comparison)
+    weight = _style_arrays(layer, "_weight", 1.0).astype(float)
+    fop = _style_arrays(layer, "_fill_opacity", 0.2).astype(float)
+    radius = _style_arrays(layer, "_radius", 5.0).astype(float)
+    gtype = g.geometry.geom_type.to_numpy()
+    poly = np.isin(gtype, ["Polygon", "MultiPolygon"])
+    line = np.isin(gtype, ["LineString", "MultiLineString"])
+    point = np.isin(gtype, ["Point", "MultiPoint"])
+    if poly.any():
+        face = [mpl.colors.to_rgba(c, a) for c, a in zip(fill[poly], fop[poly], strict=True)]
+        g[poly].plot(ax=ax, facecolor=face, edgecolor=list(color[poly]),
+                     linewidth=list(weight[poly] * 0.6), zorder=layer.z)
+    if line.any():
+        g[line].plot(ax=ax, color=list(color[line]), linewidth=list(weight[line] * 0.6),
+                     zorder=layer.z)
+    if point.any():
+        pts = g[point].geometry.representative_point()
+        ax.scatter(pts.x, pts.y, s=(radius[point] * 1.1) ** 2, c=list(fill[point]),
+                   edgecolors=list(color[point]), linewidths=list(weight[point] * 0.5),
+                   zorder=layer.z)
+    if layer.labels_column and layer.labels_column in g.columns and poly.any():
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        for geom, text in zip(g.geometry, g[layer.labels_column], strict=True):
+            p = geom.representative_point()
+            if x0 <= p.x <= x1 and y0 <= p.y <= y1 and text:
+                ax.annotate(str(text), (p.x, p.y), fontsize=6.5, color="#3c4650", ha="center",
+                            va="center", zorder=90)
+
+
+def _draw(ax: Any, layer: MapLayer) -> None:
+    if isinstance(layer, VectorLayer):
+        _draw_vector(ax, layer)
+    elif isinstance(layer, PointLayer):
+        x, y = _lonlat_to_merc(np.asarray(layer.lon, float), np.asarray(layer.lat, float))
+        colors = np.asarray(layer.colors, dtype=object)[np.asarray(layer.category, int)]
+        ax.scatter(x, y, s=0.6 if len(x) > 20_000 else 2.0, c=list(colors), linewidths=0,
+                   alpha=0.7, zorder=layer.z, rasterized=True)
+    elif isinstance(layer, RasterLayer):
+        xmin, ymin, xmax, ymax = layer.bounds_3857
+        ax.imshow(layer.rgba, extent=(xmin, xmax, ymin, ymax), alpha=layer.opacity,
+                  zorder=layer.z, interpolation="bilinear")
+
+
+def _nice_length(max_m: float) -> float:
+    for step in (100_000, 50_000, 20_000, 10_000, 5_000, 2_000, 1_000, 500, 200, 100):
+        if step <= max_m:
+            return float(step)
+    return 50.0
+
+
+def _furniture(ax: Any, lang: Lang, bounds_merc: tuple[float, float, float, float]) -> None:
+    xmin, ymin, xmax, ymax = bounds_merc
+    lat = math.degrees(2 * math.atan(math.exp((ymin + ymax) / 2 / 6378137.0)) - math.pi / 2)
+    k = math.cos(math.radians(lat))  # ground metres per Web Mercator metre
+    length_m = _nice_length((xmax - xmin) * k * 0.25)
+    bar = length_m / k
+    x0, y0 = xmin + (xmax - xmin) * 0.04, ymin + (ymax - ymin) * 0.04
+    h = (ymax - ymin) * 0.008
+    for i in range(2):
+        ax.add_patch(Rectangle((x0 + i * bar / 2, y0), bar / 2, h, zorder=95,
+                               facecolor="#222222" if i == 0 else "#ffffff", edgecolor="#222222"))
+    unit = "公里" if lang == "zh" else "km"
+    text = f"{length_m / 1000:g} {unit}" if length_m >= 1000 else f"{length_m:g} m"
+    ax.text(x0, y0 + 2.2 * h, "0", fontsize=7, ha="center", zorder=95)
+    ax.text(x0 + bar, y0 + 2.2 * h, text, fontsize=7, ha="center", zorder=95)
+    ax_x, ax_y = xmin + (xmax - xmin) * 0.95, ymin + (ymax - ymin) * 0.86
+    arrow_len = (ymax - ymin) * 0.07
+    ax.add_patch(FancyArrow(ax_x, ax_y, 0, arrow_len, width=(xmax - xmin) * 0.006,
+                            head_width=(xmax - xmin) * 0.025, head_length=arrow_len * 0.45,
+                            length_includes_head=True, color="#222222", zorder=95))
+    ax.text(ax_x, ax_y + arrow_len * 1.08, label("north", lang), ha="center", va="bottom",
+            fontsize=11, fontweight="bold", zorder=95)
+
+
+def _legend_handles(legends: list[Legend]) -> tuple[list[Any], list[str]]:
+    handles: list[Any] = []
+    texts: list[str] = []
+    for lg in legends:
+        if lg.kind == "colorbar":
+            continue
+        handles.append(Patch(visible=False))
+        texts.append(lg.title)
+        for item in lg.items:
+            if item.shape == "line":
+                handles.append(Line2D([], [], color=item.color, linewidth=2,
+                                      linestyle="--" if item.dash else "-"))
+            elif item.shape == "circle":
+                handles.append(Line2D([], [], marker="o", linestyle="", markersize=6,
+                                      markerfacecolor=item.fill or item.color,
+                                      markeredgecolor=item.color))
+            else:
+                handles.append(Patch(facecolor=item.fill or item.color, edgecolor=item.color))
+            texts.append(item.label)
+    return handles, texts
+
+
+def _colorbars(fig: Figure, legends: list[Legend]) -> None:
+    bars = [lg for lg in legends if lg.kind == "colorbar"]
+    for i, lg in enumerate(bars[:3]):
+        cax = fig.add_axes((0.08 + 0.3 * i, 0.085, 0.22, 0.015))
+        cmap = mpl.colors.LinearSegmentedColormap.from_list("bar", list(lg.colors))
+        mpl.colorbar.ColorbarBase(cax, cmap=cmap, orientation="horizontal",
+                                  norm=mpl.colors.Normalize(lg.vmin or 0.0, lg.vmax or 1.0))
+        cax.tick_params(labelsize=6)
+        cax.set_title(f"{lg.title} ({lg.units})" if lg.units else lg.title, fontsize=7)
+
+
+def save_png(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: Lang = "zh",
+             title: str | None = None, overwrite: bool = False, dpi: int = 200,
+             figsize: tuple[float, float] = (10.0, 9.0)) -> Path:
+    """Write a static briefing map of ``atlas`` and ``results`` as a PNG, atomically.
+
+    Draws the layers that are switched on in the interactive briefing, with a title, north
+    arrow, scale bar, legend (colour bars for surfaces) and a source line naming the data
+    provenance (and which data are synthetic), the cci_geo version and the date.
+
+    Parameters
+    ----------
+    atlas
+        A :class:`cci_geo.atlas.Atlas` or a mapping of layer kind -> GeoDataFrame.
+    *results
+        Analysis results, drawn by their registered renderers.
+    path
+        Output PNG file.
+    lang
+        ``"zh"`` or ``"en"``.
+    title
+        Map title (default: the briefing title).
+    overwrite
+        Replace an existing file.
+    dpi, figsize
+        Resolution and size in inches.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+    """
+    lang = check_lang(lang)
+    from .basemaps import get_basemap
+
+    layers = [lyr for lyr in briefing_layers(atlas, *results, lang=lang) if lyr.show]
+    bounds = study_region_bounds(atlas, layers) or (39.44, 115.42, 41.06, 117.51)
+    xs, ys = _lonlat_to_merc(np.array([bounds[1], bounds[3]]), np.array([bounds[0], bounds[2]]))
+    pad_x, pad_y = (xs[1] - xs[0]) * 0.04, (ys[1] - ys[0]) * 0.04
+    extent = (xs[0] - pad_x, ys[0] - pad_y, xs[1] + pad_x, ys[1] + pad_y)
+    font = cjk_font()
+    if font is None and lang == "zh":
+        logger.warning("no CJK font found (install fonts-noto-cjk); Chinese may not render")
+    rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
+          "axes.unicode_minus": False}
+    with mpl.rc_context(rc):
+        fig = Figure(figsize=figsize, dpi=dpi)
+        ax = fig.add_axes((0.02, 0.13, 0.7, 0.8))
+        ax.set_xlim(extent[0], extent[2])
+        ax.set_ylim(extent[1], extent[3])
+        ax.set_aspect("equal")
+        ax.set_facecolor("#eef0f2")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        for layer in layers:
+            _draw(ax, layer)
+        ax.set_xlim(extent[0], extent[2])
+        ax.set_ylim(extent[1], extent[3])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        _furniture(ax, lang, extent)
+        fig.suptitle(title or label("briefing_title", lang), x=0.02, y=0.975, ha="left",
+                     fontsize=15, fontweight="bold")
+        legends = [lyr.legend for lyr in layers if lyr.legend is not None]
+        handles, texts = _legend_handles(legends)
+        if handles:
+            leg = fig.legend(handles, texts, loc="upper left", bbox_to_anchor=(0.73, 0.93),
+                             fontsize=7, frameon=False, handlelength=1.4)
+            for text, handle in zip(leg.get_texts(), handles, strict=True):
+                if isinstance(handle, Patch) and not handle.get_visible():
+                    text.set_fontweight("bold")
+        _colorbars(fig, legends)
+        source = " · ".join(_attribution(atlas, lang, get_basemap("none")))
+        fig.text(0.02, 0.02, f"{label('source', lang)}: {source}", fontsize=6, color="#444444",
+                 wrap=True, ha="left", va="bottom")
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            fig.savefig(tmp, format="png", dpi=dpi)
+    logger.info("wrote %s", path)
+    return Path(path)

@@ -1,0 +1,172 @@
+"""Colours, classification and raster colour mapping shared by every renderer.
+
+One palette per meaning (sectors, hot/cold spots, designation status ...) keeps a layer kind
+looking the same on every map. Numeric values are classified with mapclassify schemes;
+Surfaces are warped to Web Mercator with rasterio and colour-mapped with matplotlib.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import mapclassify
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+from ..raster import Surface
+from .labels import Lang, label
+from .layers import Legend, LegendItem, RasterLayer
+
+__all__ = [
+    "HOT_SPOT_COLORS",
+    "SECTOR_COLORS",
+    "classify",
+    "colorbar_legend",
+    "ramp",
+    "surface_layer",
+]
+
+logger = logging.getLogger(__name__)
+
+#: One colour per priority sector (colour-blind-safe qualitative palette).
+SECTOR_COLORS: dict[str, str] = {
+    "design": "#e6194b", "media": "#4363d8", "film_tv": "#f58231", "publishing": "#3cb44b",
+    "animation_games": "#911eb4", "performing_arts": "#f032e6", "expos_folk_arts": "#9a6324",
+    "art_exchange": "#008080", "think_tanks": "#808000",
+}
+OTHER_COLOR = "#8c8c8c"
+
+#: ArcGIS's Gi* hot spot colours, hot 99 % to cold 99 %.
+HOT_SPOT_COLORS: dict[str, str] = {
+    "hot_99": "#d62f27", "hot_95": "#ed7551", "hot_90": "#fab984",
+    "not_significant": "#eeeeee",
+    "cold_90": "#c0ccbe", "cold_95": "#849eba", "cold_99": "#4575b5",
+}
+
+
+def ramp(cmap: str, n: int) -> list[str]:
+    """Return ``n`` evenly spaced hex colours of the matplotlib colour map ``cmap``."""
+    cm = mpl.colormaps[cmap]
+    if n == 1:
+        return [mpl.colors.to_hex(cm(0.75))]
+    return [mpl.colors.to_hex(cm(0.12 + 0.83 * i / (n - 1))) for i in range(n)]
+
+
+def classify(values: Any, *, scheme: str = "NaturalBreaks", k: int = 5,
+             bins: list[float] | None = None) -> tuple[np.ndarray, list[float], float]:
+    """Classify numeric ``values`` with a mapclassify scheme.
+
+    Parameters
+    ----------
+    values
+        Numbers; NaN/None are left unclassified.
+    scheme
+        A mapclassify class name (``"NaturalBreaks"``, ``"Quantiles"``, ``"EqualInterval"``,
+        ``"FisherJenks"``, ...); ignored when ``bins`` is given.
+    k
+        Number of classes (reduced when there are fewer distinct values).
+    bins
+        Upper class bounds for ``mapclassify.UserDefined`` (e.g. fixed LQ classes).
+
+    Returns
+    -------
+    tuple
+        ``(class_index, upper_bounds, minimum)``; ``class_index`` is -1 where the value is
+        missing.
+    """
+    arr = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(arr)
+    idx = np.full(arr.shape, -1, dtype=int)
+    if not ok.any():
+        return idx, [], float("nan")
+    y = arr[ok]
+    if bins is not None:
+        upper = sorted(b for b in bins if b < y.max()) + [float(y.max())]
+        classifier = mapclassify.UserDefined(y, upper)
+    else:
+        k_eff = int(min(k, len(np.unique(y))))
+        if k_eff < 2:
+            idx[ok] = 0
+            return idx, [float(y.max())], float(y.min())
+        cls = getattr(mapclassify, scheme, None)
+        if cls is None:
+            msg = f"scheme={scheme!r} is not a mapclassify classifier; try 'NaturalBreaks'."
+            raise ValueError(msg)
+        kwargs: dict[str, Any] = {"k": k_eff}
+        if scheme == "NaturalBreaks":
+            kwargs["initial"] = 0  # deterministic: no random restarts
+        classifier = cls(y, **kwargs)
+    idx[ok] = classifier.yb
+    return idx, [float(b) for b in classifier.bins], float(y.min())
+
+
+def class_labels(upper: list[float], vmin: float, *, digits: int | None = None) -> list[str]:
+    """Return ``"a – b"`` labels for classes with upper bounds ``upper``."""
+    def fmt(v: float) -> str:
+        if digits is not None:
+            return f"{v:,.{digits}f}"
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+    lows = [vmin, *upper[:-1]]
+    return [f"{fmt(lo)} – {fmt(hi)}" for lo, hi in zip(lows, upper, strict=True)]
+
+
+def classed_legend(title: str, colors: list[str], upper: list[float], vmin: float, lang: Lang,
+                   *, units: str = "", note: str = "",
+                   shape: str = "square") -> Legend:
+    """Return a classed legend; adds a 'No data' row in grey."""
+    items = [LegendItem(c, lab, shape=shape)  # type: ignore[arg-type]
+             for c, lab in zip(colors, class_labels(upper, vmin), strict=True)]
+    items.append(LegendItem("#bdbdbd", label("missing", lang), fill="#ffffff",
+                            shape=shape))  # type: ignore[arg-type]
+    return Legend(title, kind="classed", items=tuple(items), units=units, note=note)
+
+
+def colorbar_legend(title: str, cmap: str, vmin: float, vmax: float, *, units: str = "",
+                    note: str = "") -> Legend:
+    """Return a colour-bar legend of ``cmap`` from ``vmin`` to ``vmax``."""
+    cm = mpl.colormaps[cmap]
+    colors = tuple(mpl.colors.to_hex(cm(i / 8)) for i in range(9))
+    return Legend(title, kind="colorbar", colors=colors, vmin=vmin, vmax=vmax, units=units,
+                  note=note)
+
+
+def surface_layer(surface: Surface, *, name: str, cmap: str, units: str = "",
+                  transparent_below: float = 0.0, opacity: float = 0.75,
+                  max_cells: int = 1_500_000, show: bool = True) -> RasterLayer:
+    """Warp ``surface`` to EPSG:3857 and colour-map it into a :class:`RasterLayer`.
+
+    Cells that are NaN, or below ``transparent_below`` times the maximum, are transparent, so
+    the map under a density surface stays visible where there is nothing to see.
+    """
+    src = np.asarray(surface.data, dtype="float64")
+    rows, cols = surface.shape
+    scale = max(1.0, float(np.sqrt(rows * cols / max_cells)))
+    left, bottom, right, top = surface.bounds
+    dst_transform, width, height = calculate_default_transform(
+        surface.crs, "EPSG:3857", cols, rows, left=left, bottom=bottom, right=right, top=top)
+    width, height = max(1, int(width / scale)), max(1, int(height / scale))
+    dst_transform = dst_transform * dst_transform.scale(scale, scale)
+    dst = np.full((height, width), np.nan)
+    reproject(src, dst, src_transform=surface.transform, src_crs=surface.crs,
+              src_nodata=np.nan, dst_transform=dst_transform, dst_crs="EPSG:3857",
+              dst_nodata=np.nan, resampling=Resampling.bilinear)
+    finite = dst[np.isfinite(dst)]
+    vmin = float(finite.min()) if finite.size else 0.0
+    vmax = float(finite.max()) if finite.size else 1.0
+    if vmax <= vmin:
+        vmax = vmin + 1.0
+    norm = (dst - vmin) / (vmax - vmin)
+    rgba = mpl.colormaps[cmap](np.nan_to_num(norm, nan=0.0), bytes=True)
+    hidden = ~np.isfinite(dst)
+    if transparent_below > 0:
+        hidden |= dst < vmin + transparent_below * (vmax - vmin)
+    rgba[..., 3] = np.where(hidden, 0, 255).astype(np.uint8)
+    xmin, ymax = dst_transform.c, dst_transform.f
+    xmax, ymin = xmin + width * dst_transform.a, ymax + height * dst_transform.e
+    legend = colorbar_legend(name, cmap, vmin, vmax, units=units or surface.units)
+    logger.debug("surface %s warped to %d x %d (EPSG:3857)", name, height, width)
+    return RasterLayer(name, rgba, (xmin, ymin, xmax, ymax), legend=legend, opacity=opacity,
+                       show=show, meta={"units": units or surface.units})
