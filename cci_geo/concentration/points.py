@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
+from scipy.spatial.distance import pdist
 
 from .._validate import ensure_metric, require_columns
 from ..errors import DataError
@@ -140,23 +141,34 @@ def _silverman(x: np.ndarray) -> float:
     return 0.9 * spread * x.size ** (-0.2)
 
 
-def _pair_kde(xy: np.ndarray, grid: np.ndarray, h: float) -> np.ndarray:
+class _PairKDE:
     """Duranton–Overman density of bilateral distances, evaluated on ``grid`` (metres).
 
-    Pair distances up to ``max(grid) + 4h`` are binned at ``h / 20`` and smoothed with a
-    Gaussian kernel reflected at zero; the normalisation uses all ``n(n-1)/2`` pairs.
+    Pair distances below ``max(grid) + 4h`` are binned at ``h / 20`` and smoothed with a
+    Gaussian kernel reflected at zero; the normalisation uses all ``n(n-1)/2`` pairs. The
+    kernel matrix is built once and reused for every simulated labelling.
     """
-    n = len(xy)
-    step = h / 20.0
-    edges = np.arange(0.0, grid[-1] + 4.0 * h + step, step)
-    tree = cKDTree(xy)
-    cum = (tree.count_neighbors(tree, edges).astype("float64") - n) / 2.0
-    counts = np.diff(cum)
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    u = (grid[:, None] - centres[None, :]) / h
-    v = (grid[:, None] + centres[None, :]) / h  # reflection at 0
-    kern = (np.exp(-0.5 * u * u) + np.exp(-0.5 * v * v)) / math.sqrt(2.0 * math.pi)
-    return kern @ counts / (h * n * (n - 1) / 2.0)
+
+    def __init__(self, grid: np.ndarray, h: float) -> None:
+        self.step = h / 20.0
+        self.nbins = math.ceil((grid[-1] + 4.0 * h) / self.step)
+        self.rmax = self.nbins * self.step
+        centres = (np.arange(self.nbins) + 0.5) * self.step
+        u = (grid[:, None] - centres[None, :]) / h
+        v = (grid[:, None] + centres[None, :]) / h  # reflection at 0
+        self.kern = (np.exp(-0.5 * u * u) + np.exp(-0.5 * v * v)) / (math.sqrt(2 * math.pi) * h)
+
+    def __call__(self, xy: np.ndarray) -> np.ndarray:
+        n = len(xy)
+        if n <= 4000:
+            d = pdist(xy)
+            d = d[d < self.rmax]
+        else:
+            pairs = cKDTree(xy).query_pairs(self.rmax, output_type="ndarray")
+            d = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T)
+            d = d[d < self.rmax]
+        counts = np.bincount((d / self.step).astype(np.int64), minlength=self.nbins)
+        return self.kern @ counts[: self.nbins] / (n * (n - 1) / 2.0)
 
 
 def k_density(enterprises: gpd.GeoDataFrame, sector: str, *, by: str = "sector",
@@ -221,20 +233,18 @@ def k_density(enterprises: gpd.GeoDataFrame, sector: str, *, by: str = "sector",
     own = xy[mask]
     if bandwidth is None:
         pick = np.random.default_rng(seed).choice(n, min(n, 2000), replace=False)
-        sample = own[np.sort(pick)]
-        diff = sample[:, None, :] - sample[None, :, :]
-        dist = np.sqrt((diff**2).sum(-1))[np.triu_indices(len(sample), 1)]
-        h = _silverman(dist)
+        h = _silverman(pdist(own[np.sort(pick)]))
     else:
         h = float(bandwidth)
     if not h > 0:
         msg = f"all {n} enterprises of {sector!r} are at one location; K-density is undefined."
         raise DataError(msg)
-    k = _pair_kde(own, grid, h)
+    kde = _PairKDE(grid, h)
+    k = kde(own)
     out = pd.DataFrame({"distance_m": grid, "k": k})
     if simulations:
         rng = np.random.default_rng(seed)
-        sims = np.stack([_pair_kde(xy[rng.choice(len(xy), n, replace=False)], grid, h)
+        sims = np.stack([kde(xy[rng.choice(len(xy), n, replace=False)])
                          for _ in range(int(simulations))])
         out["local_lo"] = np.percentile(sims, 5, axis=0)
         out["local_hi"] = np.percentile(sims, 95, axis=0)
