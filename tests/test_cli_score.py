@@ -76,7 +76,7 @@ def test_gpkg_tiff_and_provenance(run_once):
         assert src.tags()["scenario_sha256"] == prov["scenario_sha256"]
         assert src.tags()["cci_geo_result"] == "suitability"
         data = src.read(1, masked=True)
-        assert 0 <= data.min() and data.max() <= 1
+        assert data.min() >= 0 and data.max() <= 1
         assert data.mask.any()  # outside Beijing is nodata
 
 

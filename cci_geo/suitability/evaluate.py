@@ -84,9 +84,19 @@ def _site_from_grid(grid_arr: np.ndarray, sites: Sites, grid: AnalysisGrid,
     return out
 
 
+_ACCESS_NODES = 4  # a place reaches the network through the best of its 4 nearest nodes
+_WALK_KPH = 4.8
+
+
 def _travel_time(crit: Criterion, layer: gpd.GeoDataFrame, grid: AnalysisGrid,
                  sites: Sites) -> tuple[np.ndarray, np.ndarray]:
-    """Minutes from the nearest feature of ``layer`` to every cell and every point site."""
+    """Minutes from the nearest feature of ``layer`` to every cell and every point site.
+
+    Straight-line: distance x detour factor / speed. Network: shortest times from the
+    features to every graph node (:func:`cci_geo.network.travel_time_matrix`), then each place
+    walks at 4.8 km/h to the best of its four nearest nodes; grid cells and sites use the same
+    rule, so a site's value equals the grid's at the site's own coordinates.
+    """
     p = crit.params
     px, py = sites.x[sites.is_point], sites.y[sites.is_point]
     if p["straight_line"]:
@@ -96,31 +106,37 @@ def _travel_time(crit: Criterion, layer: gpd.GeoDataFrame, grid: AnalysisGrid,
         return g, s
     from scipy.spatial import cKDTree  # noqa: PLC0415
 
-    from ..network import load_graph, travel_time_matrix  # noqa: PLC0415 - optional sibling
+    from ..network import load_graph, travel_time_matrix  # noqa: PLC0415 - sibling module
 
     G = load_graph(p["network"], mode=p["mode"])
     feats = gpd.GeoDataFrame(geometry=layer.geometry.representative_point().to_numpy(),
                              crs=layer.crs)
-    node_ids = list(G.nodes)
-    nxy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in node_ids], dtype=float)
+    nxy = np.array([(d["x"], d["y"]) for _, d in G.nodes(data=True)], dtype=float)
     nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(nxy[:, 0], nxy[:, 1]),
-                             crs=G.graph["crs"]).to_crs(grid.crs)
-    walk_mps = 4.8 / 3.6
+                             crs=G.graph["crs"])
     node_s = travel_time_matrix(G, feats, nodes, id_column=None, snap_warn_m=None,
-                                walk_speed_kph=4.8).to_numpy().min(axis=0)
-    nodes_xy = np.column_stack([nodes.geometry.x, nodes.geometry.y])
+                                walk_speed_kph=_WALK_KPH).to_numpy().min(axis=0)
+    nodes_xy = shapely.get_coordinates(nodes.to_crs(grid.crs).geometry.to_numpy())
     tree = cKDTree(nodes_xy)
-    x, y = grid.centers()
-    X, Y = np.meshgrid(x, y)
-    d, idx = tree.query(np.column_stack([X[grid.mask], Y[grid.mask]]))
+    k = min(_ACCESS_NODES, len(nodes_xy))
+    walk_mps = _WALK_KPH / 3.6
+
+    def minutes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if len(x) == 0:
+            return np.empty(0)
+        d, idx = tree.query(np.column_stack([x, y]), k=k)
+        d, idx = d.reshape(len(x), k), idx.reshape(len(x), k)
+        return np.min(node_s[idx] + d / walk_mps, axis=1) / 60.0
+
+    xs, ys = grid.centers()
+    X, Y = np.meshgrid(xs, ys)
     g = np.full(grid.shape, np.nan)
-    g[grid.mask] = (node_s[idx] + d / walk_mps) / 60.0
-    s = np.empty(0)
-    if len(px):
-        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(px, py), crs=grid.crs)
-        s = travel_time_matrix(G, feats, pts, id_column=None,
-                               walk_speed_kph=4.8).to_numpy().min(axis=0) / 60.0
-    return g, s
+    g[grid.mask] = minutes(X[grid.mask], Y[grid.mask])
+    far = float(tree.query(np.column_stack([px, py]))[0].max()) if len(px) else 0.0
+    if far > 1000:
+        logger.warning("%s: a candidate lies %.0f m from the street network; its travel time "
+                       "is mostly walking", crit.name, far)
+    return g, minutes(px, py)
 
 
 def _attribute(crit: Criterion, layer: gpd.GeoDataFrame, grid: AnalysisGrid,
