@@ -17,7 +17,7 @@ from ..errors import CciGeoError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS: tuple[str, ...] = ("info", "validate", "score")
+COMMANDS: tuple[str, ...] = ("info", "validate", "score", "optimise", "briefing")
 
 EPILOG = """examples:
   cci-geo info                          summarise the embedded Beijing demo atlas

@@ -1,0 +1,196 @@
+"""Diagnose a layout: how well do existing facilities serve demand within a standard?"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import ArrayLike
+
+from .. import _validate
+from .costs import CostInput, prepare_instance
+
+__all__ = ["Diagnosis", "diagnose"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Diagnosis:
+    """How existing facilities serve demand within a service standard.
+
+    Attributes
+    ----------
+    standard
+        The service standard (metres or the cost matrix's unit).
+    coverage
+        Share of the demand weight within ``standard`` of some facility (0..1).
+    demand
+        Copy of the demand with ``nearest_facility`` (id), ``cost`` (to it), ``covered``
+        (bool) and ``n_covering`` (facilities within the standard).
+        ``attrs["cci_geo_result"] == "coverage"``.
+    facilities
+        Copy of the facilities with ``covered_demand`` (weight within the standard),
+        ``unique_demand`` (weight covered by this facility only), ``overlap_share``
+        (1 - unique/covered), ``redundant`` (covers demand but none uniquely),
+        ``nearest_facility_cost`` (to the nearest other facility).
+        ``attrs["cci_geo_result"] == "facilities"``.
+    uncovered
+        Grid cells (``cell_m`` squares, in the demand's CRS) holding uncovered demand, largest
+        first, with ``uncovered_weight``, ``n_demand`` and ``share_of_uncovered``; ``None``
+        when only a matrix was given. ``attrs["cci_geo_result"] == "uncovered_demand"``.
+    districts
+        Per district (from the demand's ``district`` column): ``demand``, ``covered``,
+        ``share_covered``, ``uncovered``, ``mean_cost``; ``None`` without that column.
+    """
+
+    standard: float
+    coverage: float
+    demand: pd.DataFrame
+    facilities: pd.DataFrame
+    uncovered: gpd.GeoDataFrame | None
+    districts: pd.DataFrame | None
+
+    def summary(self) -> pd.Series:
+        """Return headline numbers: coverage, covered and uncovered weight, redundancy."""
+        return pd.Series({
+            "standard": self.standard,
+            "coverage": self.coverage,
+            "covered_weight": float(self.facilities.attrs.get("covered_weight", np.nan)),
+            "uncovered_weight": float(self.facilities.attrs.get("uncovered_weight", np.nan)),
+            "facilities": len(self.facilities),
+            "redundant_facilities": int(self.facilities["redundant"].sum()),
+        })
+
+
+def diagnose(facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
+             standard: float, cost: CostInput = None,
+             weights: str | ArrayLike | None = None, district: str | None = "district",
+             cell_m: float = 2000.0, metric_crs: str | None = None) -> Diagnosis:
+    """Measure how well ``facilities`` serve ``demand`` within a service ``standard``.
+
+    Parameters
+    ----------
+    facilities
+        Existing facilities (e.g. the atlas's ``zones``).
+    demand
+        Demand points or polygons (e.g. ``enterprises``, or a population grid).
+    standard
+        Service standard: metres for straight-line costs, or the unit of ``cost`` (minutes
+        for a travel-time matrix).
+    cost
+        ``None`` for straight-line metres, or a demand x facility matrix.
+    weights
+        Demand weights (a column such as ``"employees"`` or ``"revenue_cny"``, or an array).
+    district
+        Demand column holding the district, for the per-district table (skipped when
+        absent or ``None``).
+    cell_m
+        Grid cell size in metres for locating concentrations of uncovered demand.
+    metric_crs
+        Projected CRS for distances and the grid (default EPSG:32650).
+
+    Returns
+    -------
+    Diagnosis
+        Coverage, per-demand and per-facility tables, uncovered hot cells and districts.
+
+    Raises
+    ------
+    CRSMismatchError
+        If the frames are in different CRSs.
+    DataError
+        Empty inputs, NaN or negative costs, bad weights.
+    """
+    _validate.positive(standard, "standard", "cost units (metres or minutes)")
+    _validate.positive(cell_m, "cell_m", "metres")
+    inst = prepare_instance(demand, facilities, cost=cost, weights=weights,
+                            metric_crs=metric_crs)
+    C, w = inst.cost, inst.weights
+    within = C <= standard
+    n_cov = within.sum(axis=1)
+    nearest = np.argmin(C, axis=1)
+    near_cost = C[np.arange(C.shape[0]), nearest]
+    covered = n_cov > 0
+    total = float(w.sum())
+    d = demand.copy()
+    d["nearest_facility"] = inst.candidate_ids[nearest].to_numpy()
+    d["cost"] = near_cost
+    d["covered"] = covered
+    d["n_covering"] = n_cov.astype(int)
+    d.attrs["cci_geo_result"] = "coverage"
+
+    f = facilities.copy()
+    f["covered_demand"] = w @ within
+    only = within & (n_cov == 1)[:, None]
+    f["unique_demand"] = w @ only
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f["overlap_share"] = np.where(f["covered_demand"] > 0,
+                                      1.0 - f["unique_demand"] / f["covered_demand"], np.nan)
+    f["redundant"] = (f["covered_demand"] > 0) & (f["unique_demand"] == 0)
+    f["nearest_facility_cost"] = _facility_spacing(facilities, metric_crs) if cost is None \
+        else np.nan
+    f.attrs["cci_geo_result"] = "facilities"
+    f.attrs["covered_weight"] = float(w[covered].sum())
+    f.attrs["uncovered_weight"] = float(w[~covered].sum())
+
+    hot = _uncovered_cells(demand, w, covered, cell_m, metric_crs)
+    table = None
+    if district is not None and district in demand.columns:
+        frame = pd.DataFrame({"district": demand[district].astype("string").to_numpy(),
+                              "w": w, "cov": w * covered, "wc": w * near_cost})
+        g = frame.groupby("district")
+        table = pd.DataFrame({"demand": g["w"].sum(), "covered": g["cov"].sum()})
+        table["share_covered"] = table["covered"] / table["demand"]
+        table["uncovered"] = table["demand"] - table["covered"]
+        table["mean_cost"] = g["wc"].sum() / table["demand"]
+        table = table.sort_values("uncovered", ascending=False)
+    coverage = float(w[covered].sum() / total)
+    logger.info("diagnose: %.1f%% of demand within %g of %d facilities", 100 * coverage,
+                standard, len(facilities))
+    return Diagnosis(standard=float(standard), coverage=coverage, demand=d, facilities=f,
+                     uncovered=hot, districts=table)
+
+
+def _facility_spacing(facilities: gpd.GeoDataFrame, metric_crs: str | None) -> np.ndarray:
+    from .costs import cost_matrix
+
+    if len(facilities) < 2:
+        return np.full(len(facilities), np.nan)
+    dist = cost_matrix(facilities, facilities, metric_crs=metric_crs).to_numpy(copy=True)
+    np.fill_diagonal(dist, np.inf)
+    return dist.min(axis=1)
+
+
+def _uncovered_cells(demand: gpd.GeoDataFrame, w: np.ndarray, covered: np.ndarray,
+                     cell_m: float, metric_crs: str | None) -> gpd.GeoDataFrame | None:
+    metric = _validate.ensure_metric(demand, "demand", metric_crs)
+    geoms = metric.geometry
+    pts = geoms.where(geoms.geom_type == "Point", geoms.centroid)
+    x, y = pts.x.to_numpy(), pts.y.to_numpy()
+    mask = ~covered
+    cols = [
+        "uncovered_weight", "n_demand", "share_of_uncovered", "geometry",
+    ]
+    if not mask.any():
+        out = gpd.GeoDataFrame({c: [] for c in cols[:-1]}, geometry=[], crs=demand.crs)
+        out.attrs["cci_geo_result"] = "uncovered_demand"
+        return out
+    ix = np.floor(x[mask] / cell_m).astype(np.int64)
+    iy = np.floor(y[mask] / cell_m).astype(np.int64)
+    frame = pd.DataFrame({"ix": ix, "iy": iy, "w": w[mask]})
+    g = frame.groupby(["ix", "iy"]).agg(uncovered_weight=("w", "sum"), n_demand=("w", "size"))
+    g = g.reset_index().sort_values("uncovered_weight", ascending=False, kind="stable")
+    boxes = shapely.box(g["ix"] * cell_m, g["iy"] * cell_m, (g["ix"] + 1) * cell_m,
+                        (g["iy"] + 1) * cell_m)
+    out = gpd.GeoDataFrame(
+        {"uncovered_weight": g["uncovered_weight"].to_numpy(),
+         "n_demand": g["n_demand"].to_numpy(),
+         "share_of_uncovered": (g["uncovered_weight"] / frame["w"].sum()).to_numpy()},
+        geometry=boxes, crs=metric.crs).to_crs(demand.crs).reset_index(drop=True)
+    out.attrs["cci_geo_result"] = "uncovered_demand"
+    return out

@@ -1,0 +1,372 @@
+"""Planning workflow: keep the existing zones, propose new ones on old factory sites.
+
+:func:`propose_zones` aggregates enterprise demand to a grid, keeps every existing zone open,
+chooses ``k`` new zones among the candidate factory sites with a location model and a
+per-district balance rule, and compares coverage before and after. :func:`run_scenario` does
+the same from a TOML scenario (``scenarios/layout_new_zones.toml``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .. import _validate
+from ..errors import ScenarioError
+from .diagnose import Diagnosis, diagnose
+from .models import max_coverage, p_center, p_median, set_cover
+from .result import LayoutResult
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["Proposal", "aggregate_demand", "load_scenario", "propose_zones", "run_scenario"]
+
+logger = logging.getLogger(__name__)
+
+MODELS = ("max_coverage", "p_median", "p_center", "set_cover")
+
+
+def aggregate_demand(points: gpd.GeoDataFrame, *, cell_m: float = 1000.0,
+                     weights: str | None = None, by: str | None = "district",
+                     metric_crs: str | None = None) -> gpd.GeoDataFrame:
+    """Aggregate demand points to grid cells, keeping the weighted mean location.
+
+    Parameters
+    ----------
+    points
+        Demand points (e.g. enterprises).
+    cell_m
+        Cell size in metres.
+    weights
+        Column to sum (e.g. ``"employees"``); ``None`` counts points.
+    by
+        Optional column that also splits cells (e.g. ``"district"``), kept in the output.
+    metric_crs
+        Projected CRS for the grid (default EPSG:32650).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One point per non-empty cell (and ``by`` value) in the input CRS, with ``id``,
+        ``weight`` (sum) and ``n`` (points); ``attrs["cci_geo_result"] == "demand"``.
+    """
+    _validate.non_empty(points, "points")
+    cell = _validate.positive(cell_m, "cell_m", "metres")
+    metric = _validate.ensure_metric(points, "points", metric_crs)
+    pts = metric.geometry.where(metric.geometry.geom_type == "Point", metric.geometry.centroid)
+    if weights is None:
+        w = np.ones(len(points))
+    else:
+        _validate.require_columns(points, [weights], "points")
+        w = pd.to_numeric(points[weights], errors="coerce").fillna(0.0).clip(lower=0.0)
+        w = w.to_numpy(np.float64)
+    frame = pd.DataFrame({"ix": np.floor(pts.x.to_numpy() / cell).astype(np.int64),
+                          "iy": np.floor(pts.y.to_numpy() / cell).astype(np.int64),
+                          "w": w, "wx": w * pts.x.to_numpy(), "wy": w * pts.y.to_numpy(),
+                          "x": pts.x.to_numpy(), "y": pts.y.to_numpy()})
+    keys = ["ix", "iy"]
+    if by is not None and by in points.columns:
+        frame[by] = points[by].astype("string").to_numpy()
+        keys.append(by)
+    g = frame.groupby(keys, dropna=False).agg(weight=("w", "sum"), n=("w", "size"),
+                                              wx=("wx", "sum"), wy=("wy", "sum"),
+                                              x=("x", "mean"), y=("y", "mean")).reset_index()
+    g = g[g["weight"] > 0].reset_index(drop=True)
+    x = g["wx"] / g["weight"]
+    y = g["wy"] / g["weight"]
+    ids = "cell_" + g["ix"].astype(str) + "_" + g["iy"].astype(str)
+    if len(keys) == 3:
+        ids = ids + "_" + g[by].astype(str)
+    out = gpd.GeoDataFrame(
+        {"id": ids.to_numpy(), "weight": g["weight"].to_numpy(), "n": g["n"].to_numpy()},
+        geometry=gpd.points_from_xy(x, y), crs=metric.crs)
+    if len(keys) == 3:
+        out[by] = g[by].to_numpy()
+    out = out.to_crs(points.crs)
+    out.attrs["cci_geo_result"] = "demand"
+    return out
+
+
+@dataclass
+class Proposal:
+    """New zones proposed for an atlas, with the layout before and after.
+
+    Attributes
+    ----------
+    result
+        The location model's :class:`LayoutResult` (fixed zones and new sites).
+    before, after
+        :class:`Diagnosis` of the existing zones alone and with the new sites.
+    table
+        Per district (adcode; plus a ``total`` row): ``demand``, ``zones_before``,
+        ``new_sites``, ``covered_before``, ``covered_after``, ``share_before``,
+        ``share_after``, ``mean_cost_before``, ``mean_cost_after``.
+    scenario
+        The settings used (for provenance).
+    """
+
+    result: LayoutResult
+    before: Diagnosis
+    after: Diagnosis
+    table: pd.DataFrame
+    scenario: dict[str, Any] = field(default_factory=dict)
+
+    def to_map_parts(self) -> list[gpd.GeoDataFrame]:
+        """Return the frames a map draws: demand covered after, allocations, sites."""
+        parts = [self.after.demand, self.result.allocations, self.result.sites]
+        return [p for p in parts if isinstance(p, gpd.GeoDataFrame) and len(p)]
+
+    @property
+    def new_sites(self) -> gpd.GeoDataFrame:
+        """The proposed new sites (non-fixed rows of ``result.sites``)."""
+        sites = self.result.sites
+        out = sites[~sites["fixed"]].copy()
+        out.attrs["cci_geo_result"] = "selected_sites"
+        return out
+
+
+def _district_of(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> pd.Series:
+    polys = districts[districts["level"] == "district"] if "level" in districts else districts
+    polys = polys[["adcode", "geometry"]].to_crs(points.crs)
+    joined = gpd.sjoin(points[["geometry"]], polys, how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    return joined["adcode"].astype("string").reindex(points.index)
+
+
+def _candidates(atlas: Any, statuses: Sequence[str], suitability: str | pd.Series | None
+                ) -> gpd.GeoDataFrame:
+    zones = atlas["zones"]
+    factories = atlas["factory_sites"]
+    keep = factories[factories["status"].astype(str).isin(list(statuses))].copy()
+    keep = keep[~keep["id"].isin(set(zones["id"]))]
+    score = None
+    if isinstance(suitability, pd.Series):
+        score = suitability.reindex(keep["id"]).to_numpy(np.float64)
+    elif isinstance(suitability, str) and suitability not in keep.columns:
+        logger.warning("factory_sites has no %r column; proposing without suitability scores",
+                       suitability)
+    elif isinstance(suitability, str):
+        score = pd.to_numeric(keep[suitability], errors="coerce").to_numpy(np.float64)
+    z = gpd.GeoDataFrame({"id": zones["id"].astype(str).to_numpy(),
+                          "name_en": zones.get("name_en"), "name_zh": zones.get("name_zh"),
+                          "source": "zones", "existing": True, "score": 1.0},
+                         geometry=zones.geometry.to_numpy(), crs=zones.crs)
+    f = gpd.GeoDataFrame({"id": keep["id"].astype(str).to_numpy(),
+                          "name_en": keep.get("name_en"), "name_zh": keep.get("name_zh"),
+                          "source": "factory_sites", "existing": False,
+                          "score": np.nan if score is None else score},
+                         geometry=keep.geometry.to_numpy(), crs=factories.crs)
+    if score is not None:
+        s = f["score"].to_numpy(np.float64)
+        lo, hi = np.nanmin(s), np.nanmax(s)
+        f["score"] = np.where(np.isfinite(s), (s - lo) / (hi - lo) if hi > lo else 1.0, 0.0)
+    out = pd.concat([z, f], ignore_index=True)
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=zones.crs)
+    out["geometry"] = out.geometry.where(out.geometry.geom_type == "Point",
+                                         out.to_crs("EPSG:32650").centroid.to_crs(out.crs))
+    return out
+
+
+def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
+                  standard_m: float = 3000.0, weight: str | None = "employees",
+                  cell_m: float = 1000.0, statuses: Sequence[str] = ("vacant", "candidate"),
+                  district_max: int | Mapping[str, int] | None = 2,
+                  district_min: int | Mapping[str, int] | None = None,
+                  suitability: str | pd.Series | None = None, score_weight: float = 0.0,
+                  time_limit_s: float = 60.0) -> Proposal:
+    """Keep the existing zones and propose ``k`` new ones among candidate factory sites.
+
+    Parameters
+    ----------
+    atlas
+        A :class:`cci_geo.atlas.Atlas` with ``zones``, ``factory_sites``, ``enterprises`` and
+        ``districts`` layers.
+    k
+        Number of new zones (ignored by ``set_cover``, which chooses the count).
+    model
+        ``"max_coverage"``, ``"p_median"``, ``"p_center"`` or ``"set_cover"``.
+    standard_m
+        Service standard in metres (coverage and the before/after table).
+    weight
+        Enterprise column weighting demand (``"employees"``, ``"revenue_cny"``) or ``None``.
+    cell_m
+        Demand is aggregated to cells of this size (keeps the model small).
+    statuses
+        Factory-site statuses that may become zones.
+    district_max, district_min
+        Balance rule: bounds on new zones per Beijing district (adcode).
+    suitability, score_weight
+        Optional suitability score of the factory sites (a column of ``factory_sites`` or a
+        Series indexed by site id; rescaled to 0..1) and its weight in the ``max_coverage``
+        objective.
+    time_limit_s
+        Solver time limit.
+
+    Returns
+    -------
+    Proposal
+        The model result, diagnoses before and after, and the before/after table.
+    """
+    if model not in MODELS:
+        msg = f"model must be one of {MODELS}, got {model!r}."
+        raise ValueError(msg)
+    demand = aggregate_demand(atlas["enterprises"], cell_m=cell_m, weights=weight,
+                              by="district")
+    cands = _candidates(atlas, statuses, suitability)
+    cands["district"] = _district_of(cands, atlas["districts"])
+    common: dict[str, Any] = {"weights": "weight", "fixed": "existing",
+                              "district": "district", "district_max": district_max,
+                              "district_min": district_min, "time_limit_s": time_limit_s}
+    if model == "max_coverage":
+        use_score = bool(cands.loc[~cands["existing"], "score"].notna().all()) and score_weight > 0
+        res = max_coverage(demand, cands, p=k, standard=standard_m,
+                           site_score="score" if use_score else None,
+                           score_weight=score_weight if use_score else 0.0, **common)
+    elif model == "p_median":
+        res = p_median(demand, cands, p=k, method="exact", **common)
+    elif model == "p_center":
+        res = p_center(demand, cands, p=k, **common)
+    else:
+        res = set_cover(demand, cands, standard=standard_m, **common)
+    zones = cands[cands["existing"]]
+    before = diagnose(zones, demand, standard=standard_m, weights="weight")
+    after = diagnose(res.sites, demand, standard=standard_m, weights="weight")
+    table = _before_after(before, after, zones, res)
+    settings = {"k": k, "model": model, "standard_m": standard_m, "weight": weight,
+                "cell_m": cell_m, "statuses": list(statuses), "district_max": district_max,
+                "district_min": district_min, "score_weight": score_weight}
+    logger.info("proposed %d new zones: coverage %.1f%% -> %.1f%%", int((~res.sites["fixed"])
+                .sum()), 100 * before.coverage, 100 * after.coverage)
+    return Proposal(result=res, before=before, after=after, table=table, scenario=settings)
+
+
+def _before_after(before: Diagnosis, after: Diagnosis, zones: gpd.GeoDataFrame,
+                  res: LayoutResult) -> pd.DataFrame:
+    b, a = before.districts, after.districts
+    assert b is not None and a is not None
+    t = pd.DataFrame({"demand": b["demand"], "covered_before": b["covered"],
+                      "covered_after": a["covered"].reindex(b.index),
+                      "mean_cost_before": b["mean_cost"],
+                      "mean_cost_after": a["mean_cost"].reindex(b.index)})
+    t["zones_before"] = zones["district"].astype("string").value_counts().reindex(t.index)
+    new = res.sites[~res.sites["fixed"]]
+    t["new_sites"] = new["district"].astype("string").value_counts().reindex(t.index)
+    t[["zones_before", "new_sites"]] = t[["zones_before", "new_sites"]].fillna(0).astype(int)
+    total = pd.DataFrame({
+        "demand": [t["demand"].sum()], "covered_before": [t["covered_before"].sum()],
+        "covered_after": [t["covered_after"].sum()],
+        "mean_cost_before": [(t["mean_cost_before"] * t["demand"]).sum() / t["demand"].sum()],
+        "mean_cost_after": [(t["mean_cost_after"] * t["demand"]).sum() / t["demand"].sum()],
+        "zones_before": [len(zones)], "new_sites": [len(new)]}, index=["total"])
+    t = pd.concat([t.sort_index(), total])
+    t.index.name = "district"
+    t["share_before"] = t["covered_before"] / t["demand"]
+    t["share_after"] = t["covered_after"] / t["demand"]
+    cols = ["demand", "zones_before", "new_sites", "covered_before", "covered_after",
+            "share_before", "share_after", "mean_cost_before", "mean_cost_after"]
+    return t[cols]
+
+
+_SCENARIO_KEYS = {
+    "scenario": {"name", "description"},
+    "model": {"type", "k", "standard_m", "time_limit_s"},
+    "demand": {"weight", "cell_m"},
+    "candidates": {"statuses", "suitability", "score_weight"},
+    "balance": {"district_max", "district_min"},
+    "output": {"sites", "allocations", "summary", "map"},
+}
+
+
+def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """Read and check a layout scenario (a TOML file path or an equivalent mapping).
+
+    Raises
+    ------
+    ScenarioError
+        Unknown sections or keys, a missing ``[model]`` section, or bad values; the message
+        names the key.
+    """
+    if isinstance(source, Mapping):
+        data = {k: dict(v) if isinstance(v, Mapping) else v for k, v in source.items()}
+        where = "scenario"
+    else:
+        path = Path(source)
+        if not path.exists():
+            msg = f"scenario file {path} does not exist."
+            raise FileNotFoundError(msg)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            msg = f"{path} is not valid TOML: {exc}"
+            raise ScenarioError(msg) from exc
+        where = str(path)
+    for sec, body in data.items():
+        if sec not in _SCENARIO_KEYS or not isinstance(body, Mapping):
+            msg = f"{where}: unknown section [{sec}]; expected {sorted(_SCENARIO_KEYS)}."
+            raise ScenarioError(msg)
+        extra = set(body) - _SCENARIO_KEYS[sec]
+        if extra:
+            msg = (f"{where}: unknown key(s) {sorted(extra)} in [{sec}]; allowed: "
+                   f"{sorted(_SCENARIO_KEYS[sec])}.")
+            raise ScenarioError(msg)
+    model = data.get("model")
+    if not model or "type" not in model:
+        msg = f"{where}: [model] with type = one of {MODELS} is required."
+        raise ScenarioError(msg)
+    if model["type"] not in MODELS:
+        msg = f"{where}: [model] type = {model['type']!r}; use one of {MODELS}."
+        raise ScenarioError(msg)
+    for key in ("k", "standard_m", "time_limit_s"):
+        v = model.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
+            msg = f"{where}: [model] {key} must be a positive number, got {v!r}."
+            raise ScenarioError(msg)
+    return data
+
+
+def run_scenario(source: str | os.PathLike[str] | Mapping[str, Any], atlas: Any = None
+                 ) -> Proposal:
+    """Run a layout scenario on ``atlas`` (default: the embedded demo atlas).
+
+    Parameters
+    ----------
+    source
+        Path of a TOML scenario (see ``scenarios/layout_new_zones.toml``) or a mapping.
+    atlas
+        The atlas to plan on; ``None`` loads :func:`cci_geo.load_demo`.
+
+    Returns
+    -------
+    Proposal
+        As :func:`propose_zones`; ``scenario`` also holds the parsed file.
+    """
+    data = load_scenario(source)
+    if atlas is None:
+        from ..datasets import load_demo
+
+        atlas = load_demo()
+    m, d = data["model"], data.get("demand", {})
+    c, b = data.get("candidates", {}), data.get("balance", {})
+    prop = propose_zones(
+        atlas, k=int(m.get("k", 6)), model=m["type"],
+        standard_m=float(m.get("standard_m", 3000.0)),
+        weight=d.get("weight", "employees") or None, cell_m=float(d.get("cell_m", 1000.0)),
+        statuses=tuple(c.get("statuses", ("vacant", "candidate"))),
+        district_max=b.get("district_max", 2), district_min=b.get("district_min"),
+        suitability=c.get("suitability") or None,
+        score_weight=float(c.get("score_weight", 0.0)),
+        time_limit_s=float(m.get("time_limit_s", 60.0)))
+    prop.scenario["file"] = data
+    return prop
