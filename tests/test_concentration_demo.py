@@ -34,9 +34,9 @@ def test_headline_workflow_on_demo_atlas(demo, beijing):
     assert (hot["gi_bin"] == 3).sum() > 0
     # 4. clusters and 5. the designation gap against the atlas's designated places
     cl = cc.clusters(ent, eps_m=300, min_samples=20)
-    assert len(cl) > 0 and set(cl["dominant_sector"]) <= set(
-        ["design", "media", "film_tv", "publishing", "animation_games", "performing_arts",
-         "expos_folk_arts", "art_exchange", "think_tanks"])
+    assert len(cl) > 0 and set(cl["dominant_sector"]) <= {
+        "design", "media", "film_tv", "publishing", "animation_games", "performing_arts",
+        "expos_folk_arts", "art_exchange", "think_tanks"}
     gap = cc.designation_gap(cl, demo)
     assert set(gap.clusters["designation"]) <= {"designated", "partly", "undesignated"}
     assert set(gap.designated["kind"]) == {"zones", "functional_areas", "demonstrative_regions"}

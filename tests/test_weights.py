@@ -53,7 +53,8 @@ def test_grid_rejects_duplicates_and_bad_contiguity():
 def _tessellation() -> gpd.GeoDataFrame:
     rng = np.random.default_rng(3)
     pts = shapely.multipoints(rng.uniform(0, 1000, (60, 2)))
-    cells = shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=shapely.box(0, 0, 1000, 1000)))
+    frame = shapely.box(0, 0, 1000, 1000)
+    cells = shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=frame))
     cells = shapely.intersection(cells, shapely.box(0, 0, 1000, 1000))
     return gpd.GeoDataFrame(geometry=cells, crs="EPSG:32650")
 
