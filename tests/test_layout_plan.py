@@ -1,0 +1,88 @@
+"""The planning workflow on the demo atlas, and layout scenarios."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cci_geo.errors import ScenarioError
+from cci_geo.layout import load_scenario, propose_zones, run_scenario
+
+SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "layout_new_zones.toml"
+
+
+@pytest.fixture(scope="module")
+def atlas():
+    from cci_geo.datasets import load_demo
+
+    return load_demo()
+
+
+@pytest.fixture(scope="module")
+def proposal(atlas):
+    return propose_zones(atlas, k=5, standard_m=3000, district_max=2)
+
+
+def test_keeps_zones_and_adds_k_balanced_sites(atlas, proposal):
+    sites = proposal.result.sites
+    assert set(atlas["zones"]["id"]) <= set(sites.loc[sites["fixed"], "id"])
+    new = proposal.new_sites
+    assert len(new) == 5
+    assert set(new["source"]) == {"factory_sites"}
+    assert new["district"].value_counts().max() <= 2
+    assert set(new["id"]) <= set(atlas["factory_sites"]["id"])
+
+
+def test_before_after_table(proposal):
+    t = proposal.table
+    total = t.loc["total"]
+    assert total["covered_after"] >= total["covered_before"]
+    assert total["share_after"] == pytest.approx(proposal.after.coverage)
+    assert total["share_before"] == pytest.approx(proposal.before.coverage)
+    assert total["new_sites"] == 5
+    assert t.drop(index="total")["new_sites"].sum() == 5
+    assert (t.drop(index="total")["covered_after"] >= t.drop(index="total")["covered_before"]
+            - 1e-9).all()
+    # the model's objective is the covered weight after
+    assert proposal.result.objective == pytest.approx(total["covered_after"])
+
+
+def test_suitability_series_steers_the_choice(atlas, proposal):
+    chosen = set(proposal.new_sites["id"])
+    cands = atlas["factory_sites"]
+    cands = cands[cands["status"].isin(["vacant", "candidate"])]
+    score = pd.Series(np.where(cands["id"].isin(chosen), 0.0, 1.0), index=cands["id"])
+    steered = propose_zones(atlas, k=5, standard_m=3000, suitability=score, score_weight=0.9)
+    assert len(set(steered.new_sites["id"]) & chosen) < len(chosen)
+
+
+@pytest.mark.parametrize("model", ["p_median", "p_center"])
+def test_other_models_run_on_demo(atlas, model):
+    prop = propose_zones(atlas, k=3, model=model, cell_m=3000, time_limit_s=30)
+    assert len(prop.new_sites) == 3
+    assert prop.result.status == "optimal"
+
+
+def test_scenario_file_runs(atlas):
+    data = load_scenario(SCENARIO)
+    assert data["model"]["type"] == "max_coverage"
+    prop = run_scenario(SCENARIO, atlas)
+    assert len(prop.new_sites) == data["model"]["k"]
+
+
+def test_scenario_errors(tmp_path):
+    with pytest.raises(ScenarioError, match=r"unknown key\(s\) \['kk'\]"):
+        load_scenario({"model": {"type": "p_median", "kk": 3}})
+    with pytest.raises(ScenarioError, match="type"):
+        load_scenario({"model": {"type": "gravity"}})
+    with pytest.raises(ScenarioError, match=r"\[model\]"):
+        load_scenario({"demand": {"cell_m": 500}})
+    with pytest.raises(ScenarioError, match="k must be a positive"):
+        load_scenario({"model": {"type": "p_median", "k": 0}})
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[model\ntype=", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        load_scenario(bad)
+    with pytest.raises(FileNotFoundError):
+        load_scenario(tmp_path / "missing.toml")
