@@ -114,11 +114,8 @@ def grid_weights(rows: int | np.ndarray, cols: int | np.ndarray, *,
         dst.append(nb[ok])
     i = np.concatenate(src)
     j = np.concatenate(dst)
-    order = np.lexsort((j, i))
-    i, j = i[order], j[order]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(i, minlength=n), out=indptr[1:])
-    return sparse.csr_matrix((np.ones(len(j)), j, indptr), shape=(n, n))
+    # coo -> csr is a linear-time counting pass (no global sort); pairs are unique
+    return sparse.coo_matrix((np.ones(len(j)), (i, j)), shape=(n, n)).tocsr()
 
 
 def _offsets(contiguity: str) -> tuple[tuple[int, int], ...]:

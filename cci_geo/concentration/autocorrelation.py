@@ -155,7 +155,8 @@ def hot_spots(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen",
     out["gi_p"] = p
     out["gi_p_fdr"] = q
     out["gi_bin"] = gi_bin
-    out["gi_class"] = [GI_CLASSES[int(b)] for b in gi_bin]
+    labels = np.array([GI_CLASSES[b] for b in range(-3, 4)], dtype=object)
+    out["gi_class"] = labels[gi_bin + 3]
     out.attrs["cci_geo_result"] = "hot_spots"
     out.attrs["weights"] = desc
     out.attrs["fdr"] = "none" if fdr is None else f"{fdr:g}"
