@@ -109,12 +109,12 @@ def bench_kde(n: int, n_sample: int) -> None:
         ROWS.append((f"KDE {kernel} n={n:.0e}", "cci_geo kernel_density (GeoDataFrame in)",
                      f"{t_full:.3f}", f"{err:.2e}"))
         ROWS.append(("", "cci_geo core (binning+FFT, arrays in)", f"{t_core:.3f}", "same"))
-        bench_kdepy(xy, kernel, h, cx, cy, cells, exact, rng)
-    bench_scipy(xy, cx.size * cy.size, n)
+        bench_kdepy(xy, kernel, h, cx, cy, cells, exact)
+    bench_scipy(xy, cx.size * cy.size)
 
 
 def bench_kdepy(xy: np.ndarray, kernel: str, h: float, cx: np.ndarray, cy: np.ndarray,
-                cells: np.ndarray, exact: np.ndarray, rng: np.random.Generator) -> None:
+                cells: np.ndarray, exact: np.ndarray) -> None:
     try:
         from KDEpy import FFTKDE
         from KDEpy.kernel_funcs import _kernel_functions
@@ -136,8 +136,9 @@ def bench_kdepy(xy: np.ndarray, kernel: str, h: float, cx: np.ndarray, cy: np.nd
                  f"{err:.2e} (mass {mass:.3f})"))
 
 
-def bench_scipy(xy: np.ndarray, n_cells: int, n: int) -> None:
-    kde = gaussian_kde(xy.T, bw_method=GAUSS_SIGMA / float(np.sqrt(np.cov(xy.T).diagonal().mean())))
+def bench_scipy(xy: np.ndarray, n_cells: int) -> None:
+    factor = GAUSS_SIGMA / float(np.sqrt(np.cov(xy.T).diagonal().mean()))
+    kde = gaussian_kde(xy.T, bw_method=factor)
     probe = xy[:20].T
     t, _ = best_of(lambda: kde(probe), repeats=1)
     ROWS.append(("", f"scipy gaussian_kde (timed on 20 cells, extrapolated to {n_cells})",
@@ -148,9 +149,8 @@ def bench_autocorrelation(side: int) -> None:
     import esda
     import libpysal
 
-    rng = np.random.default_rng(2)
     n_pts = side * side * 3
-    xy = clustered_points(n_pts, seed=side) if side > 0 else None
+    xy = clustered_points(n_pts, seed=side)
     cell = SIDE / side
     ext = (X0 + 0.01, Y0 + 0.01, X0 + SIDE - 0.01, Y0 + SIDE - 0.01)
     pts = gpd.GeoDataFrame(geometry=shapely.points(xy), crs="EPSG:32650")
