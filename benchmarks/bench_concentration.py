@@ -177,7 +177,6 @@ def bench_autocorrelation(side: int) -> None:
     ROWS.append((f"Moran's I {label}", "cci_geo morans_i (analytic, incl. weights)",
                  f"{t_m:.3f}", f"|dI| {abs(m.I - em.I):.1e}"))
     ROWS.append(("", "esda Moran (analytic) + libpysal lat2W", f"{t_em + t_w:.3f}", ""))
-    del rng
 
 
 def main() -> None:
