@@ -160,7 +160,9 @@ def _attribute(crit: Criterion, layer: gpd.GeoDataFrame, grid: AnalysisGrid,
                           np.nan if fill is None else float(fill))
         g_raw = table[codes - 1]  # code 0 -> last entry: the fill value
         s_raw = _site_from_grid(g_raw, sites, grid, exact=table[pcodes - 1])
-        return Evaluated(g_raw, vf(g_raw), s_raw, vf(s_raw))
+        g_val = np.full(grid.shape, np.nan)
+        g_val[grid.mask] = vf(g_raw[grid.mask])
+        return Evaluated(g_raw, g_val, s_raw, vf(s_raw))
     vtable = np.append(vf(raw_vals), np.nan if fill is None else vf([fill])[0])
     g_val = vtable[codes - 1]
     rtable = np.append(raw_vals.astype(object), fill)
@@ -213,7 +215,8 @@ def evaluate(crit: Criterion, layer: gpd.GeoDataFrame | None, grid: AnalysisGrid
         g_raw = measures.grid_raw(crit.measure, crit.params, layer, grid, label=crit.key)
         exact = (measures.point_raw(crit.measure, crit.params, layer, px, py, label=crit.key)
                  if crit.measure in ("distance", "count", "sum") else None)
-    g_val = vf(g_raw)
+    g_val = np.full(grid.shape, np.nan)
+    g_val[grid.mask] = vf(g_raw[grid.mask])  # outside the study area stays nodata
     if crit.measure in ("raster", "density"):
         s_raw = _site_from_grid(g_raw, sites, grid)
         s_val = _site_from_grid(g_val, sites, grid)

@@ -80,9 +80,13 @@ class AnalysisGrid:
         return np.clip(row, 0, rows - 1), np.clip(col, 0, cols - 1), inside
 
     def surface(self, data: np.ndarray, *, name: str, units: str,
-                tags: dict[str, str] | None = None) -> Surface:
-        """Wrap ``data`` as a :class:`~cci_geo.raster.Surface`, NaN outside the study area."""
-        out = np.where(self.mask, data, np.nan)
+                tags: dict[str, str] | None = None, copy: bool = True) -> Surface:
+        """Wrap ``data`` as a :class:`~cci_geo.raster.Surface`, NaN outside the study area.
+
+        With ``copy=False`` a float64 ``data`` is masked in place and shared (no new array).
+        """
+        out = np.array(data, dtype="float64", copy=copy)
+        out[~self.mask] = np.nan
         return Surface(out, self.transform, self.crs, units=units, name=name,
                        tags=dict(tags or {}))
 

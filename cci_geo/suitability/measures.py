@@ -19,7 +19,8 @@ import numpy as np
 import shapely
 from rasterio import features as rio_features
 from rasterio.warp import Resampling, reproject
-from scipy import ndimage, signal
+from scipy import fft as sp_fft
+from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from ..errors import DataError
@@ -109,6 +110,15 @@ def _disk(radius_m: float, cs: float) -> tuple[np.ndarray, int]:
     return (np.hypot(di, dj) * cs <= radius_m + 1e-9).astype("float64"), k
 
 
+def _convolve_valid(a: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """``scipy.signal.convolve(a, k, mode="valid")`` by real FFTs of a fast length."""
+    full = [a.shape[i] + k.shape[i] - 1 for i in range(2)]
+    shape = [sp_fft.next_fast_len(n, real=True) for n in full]
+    spec = sp_fft.rfft2(a, shape) * sp_fft.rfft2(k, shape)
+    out = sp_fft.irfft2(spec, shape)
+    return out[k.shape[0] - 1:a.shape[0], k.shape[1] - 1:a.shape[1]]
+
+
 def _radius_sum_grid(xy: np.ndarray, weights: np.ndarray, radius_m: float,
                      grid: AnalysisGrid, *, integer: bool) -> np.ndarray:
     kernel, k = _disk(radius_m, grid.cell_size)
@@ -121,7 +131,7 @@ def _radius_sum_grid(xy: np.ndarray, weights: np.ndarray, radius_m: float,
                          minlength=pshape[0] * pshape[1]).reshape(pshape)
     if not binned.any():
         return np.zeros(grid.shape)
-    out = signal.fftconvolve(binned, kernel, mode="valid")
+    out = _convolve_valid(binned, kernel)
     if integer:
         return np.rint(out)
     tol = 1e-9 * float(np.abs(binned).sum())

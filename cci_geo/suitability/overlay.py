@@ -274,11 +274,13 @@ def _composite(criteria: Sequence[Criterion], w: np.ndarray, evals: Mapping[str,
                allowed: np.ndarray) -> tuple[np.ndarray, float]:
     spatial = [i for i, c in enumerate(criteria) if c.spatial]
     ws = float(w[spatial].sum())
-    comp = np.zeros(allowed.shape)
     if ws <= 0:
         return np.full(allowed.shape, np.nan), ws
+    comp = np.zeros(allowed.shape)
+    term = np.empty(allowed.shape)
     for i in spatial:
-        comp += (w[i] / ws) * evals[criteria[i].name].grid_value  # type: ignore[operator]
+        np.multiply(evals[criteria[i].name].grid_value, w[i] / ws, out=term)
+        comp += term  # NaN (nodata) in any criterion propagates
     comp[~allowed] = np.nan
     return comp, ws
 
@@ -376,14 +378,14 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
             "created": prov["created"]}
     crit_surfaces = {
         c.name: grid.surface(evals[c.name].grid_value, name=c.name,  # type: ignore[arg-type]
-                             units="value 0-1",
+                             units="value 0-1", copy=False,
                              tags={**tags, "cci_geo_result": "suitability_criterion",
                                    "measure": c.measure, "weight": f"{w[i]:.6g}",
                                    "value_function": c.value.describe()})  # type: ignore[union-attr]
         for i, c in enumerate(sc.criteria) if c.spatial}
     note = ("weighted overlay of the spatial criteria" if w_spatial >= 1 - _SUM_TOL else
             f"spatial criteria only (weights renormalised from {w_spatial:.3f} to 1)")
-    composite = grid.surface(comp, name="suitability", units="score 0-1",
+    composite = grid.surface(comp, name="suitability", units="score 0-1", copy=False,
                              tags={**tags, "note": note,
                                    "weights": ";".join(f"{c.name}={w[i]:.4f}" for i, c in
                                                        enumerate(sc.criteria) if c.spatial)})
