@@ -77,3 +77,17 @@ def test_grid_times_are_close_to_site_times(result):
     # differ between the two, so allow a little more
     near = s["raw_walk"].to_numpy() < 45
     np.testing.assert_allclose(grid_raw[near], s["raw_walk"].to_numpy()[near], atol=1.5)
+
+
+def test_network_file_beside_the_scenario_is_found(tmp_path):
+    import shutil
+
+    from cci_geo.suitability import load_scenario
+
+    shutil.copy(network.demo_streets_path(), tmp_path / "streets.osm.gz")
+    (tmp_path / "s.toml").write_text(
+        '[candidates]\nlayer = "sites"\n[[criteria]]\nname = "walk"\nlayer = "venues"\n'
+        'measure = "travel_time"\nnetwork = "streets.osm.gz"\nweight = 1\n'
+        'value = { function = "linear", low = 0, high = 30, direction = "decreasing" }\n')
+    sc = load_scenario(tmp_path / "s.toml")
+    assert sc.criteria[0].params["network"] == str(tmp_path / "streets.osm.gz")

@@ -352,6 +352,10 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
         msg = (f"[candidates].id_column = {sc.id_column!r} is not a column of the candidates; "
                f"they have {[c for c in cand_src.columns if c != cand_src.geometry.name]}.")
         raise ScenarioError(msg)
+    if sc.label_column is not None and sc.label_column not in cand_src.columns:
+        msg = (f"[candidates].label_column = {sc.label_column!r} is not a column of the "
+               "candidates; remove it or name an existing column.")
+        raise ScenarioError(msg)
     dup = cand_src[sc.id_column][cand_src[sc.id_column].duplicated()].unique().tolist()
     if dup:
         msg = f"candidate ids must be unique (they break ties); duplicated: {dup[:10]}."

@@ -244,6 +244,12 @@ def _criteria(doc: Mapping[str, Any], base_dir: Path) -> tuple[Criterion, ...]:
         if t.get("measure") == "raster" and isinstance(params.get("path"), str):
             p = Path(params["path"]).expanduser()
             params["path"] = str(p if p.is_absolute() else base_dir / p)
+        net = params.get("network")
+        if t.get("measure") == "travel_time" and isinstance(net, str):
+            p = Path(net).expanduser()
+            if not p.is_absolute() and (base_dir / p).exists():
+                params["network"] = str(base_dir / p)  # a file beside the scenario
+            # otherwise a place name (or an absolute path) for cci_geo.network.load_graph
         crits.append(Criterion(name=t["name"], measure=t["measure"], value=t["value"],
                                layer=t.get("layer"), weight=t.get("weight"), params=params,
                                where=t.get("where"), key=key))
