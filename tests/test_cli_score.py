@@ -58,7 +58,8 @@ def test_ranked_csv_has_contributions_and_stability(run_once):
     contrib = df.filter(like="contrib_").sum(axis=1)
     assert (abs(contrib - df["score"]) < 1e-9)[df["missing"].isna()].all()
     assert {"p_top_k", "rank_median", "excluded_by"} <= set(df.columns)
-    assert df["p_top_k"].between(0, 1).all() or df["p_top_k"].isna().any()
+    assert ranked["p_top_k"].between(0, 1).all()
+    assert df.loc[df["rank"].isna(), "p_top_k"].isna().all()  # excluded: not ranked
 
 
 def test_gpkg_tiff_and_provenance(run_once):
