@@ -24,7 +24,8 @@ __all__ = [
 ]
 
 #: Columns whose values are codes with labels in :data:`cci_geo.maps.labels.LABELS`.
-CODED_COLUMNS = ("level", "kind", "status", "quadrant", "gi_class", "gap", "designation")
+CODED_COLUMNS = ("level", "kind", "status", "quadrant", "gi_class", "gap", "designation",
+                 "layout_status", "lisa_class")
 SECTOR_COLUMNS = ("sector", "sectors", "dominant_sector")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,14 @@ __all__ = ["ATLAS_ORDER", "add_to_map", "briefing_layers", "briefing_map", "run_
 
 logger = logging.getLogger(__name__)
 
+#: Layers switched on when a briefing opens (by layer kind / result type); the others are
+#: listed in the layer control, off, so the first view reads clearly.
+BRIEFING_VISIBLE = frozenset({
+    "districts", "functional_areas", "demonstrative_regions", "zones", "nodes", "corridors",
+    "kernel_density", "density", "designation_gap_clusters", "designation_gap", "layout_sites",
+    "selected_sites", "layout",
+})
+
 #: Atlas layers drawn by the briefing, in this order (others follow alphabetically).
 ATLAS_ORDER = ("districts", "functional_areas", "corridors", "demonstrative_regions", "zones",
                "factory_sites", "venues", "nodes", "stations", "enterprises")
@@ -49,11 +57,13 @@ def _provenance(atlas: Any) -> dict[str, dict[str, str]]:
     return dict(prov) if isinstance(prov, Mapping) else {}
 
 
-def briefing_layers(atlas: Any, *results: Any, lang: Lang = "zh",
-                    datum: str = "wgs84") -> list[MapLayer]:
+def briefing_layers(atlas: Any, *results: Any, lang: Lang = "zh", datum: str = "wgs84",
+                    visible: frozenset[str] | None = BRIEFING_VISIBLE) -> list[MapLayer]:
     """Return the map layers of ``atlas`` and ``results`` in drawing order.
 
     With ``datum="gcj02"`` every layer is shifted from WGS-84 to GCJ-02 (for Gaode tiles).
+    ``visible`` lists the layer kinds / result types switched on at first (None: each
+    renderer's own choice).
     """
     lang = check_lang(lang)
     layers = _atlas_layers(atlas)
@@ -66,6 +76,9 @@ def briefing_layers(atlas: Any, *results: Any, lang: Lang = "zh",
         out.extend(render(gdf, kind=kind, lang=lang))
     for result in results:
         out.extend(render(result, lang=lang))
+    if visible is not None:
+        for layer in out:
+            layer.show = layer.show and layer.key in visible
     if datum == "gcj02":
         from ..datum import wgs84_to_gcj02
 
@@ -108,25 +121,38 @@ def study_region_bounds(atlas: Any, layers: Iterable[MapLayer],
             float(arr[:, 3].max()))
 
 
+def _statuses(prov: Mapping[str, Any]) -> list[str]:
+    return [s.strip() for s in str(prov.get("status", "")).split(";") if s.strip()]
+
+
 def _attribution(atlas: Any, lang: Lang, basemap: Basemap) -> list[str]:
-    """Return provenance lines: layers grouped by source, synthetic/approximate data flagged."""
-    groups: dict[tuple[str, str, str], list[str]] = {}
-    for kind, prov in sorted(_provenance(atlas).items()):
-        key = (str(prov.get("source", "")).strip(), str(prov.get("licence", "")).strip(),
-               str(prov.get("status", "")).strip())
-        groups.setdefault(key, []).append(label(kind, lang))
+    """Return short attribution lines: where the provenance is, what is synthetic/approximate."""
+    prov = _provenance(atlas)
     sep = "、" if lang == "zh" else ", "
     texts = []
-    for (source, licence, status), kinds in groups.items():
-        text = f"{sep.join(kinds)}: {source}" + (f" ({licence})" if licence else "")
-        if status in ("synthetic", "approximate"):
-            flag = f"{label(status, lang)} / {status}" if lang == "zh" else status
-            text += f" [{flag.upper() if status == 'synthetic' else flag}]"
-        texts.append(text)
+    synthetic = [label(k, lang) for k, p in sorted(prov.items()) if "synthetic" in _statuses(p)]
+    approx = [label(k, lang) for k, p in sorted(prov.items()) if "approximate" in _statuses(p)]
+    if synthetic:
+        head = "模拟数据 SYNTHETIC" if lang == "zh" else "SYNTHETIC data"
+        texts.append(f"{head}: {sep.join(synthetic)}")
+    if approx:
+        head = "近似位置" if lang == "zh" else "approximate positions"
+        texts.append(f"{head}: {sep.join(approx)}")
+    if prov:
+        texts.append("完整来源见「数据来源」" if lang == "zh" else "full provenance: Data sources")
     texts.append(f"cci_geo {__version__}, {_dt.date.today().isoformat()}")
     if basemap.datum == "gcj02":
         texts.append("overlays shifted to GCJ-02" if lang == "en" else "叠加图层已转换至 GCJ-02")
     return texts
+
+
+def _sources_table(atlas: Any, lang: Lang) -> list[list[str]]:
+    """Full provenance rows ``[layer, source, licence, datum, status, notes]``."""
+    rows = []
+    for kind, prov in sorted(_provenance(atlas).items()):
+        rows.append([label(kind, lang), *(str(prov.get(k, "")) for k in
+                                          ("source", "licence", "datum", "status", "notes"))])
+    return rows
 
 
 def _outline_minimap_layer(atlas: Any) -> str:
@@ -157,7 +183,8 @@ def add_to_map(m: folium.Map, *objs: Any, lang: Lang = "zh",
 
 
 def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "none",
-                 title: str | None = None, tianditu_key: str | None = None) -> folium.Map:
+                 title: str | None = None, tianditu_key: str | None = None,
+                 notes: Sequence[str] = ()) -> folium.Map:
     """Return a briefing map of ``atlas`` and analysis ``results``.
 
     Parameters
@@ -176,6 +203,8 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
         Title shown top left (default: a bilingual briefing title).
     tianditu_key
         Tianditu developer key.
+    notes
+        Lines shown under the data sources (e.g. analyses that were skipped).
 
     Returns
     -------
@@ -204,6 +233,11 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
     add_script(m, f"cciGeo.title({{map}}, {js_json(main)}, "
                   f"{js_json(label('briefing_subtitle', lang))});")
     add_script(m, f"cciGeo.attribution({{map}}, {js_json(_attribution(atlas, lang, base))});")
+    heads = (["图层", "来源", "许可", "坐标系", "状态", "说明"] if lang == "zh" else
+             ["Layer", "Source", "Licence", "Datum", "Status", "Notes"])
+    add_script(m, f"cciGeo.sources({{map}}, {js_json(label('data_sources', lang))}, "
+                  f"{js_json(heads)}, {js_json(_sources_table(atlas, lang))}, "
+                  f"{js_json(list(notes))});")
     add_script(m, "cciGeo.scale({map});")
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     plugins.Fullscreen(position="topleft").add_to(m)
@@ -263,10 +297,11 @@ def run_briefing(atlas: Any, out: str | os.PathLike[str], *, lang: Lang = "zh",
     from ._analyses import briefing_results
     from .export import save_html
 
-    results = briefing_results(atlas, progress=progress)
+    run = briefing_results(atlas, progress=progress)
     if progress:
         progress("map")
-    m = briefing_map(atlas, *results, lang=lang, basemap=basemap, tianditu_key=tianditu_key)
+    m = briefing_map(atlas, *run.results, lang=lang, basemap=basemap, tianditu_key=tianditu_key,
+                     notes=run.notes)
     if progress:
         progress("write")
     return save_html(m, out, self_contained=True, overwrite=overwrite)

@@ -13,6 +13,7 @@ import html
 import io
 import json
 import math
+import re
 import zlib
 from importlib import resources
 from typing import Any
@@ -20,7 +21,9 @@ from typing import Any
 import folium
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Element, Figure, MacroElement
+from folium.elements import ElementAddToElement
 from jinja2 import Template
 
 from .layers import STYLE_COLUMNS, Legend, MapLayer, PointLayer, RasterLayer, VectorLayer
@@ -29,6 +32,9 @@ __all__ = ["add_layer", "asset_text", "js_json"]
 
 _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
             "\u2029": "\\u2029"}
+
+
+_TEMPLATE_OPENER = re.compile(r"\{(?=[{%#])")
 
 
 def _clean(value: Any) -> Any:
@@ -61,7 +67,9 @@ def js_json(obj: Any, *, clean: bool = True) -> str:
     for char, esc in _ESCAPES.items():
         if char in text:
             text = text.replace(char, esc)
-    return text
+    # A structural "{" is always followed by '"' or "}", so "{{", "{%" and "{#" only occur
+    # inside strings; escaping them keeps data from ever reading as template syntax.
+    return _TEMPLATE_OPENER.sub(r"\\u007b", text)
 
 
 #: JSON payloads larger than this are zlib-compressed and base64-encoded in the page.
@@ -115,6 +123,21 @@ class CciAssets(MacroElement):
         super().render(**kwargs)
 
 
+def _render_raw(element: MacroElement, **kwargs: Any) -> None:
+    """Render ``element``'s script macro into the figure without re-parsing it as a template.
+
+    branca's ``MacroElement.render`` wraps the rendered script in a new ``Element``, which
+    compiles it as a Jinja template again: slow for megabytes of data, and any ``{{`` in the
+    data would be evaluated. Here the output is added as literal text.
+    """
+    figure = element.get_root()
+    module = element._template.module
+    if isinstance(figure, Figure) and hasattr(module, "script"):
+        figure.script.add_child(_Raw(module.script(element, kwargs)), name=element.get_name())
+    for child in list(element._children.values()):
+        child.render(**kwargs)
+
+
 class _Script(MacroElement):
     """A script run after the map is created; ``code`` may use ``{map}``."""
 
@@ -126,9 +149,9 @@ class _Script(MacroElement):
         self.raw = code
 
     def render(self, **kwargs: Any) -> None:
-        """Substitute the map's variable name and render."""
+        """Substitute the map's variable name and add the script."""
         self.code = self.raw.replace("{map}", self._parent.get_name())
-        super().render(**kwargs)
+        _render_raw(self, **kwargs)
 
 
 class _JsLayer(folium.map.Layer):
@@ -142,39 +165,50 @@ class _JsLayer(folium.map.Layer):
         {% endmacro %}""")
 
     def __init__(self, js: str, *, name: str, legend: Legend | None, show: bool) -> None:
-        super().__init__(name=html.escape(name), overlay=True, control=True, show=show)
+        # Leaflet's layer control inserts names as HTML; folium renders them through Jinja
+        safe = html.escape(name).replace("{", "&#123;").replace("}", "&#125;")
+        super().__init__(name=safe, overlay=True, control=True, show=show)
         self._name = "CciLayer"
         self.js = js
         self.legend = js_json(legend.to_json()) if legend else ""
+
+    def render(self, **kwargs: Any) -> None:
+        """Add the layer's script (and its add-to-map call when shown) as literal text."""
+        if self.show:
+            self.add_child(ElementAddToElement(element_name=self.get_name(),
+                                               element_parent_name=self._parent.get_name()),
+                           name=self.get_name() + "_add")
+        _render_raw(self, **kwargs)
+
+
+#: Polygon/line layers with more vertices than this are simplified for display (about 3 m).
+SIMPLIFY_ABOVE = 20_000
+SIMPLIFY_TOLERANCE_DEG = 0.00003
+
+
+def _display_geometries(gdf: Any) -> Any:
+    """Round coordinates to 1e-6 degrees; simplify very detailed polygons and lines."""
+    geoms = gdf.geometry.values
+    if shapely.get_num_coordinates(geoms).sum() > SIMPLIFY_ABOVE:
+        geoms = shapely.simplify(geoms, SIMPLIFY_TOLERANCE_DEG, preserve_topology=True)
+    return shapely.transform(geoms, lambda c: np.round(c, 6))
 
 
 def _geojson(layer: VectorLayer) -> dict[str, Any]:
     gdf = layer.gdf
     data_cols = [c for c in gdf.columns if c != "geometry" and c not in STYLE_COLUMNS]
     style_cols = [c for c in STYLE_COLUMNS if c in gdf.columns]
-    features = []
-    geo = json.loads(gdf.geometry.to_json(drop_id=True))["features"]
+    geoms = _display_geometries(gdf)
     records = gdf[data_cols].to_dict("records") if data_cols else [{}] * len(gdf)
     styles = gdf[style_cols].to_dict("records") if style_cols else [{}] * len(gdf)
-    for feat, props, style in zip(geo, records, styles, strict=True):
+    features = []
+    for geom, props, style in zip(geoms, records, styles, strict=True):
         props = {k: _clean(v) for k, v in props.items()}
         props["_s"] = {STYLE_COLUMNS[k]: _clean(v) for k, v in style.items()
                        if _clean(v) is not None}
-        features.append({"type": "Feature", "geometry": _round(feat["geometry"]),
-                         "properties": props})
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": None if geom is None else geom.__geo_interface__})
     return {"type": "FeatureCollection", "features": features}
-
-
-def _round(geom: dict[str, Any] | None, ndigits: int = 6) -> dict[str, Any] | None:
-    if geom is None:
-        return None
-    def rnd(c: Any) -> Any:
-        if isinstance(c, (int, float)):
-            return round(c, ndigits)
-        return [rnd(x) for x in c]
-    if geom["type"] == "GeometryCollection":
-        return {"type": geom["type"], "geometries": [_round(g) for g in geom["geometries"]]}
-    return {"type": geom["type"], "coordinates": rnd(geom["coordinates"])}
 
 
 def _morton_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -244,8 +278,8 @@ def _png_data_uri(rgba: np.ndarray) -> str:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgba, dtype=np.uint8), "RGBA").save(buf, "PNG",
-                                                                           optimize=True)
+    image = Image.fromarray(np.ascontiguousarray(rgba, dtype=np.uint8), "RGBA")
+    image.save(buf, "PNG", compress_level=6)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 

@@ -111,6 +111,7 @@ class VectorLayer:
     show: bool = True
     z: int = 10
     labels_column: str | None = None
+    key: str = ""
 
 
 @dataclass
@@ -132,6 +133,7 @@ class PointLayer:
     show: bool = True
     z: int = 40
     radius: float = 2.5
+    key: str = ""
 
 
 @dataclass
@@ -146,6 +148,7 @@ class RasterLayer:
     show: bool = True
     z: int = 5
     meta: dict[str, str] = field(default_factory=dict)
+    key: str = ""
 
     def bounds_latlon(self) -> tuple[float, float, float, float]:
         """Return ``(south, west, north, east)`` in degrees."""

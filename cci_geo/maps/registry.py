@@ -155,13 +155,19 @@ def render(obj: Any, *, kind: str | None = None, lang: Lang = "en",
         parts = _object_parts(obj)
         if parts:
             return render(parts, lang=lang)
+    if isinstance(obj, gpd.GeoDataFrame) and len(obj) == 0:
+        logger.info("nothing to draw for empty %s", key or "GeoDataFrame")
+        return []
     func = _RENDERERS.get(key) if key else None
     if func is None:
         fallback = _fallback(obj)
         if key is not None:
             logger.info("no renderer registered for %r; drawing it as generic %s", key, fallback)
         func = _RENDERERS[fallback]
-    return list(func(obj, lang=lang, name=name))
+    layers = list(func(obj, lang=lang, name=name))
+    for layer in layers:  # remember what produced each layer (the briefing's visibility rules)
+        layer.key = layer.key or (key if key in _RENDERERS else _fallback(obj))
+    return layers
 
 
 def _object_parts(obj: Any) -> list[Any]:

@@ -94,7 +94,7 @@ def render_zones(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None) 
     shown, fields = display_frame(g, ["kind", "status", "sectors", "district"], lang)
     colors, items = categorical_colors(
         g.get("kind", pd.Series(index=g.index, dtype=object)),
-        {"park": "#1f78b4", "base": "#33a02c", "cluster": "#e31a1c"}, lang)
+        {"park": "#1f78b4", "base": "#33a02c", "cluster": "#6a3d9a"}, lang)
     return [_points(shown, name or label("zones", lang), fields, colors, items, radius=6.5,
                     weight=1.5, stroke="#ffffff", z=55)]
 
@@ -162,7 +162,7 @@ def render_corridors(gdf: gpd.GeoDataFrame, *, lang: Lang,
         return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items),
                              z=30, color=colors, weight=4, opacity=0.85)]
     return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items), z=8,
-                         color=colors, fill=colors, weight=1, fill_opacity=0.12, dash="6 4")]
+                         color=colors, fill=colors, weight=1, fill_opacity=0.07, dash="6 4")]
 
 
 @register_renderer("stations")
@@ -261,7 +261,7 @@ def render_polygons(gdf: gpd.GeoDataFrame, *, lang: Lang,
         return [vector_layer(shown, title, fields=fields, legend=legend, z=15,
                              color="#54278f", fill="#bcbddc", weight=1, fill_opacity=0.45)]
     idx, upper, vmin = classify(g[col], scheme="NaturalBreaks", k=5)
-    colors = ramp("YlGnBu", max(1, len(upper)))
+    colors = ramp("YlGnBu", len(upper))
     fill = np.array([colors[i] if i >= 0 else "#ffffff" for i in idx], dtype=object)
     legend = classed_legend(f"{title}: {label(col, lang)}", colors, upper, vmin, lang)
     return [vector_layer(shown, title, fields=fields, legend=legend, z=15, color="#636363",

@@ -25,9 +25,9 @@ from ._build import (
     vector_layer,
 )
 from .labels import Lang, label
-from .layers import Legend, LegendItem, MapLayer
+from .layers import Legend, LegendItem, MapLayer, PointLayer
 from .registry import register_renderer
-from .render_layers import render_corridors, render_points, render_polygons
+from .render_layers import CANVAS_THRESHOLD, render_corridors, render_points, render_polygons
 from .style import HOT_SPOT_COLORS, SECTOR_COLORS, classed_legend, classify, ramp, surface_layer
 
 __all__ = ["hot_spot_key"]
@@ -59,7 +59,7 @@ def render_density(surface: Surface, *, lang: Lang, name: str | None = None) -> 
     title = _title("kernel_density", lang, name)
     units = surface.units or label("enterprises_per_km2", lang)
     return [surface_layer(surface, name=title, cmap="YlOrRd", units=units,
-                          transparent_below=0.03, opacity=0.7)]
+                          transparent_below=0.015, opacity=0.75)]
 
 
 @register_renderer("suitability", "suitability_surface", "composite")
@@ -126,15 +126,16 @@ def render_hot_spots(gdf: gpd.GeoDataFrame, *, lang: Lang,
 def render_lisa(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None) -> list[MapLayer]:
     """Draw LISA clusters: High-high red, Low-low blue, outliers pink/light blue."""
     g = to_wgs84(gdf, "local_morans")
-    col = next((c for c in ("quadrant", "lisa_class", "cluster", "q") if c in g.columns), None)
+    col = next((c for c in ("lisa_class", "quadrant", "lisa_quadrant", "q") if c in g.columns),
+               None)
     if col is None:
         return render_polygons(g, lang=lang, name=name)
     quad = g[col].astype(str).str.upper().str.replace("-", "", regex=False)
     if quad.str.isnumeric().all():
         quad = quad.map({"1": "HH", "2": "LH", "3": "LL", "4": "HL"})
-    pcol = next((c for c in ("p_sim", "p", "lisa_p", "p_value") if c in g.columns), None)
+    pcol = next((c for c in ("lisa_p", "p_sim", "p", "p_value") if c in g.columns), None)
     sig = g[pcol] <= 0.05 if pcol else g.get("significant", pd.Series(True, index=g.index))
-    quad = quad.where(sig.astype(bool), "not_significant")
+    quad = quad.where(sig.astype(bool) & quad.isin(["HH", "LL", "HL", "LH"]), "not_significant")
     g = g.assign(quadrant=quad)
     palette = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9",
                "not_significant": "#eeeeee"}
@@ -226,7 +227,7 @@ def _gap_key(value: object) -> str:
     return text
 
 
-@register_renderer("designation_gap")
+@register_renderer("designation_gap", "designation_gap_clusters", "designation_gap_designated")
 def render_designation_gap(gdf: gpd.GeoDataFrame, *, lang: Lang,
                            name: str | None = None) -> list[MapLayer]:
     """Draw the designation gap: clusters by designation, designated places by cluster presence.
@@ -235,6 +236,9 @@ def render_designation_gap(gdf: gpd.GeoDataFrame, *, lang: Lang,
     designated places without a cluster are purple and dashed.
     """
     g = to_wgs84(gdf, "designation_gap")
+    if "cluster_present" in g.columns and "designation" not in g.columns:
+        g = g.assign(gap=np.where(g["cluster_present"].fillna(False).astype(bool), "present",
+                                  "absent"))
     col = next((c for c in ("gap", "designation", "status", "cluster") if c in g.columns), None)
     if col is None:
         return render_polygons(g, lang=lang, name=name)
@@ -243,8 +247,11 @@ def render_designation_gap(gdf: gpd.GeoDataFrame, *, lang: Lang,
     palette = {("designated_full" if k == "designated" else k): c
                for k, c in _GAP_PALETTE.items()}
     colors, items = categorical_colors(g[col], palette, lang, shape="square")
-    shown, fields = _fields_for(g, lang, [col, "strength", "count", "dominant_sector"])
-    title = _title("designation_gap", lang, name)
+    shown, fields = _fields_for(g, lang, [col, "kind", "cluster_strength", "designated_share",
+                                          "n", "dominant_sector"])
+    default = "designation_gap_designated" if "cluster_present" in g.columns else \
+        "designation_gap"
+    title = _title(default, lang, name)
     dash = np.where(keys == "absent", "5 4", None)
     if _is(g, _POINTS):
         return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items),
@@ -290,7 +297,7 @@ def render_accessibility(gdf: gpd.GeoDataFrame, *, lang: Lang,
     if col is None:
         return render_polygons(g, lang=lang, name=name)
     idx, upper, vmin = classify(g[col], scheme="Quantiles", k=5)
-    colors = ramp("PuBu", max(1, len(upper)))
+    colors = ramp("PuBu", len(upper))
     fill = np.array([colors[i] if i >= 0 else "#ffffff" for i in idx], dtype=object)
     shown, fields = _fields_for(g, lang, [col])
     points = _is(g, _POINTS)
@@ -305,18 +312,19 @@ def render_accessibility(gdf: gpd.GeoDataFrame, *, lang: Lang,
 
 
 @register_renderer("site_scores", "suitability_sites", "scores", "ranking")
-def render_site_scores(gdf: gpd.GeoDataFrame, *, lang: Lang,
-                       name: str | None = None) -> list[MapLayer]:
+def render_site_scores(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None,
+                       columns: tuple[str, ...] = ("score", "suitability", "composite"),
+                       default_title: str = "site_scores") -> list[MapLayer]:
     """Draw scored candidate sites red (low) to green (high), with rank and score in popups."""
     g = to_wgs84(gdf, "site_scores")
-    col = numeric_column(g, ["score", "suitability", "composite"], attr_hint="cci_geo_column")
-    title = _title("site_scores", lang, name)
+    col = numeric_column(g, list(columns), attr_hint="cci_geo_column")
+    title = _title(default_title, lang, name)
     if col is None:
         return render_points(g, lang=lang, name=title)
     idx, upper, vmin = classify(g[col], scheme="Quantiles", k=5)
-    colors = ramp("RdYlGn", max(1, len(upper)))
+    colors = ramp("RdYlGn", len(upper))
     fill = np.array([colors[i] if i >= 0 else "#ffffff" for i in idx], dtype=object)
-    shown, fields = _fields_for(g, lang, ["rank", col])
+    shown, fields = _fields_for(g, lang, ["rank", col, "excluded_by", "p_top_k"])
     points = _is(g, _POINTS)
     legend = classed_legend(title, colors, upper, vmin, lang,
                             shape="circle" if points else "square")
@@ -326,36 +334,43 @@ def render_site_scores(gdf: gpd.GeoDataFrame, *, lang: Lang,
 
 
 def _layout_status(g: gpd.GeoDataFrame) -> pd.Series:
-    for col in ("status", "role", "facility", "state"):
+    for col in ("fixed", "existing"):
+        if col in g.columns:
+            return pd.Series(np.where(g[col].fillna(False).astype(bool), "existing", "new"),
+                             index=g.index)
+    for col in ("role", "facility", "state"):
         if col in g.columns:
             text = g[col].astype(str).str.lower()
             return pd.Series(np.where(text.str.contains("exist|fixed|current|before"),
                                       "existing", "new"), index=g.index)
-    for col in ("fixed", "existing"):
-        if col in g.columns:
-            return pd.Series(np.where(g[col].astype(bool), "existing", "new"), index=g.index)
     return pd.Series("new", index=g.index)
 
 
-@register_renderer("layout", "selected_sites", "p_median", "max_coverage", "set_cover",
-                   "p_center", "facilities")
+@register_renderer("layout", "layout_sites", "selected_sites", "p_median", "max_coverage",
+                   "set_cover", "p_center")
 def render_layout(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None) -> list[MapLayer]:
     """Draw a layout before/after: existing facilities blue, proposed ones large and red."""
     g = to_wgs84(gdf, "layout")
     if _is(g, _LINES):
         return render_allocations(g, lang=lang, name=name)
     status = _layout_status(g)
-    g = g.assign(status=status)
+    g = g.assign(layout_status=status)
     title = _title("layout", lang, name)
-    colors, items = categorical_colors(status, {"existing": "#2171b5", "new": "#e31a1c"}, lang)
-    shown, fields = _fields_for(g, lang, ["status", "district", "demand", "covered"])
-    radius = np.where(status == "new", 9, 6)
+    palette = {"existing": "#ffffff", "new": "#e31a1c"}
+    fill, _ = categorical_colors(status, palette, lang)
+    stroke = np.where(status == "new", "#67000d", "#2171b5").astype(object)
+    items = tuple(LegendItem(c, label(k, lang), fill=f, shape="circle") for k, f, c in
+                  (("existing", "#ffffff", "#2171b5"), ("new", "#e31a1c", "#67000d"))
+                  if (status == k).any())
+    shown, fields = _fields_for(g, lang, ["layout_status", "district", "demand_served",
+                                          "n_demand", "mean_cost"])
+    radius = np.where(status == "new", 9, 9)
     return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items), z=60,
-                         color="#ffffff", fill=colors, weight=2, fill_opacity=0.95,
-                         radius=radius)]
+                         color=stroke, fill=fill, weight=np.where(status == "new", 2.0, 2.5),
+                         fill_opacity=np.where(status == "new", 0.95, 0.0), radius=radius)]
 
 
-@register_renderer("allocations")
+@register_renderer("allocations", "layout_allocations")
 def render_allocations(gdf: gpd.GeoDataFrame, *, lang: Lang,
                        name: str | None = None) -> list[MapLayer]:
     """Draw demand-to-facility allocation lines, thin and grey."""
@@ -367,20 +382,28 @@ def render_allocations(gdf: gpd.GeoDataFrame, *, lang: Lang,
                          title_column=None, color="#737373", weight=0.7, opacity=0.5)]
 
 
-@register_renderer("coverage", "diagnosis", "diagnose")
+@register_renderer("coverage", "layout_demand", "diagnosis")
 def render_coverage(gdf: gpd.GeoDataFrame, *, lang: Lang,
                     name: str | None = None) -> list[MapLayer]:
-    """Draw covered demand green and uncovered demand red."""
+    """Draw covered demand green and uncovered demand red (one canvas for many points)."""
     g = to_wgs84(gdf, "coverage")
     if "covered" not in g.columns:
         return render_polygons(g, lang=lang, name=name)
     title = _title("coverage", lang, name)
-    covered = g["covered"].astype(bool)
+    covered = g["covered"].fillna(False).astype(bool)
     colors = np.where(covered, "#1a9641", "#d7191c").astype(object)
     yes, no = ("已覆盖", "未覆盖") if lang == "zh" else ("Covered", "Not covered")
     items = (LegendItem("#1a9641", yes, shape="circle"), LegendItem("#d7191c", no, shape="circle"))
-    shown, fields = _fields_for(g, lang, ["covered"])
     points = _is(g, _POINTS)
+    if points and len(g) > CANVAS_THRESHOLD:
+        g = g[g.geometry.geom_type == "Point"]
+        cat = np.where(g["covered"].fillna(False).astype(bool), 0, 1)
+        fields = tuple((label(c, lang), g[c].to_numpy()) for c in ("cost", "weight", "n")
+                       if c in g.columns and pd.api.types.is_numeric_dtype(g[c]))
+        return [PointLayer(title, g.geometry.x.to_numpy(), g.geometry.y.to_numpy(), cat,
+                           ("#1a9641", "#d7191c"), fields=fields,
+                           legend=Legend(title, items=items), show=False, z=46)]
+    shown, fields = _fields_for(g, lang, ["covered", "cost", "nearest_facility"])
     return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items),
                          z=47 if points else 14, color=colors, fill=colors, weight=0.5,
                          fill_opacity=0.6, radius=3 if points else None)]
@@ -406,7 +429,7 @@ def render_flows(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None) 
     vmax = np.nanmax(v) if np.isfinite(v).any() and np.nanmax(v) > 0 else 1.0
     width = 1.0 + 9.0 * np.sqrt(np.clip(np.nan_to_num(v), 0, None) / vmax)
     idx, upper, vmin = classify(v, scheme="NaturalBreaks", k=4)
-    colors = ramp("OrRd", max(1, len(upper)))
+    colors = ramp("OrRd", len(upper))
     stroke = np.array([colors[i] if i >= 0 else "#bdbdbd" for i in idx], dtype=object)
     shown, fields = _fields_for(g, lang, ["origin", "destination", col])
     legend = classed_legend(title, colors, upper, vmin, lang, shape="line")
@@ -442,8 +465,66 @@ def render_candidates(gdf: gpd.GeoDataFrame, *, lang: Lang,
     """Draw ranked cooperation candidates: top ranks larger and darker."""
     g = to_wgs84(gdf, "cooperation_candidates")
     title = _title("cooperation_candidates", lang, name)
-    col = numeric_column(g, ["score", "rank"])
-    if col is None:
+    if numeric_column(g, ["candidate_score", "score"]) is None:
         return render_points(g, lang=lang, name=title)
-    return render_site_scores(g.assign(score=-g["rank"]) if col == "rank" else g, lang=lang,
-                              name=title)
+    return render_site_scores(g, lang=lang, name=title, columns=("candidate_score", "score"))
+
+
+def _choropleth(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None, default_title: str,
+                columns: tuple[str, ...], cmap: str, scheme: str = "NaturalBreaks",
+                z: int = 15, show: bool = True) -> list[MapLayer]:
+    g = to_wgs84(gdf, default_title)
+    col = numeric_column(g, list(columns), attr_hint="cci_geo_column")
+    title = _title(default_title, lang, name)
+    if col is None:
+        return render_polygons(g, lang=lang, name=title)
+    idx, upper, vmin = classify(g[col], scheme=scheme, k=5)
+    colors = ramp(cmap, len(upper))
+    fill = np.array([colors[i] if i >= 0 else "#ffffff" for i in idx], dtype=object)
+    shown, fields = _fields_for(g, lang, [col])
+    legend = classed_legend(f"{title}: {label(col, lang)}", colors, upper, vmin, lang)
+    return [vector_layer(shown, title, fields=fields, legend=legend, z=z, show=show,
+                         color="#737373", fill=fill, weight=0.4, fill_opacity=0.7)]
+
+
+@register_renderer("grid_counts", "enterprise_grid")
+def render_grid_counts(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                       name: str | None = None) -> list[MapLayer]:
+    """Draw enterprise counts per grid cell (hidden by default; the density surface leads)."""
+    return _choropleth(gdf, lang=lang, name=name, default_title="grid_counts",
+                       columns=("count", "enterprises", "demand"), cmap="YlOrBr", show=False)
+
+
+@register_renderer("access_by_district")
+def render_access_by_district(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                              name: str | None = None) -> list[MapLayer]:
+    """Draw mean venue accessibility per district (employee-weighted), in quantiles."""
+    return _choropleth(gdf, lang=lang, name=name, default_title="access_by_district",
+                       columns=("access_mean", "access"), cmap="PuBu", scheme="Quantiles",
+                       show=False)
+
+
+@register_renderer("layout_uncovered", "uncovered_demand")
+def render_uncovered(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                     name: str | None = None) -> list[MapLayer]:
+    """Draw where uncovered demand concentrates (grid cells, reds)."""
+    return _choropleth(gdf, lang=lang, name=name, default_title="layout_uncovered",
+                       columns=("uncovered_weight", "n_demand"), cmap="Reds", z=14)
+
+
+@register_renderer("layout_facilities", "facilities")
+def render_facilities(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                      name: str | None = None) -> list[MapLayer]:
+    """Draw existing facilities by the demand they cover; redundant ones grey."""
+    g = to_wgs84(gdf, "layout_facilities")
+    title = _title("layout_facilities", lang, name)
+    redundant = g["redundant"].fillna(False).astype(bool) if "redundant" in g else \
+        pd.Series(False, index=g.index)
+    colors = np.where(redundant, "#969696", "#2171b5").astype(object)
+    yes, no = ("冗余", "有独立服务") if lang == "zh" else ("Redundant", "Serves unique demand")
+    items = (LegendItem("#2171b5", no, shape="circle"), LegendItem("#969696", yes, shape="circle"))
+    shown, fields = _fields_for(g, lang, ["covered_demand", "unique_demand", "overlap_share",
+                                          "redundant"])
+    return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items), z=59,
+                         show=False, color="#ffffff", fill=colors, weight=1.5,
+                         fill_opacity=0.95, radius=6)]

@@ -8,13 +8,15 @@ Surfaces are warped to Web Mercator with rasterio and colour-mapped with matplot
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import mapclassify
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from rasterio.warp import Resampling, calculate_default_transform, reproject
+from affine import Affine
+from rasterio.warp import Resampling, reproject, transform_bounds
 
 from ..raster import Surface
 from .labels import Lang, label
@@ -50,6 +52,8 @@ HOT_SPOT_COLORS: dict[str, str] = {
 def ramp(cmap: str, n: int) -> list[str]:
     """Return ``n`` evenly spaced hex colours of the matplotlib colour map ``cmap``."""
     cm = mpl.colormaps[cmap]
+    if n <= 0:
+        return []
     if n == 1:
         return [mpl.colors.to_hex(cm(0.75))]
     return [mpl.colors.to_hex(cm(0.12 + 0.83 * i / (n - 1))) for i in range(n)]
@@ -64,8 +68,9 @@ def classify(values: Any, *, scheme: str = "NaturalBreaks", k: int = 5,
     values
         Numbers; NaN/None are left unclassified.
     scheme
-        A mapclassify class name (``"NaturalBreaks"``, ``"Quantiles"``, ``"EqualInterval"``,
-        ``"FisherJenks"``, ...); ignored when ``bins`` is given.
+        A mapclassify class name (``"Quantiles"``, ``"EqualInterval"``, ``"FisherJenks"``,
+        ...); ignored when ``bins`` is given. ``"NaturalBreaks"`` means Jenks breaks computed
+        exactly (``FisherJenks``, deterministic) up to 3,000 values and quantiles above.
     k
         Number of classes (reduced when there are fewer distinct values).
     bins
@@ -91,14 +96,18 @@ def classify(values: Any, *, scheme: str = "NaturalBreaks", k: int = 5,
         if k_eff < 2:
             idx[ok] = 0
             return idx, [float(y.max())], float(y.min())
+        if scheme == "NaturalBreaks":  # Jenks, computed exactly (deterministic) when affordable
+            scheme = "FisherJenks" if len(y) <= 3000 else "Quantiles"
         cls = getattr(mapclassify, scheme, None)
         if cls is None:
             msg = f"scheme={scheme!r} is not a mapclassify classifier; try 'NaturalBreaks'."
             raise ValueError(msg)
         kwargs: dict[str, Any] = {"k": k_eff}
-        if scheme == "NaturalBreaks":
-            kwargs["initial"] = 0  # deterministic: no random restarts
-        classifier = cls(y, **kwargs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            classifier = cls(y, **kwargs)  # may lower k when values tie (intended here)
+        for w in caught:
+            logger.debug("mapclassify: %s", w.message)
     idx[ok] = classifier.yb
     return idx, [float(b) for b in classifier.bins], float(y.min())
 
@@ -144,11 +153,13 @@ def surface_layer(surface: Surface, *, name: str, cmap: str, units: str = "",
     src = np.asarray(surface.data, dtype="float64")
     rows, cols = surface.shape
     scale = max(1.0, float(np.sqrt(rows * cols / max_cells)))
-    left, bottom, right, top = surface.bounds
-    dst_transform, width, height = calculate_default_transform(
-        surface.crs, "EPSG:3857", cols, rows, left=left, bottom=bottom, right=right, top=top)
-    width, height = max(1, int(width / scale)), max(1, int(height / scale))
-    dst_transform = dst_transform * dst_transform.scale(scale, scale)
+    xmin, ymin, xmax, ymax = transform_bounds(surface.crs, "EPSG:3857", *surface.bounds,
+                                              densify_pts=21)
+    # keep about the source's number of cells (fewer when over max_cells)
+    res = float(np.sqrt((xmax - xmin) * (ymax - ymin) / (rows * cols))) * scale
+    width = max(1, int(np.ceil((xmax - xmin) / res)))
+    height = max(1, int(np.ceil((ymax - ymin) / res)))
+    dst_transform = Affine(res, 0.0, xmin, 0.0, -res, ymax)
     dst = np.full((height, width), np.nan)
     reproject(src, dst, src_transform=surface.transform, src_crs=surface.crs,
               src_nodata=np.nan, dst_transform=dst_transform, dst_crs="EPSG:3857",

@@ -1,7 +1,8 @@
 /* cci_geo map helpers (MIT licence, part of the cci_geo package).
  *
  * Every string that comes from data is inserted with textContent / createTextNode, never as
- * HTML, so a feature called "<img src=x onerror=alert(1)>" is shown as those characters.
+ * HTML, so a feature whose name is markup (an img tag with an onerror handler, say) is shown
+ * as those characters.
  */
 (function (root) {
   "use strict";
@@ -284,6 +285,39 @@
   cciGeo.attribution = function (map, texts) {
     if (!map.attributionControl) { L.control.attribution().addTo(map); }
     for (var i = 0; i < texts.length; i++) { map.attributionControl.addAttribution(cciGeo.escapeHtml(texts[i])); }
+  };
+
+  /* A "Data sources" button (bottom left) that opens the full provenance table, as text. */
+  cciGeo.sources = function (map, title, heads, rows, notes) {
+    var Control = L.Control.extend({
+      options: {position: "bottomleft"},
+      onAdd: function () {
+        var box = el("div", "cci-sources leaflet-control leaflet-bar");
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        var button = el("a", "cci-sources-button", box, "ⓘ " + title);
+        button.href = "#";
+        button.setAttribute("role", "button");
+        var panel = el("div", "cci-sources-panel", box);
+        panel.style.display = "none";
+        var table = el("table", null, panel), tr = el("tr", null, table);
+        for (var h = 0; h < heads.length; h++) { el("th", null, tr, heads[h]); }
+        for (var i = 0; i < rows.length; i++) {
+          var row = el("tr", null, table);
+          for (var j = 0; j < rows[i].length; j++) {
+            var td = el("td", null, row, rows[i][j]);
+            if (/synthetic/.test(rows[i][j]) && j === 4) { td.className = "cci-synthetic"; }
+          }
+        }
+        for (var n = 0; n < notes.length; n++) { el("div", "cci-sources-note", panel, notes[n]); }
+        L.DomEvent.on(button, "click", function (e) {
+          L.DomEvent.preventDefault(e);
+          panel.style.display = panel.style.display === "none" ? "" : "none";
+        });
+        return box;
+      }
+    });
+    return new Control().addTo(map);
   };
 
   /* Leaflet finds its default marker icons through a CSS url(); inlined, point it at data URIs. */

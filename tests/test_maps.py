@@ -1,0 +1,369 @@
+"""Tests for cci_geo.maps without a browser: registry, renderers, export, datums, static PNG."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import zlib
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from _maps_data import XSS_IMG, XSS_SCRIPT, synthetic_atlas, synthetic_enterprises
+from affine import Affine
+from shapely.geometry import LineString, Point, box
+
+import cci_geo.maps as cm
+from cci_geo.maps import folium_layers
+from cci_geo.maps.export import AssetError, asset_manifest, inline_assets
+from cci_geo.raster import Surface
+
+
+@pytest.fixture(scope="module")
+def atlas():
+    return synthetic_atlas(1500)
+
+
+def _payloads(html: str) -> list[object]:
+    """Decode every compressed layer payload in a page."""
+    out = []
+    for packed in re.findall(r'cciGeo\.unpack\("([A-Za-z0-9+/=]+)"\)', html):
+        out.append(json.loads(zlib.decompress(base64.b64decode(packed)).decode("utf-8")))
+    return out
+
+
+def _grid(n: int = 6, x0: float = 116.3, y0: float = 39.85, step: float = 0.01):
+    cells = [box(x0 + i * step, y0 + j * step, x0 + (i + 1) * step, y0 + (j + 1) * step)
+             for j in range(n) for i in range(n)]
+    return gpd.GeoDataFrame({"id": [f"c{i}" for i in range(n * n)]}, geometry=cells, crs=4326)
+
+
+def _surface() -> Surface:
+    data = np.outer(np.hanning(40), np.hanning(50)) * 500.0
+    data[0, 0] = np.nan
+    s = Surface(data, Affine(200.0, 0, 440_000, 0, -200.0, 4_425_000), "EPSG:32650",
+                units="enterprises per km²", name="density")
+    s.tags["cci_geo_result"] = "kernel_density"
+    return s
+
+
+# --- registry ---------------------------------------------------------------------------------
+
+
+def test_registry_has_every_layer_kind_and_result_type():
+    names = set(cm.registered())
+    kinds = {"districts", "functional_areas", "demonstrative_regions", "zones", "factory_sites",
+             "venues", "enterprises", "nodes", "corridors", "stations"}
+    results = {"kernel_density", "hot_spots", "local_morans", "location_quotient", "clusters",
+               "designation_gap_clusters", "designation_gap_designated", "grid_counts",
+               "accessibility", "access_by_district", "enterprise_grid", "isochrones",
+               "suitability", "corridor_zones", "flows", "corridor_membership",
+               "cooperation_candidates", "layout_sites", "selected_sites", "layout_allocations",
+               "allocations", "layout_demand", "coverage", "layout_facilities",
+               "layout_uncovered"}
+    assert kinds | results <= names
+
+
+def test_register_renderer_plugs_in_a_new_result_type():
+    gdf = _grid(2)
+    gdf.attrs["cci_geo_result"] = "noise_contours_test"
+
+    @cm.register_renderer("noise_contours_test")
+    def render_noise(obj, *, lang, name=None):
+        return [cm.VectorLayer(name or "Noise", obj, fields=(("id", "ID"),))]
+
+    try:
+        layers = cm.render(gdf, lang="en")
+        assert [lyr.name for lyr in layers] == ["Noise"]
+        assert layers[0].key == "noise_contours_test"
+        with pytest.raises(ValueError, match="already registered"):
+            cm.register_renderer("noise_contours_test")(lambda obj, **kw: [])
+    finally:
+        from cci_geo.maps import registry
+
+        registry._RENDERERS.pop("noise_contours_test")
+
+
+def test_unknown_result_type_falls_back_by_geometry(caplog):
+    gdf = _grid(3).assign(value=np.arange(9.0))
+    gdf.attrs["cci_geo_result"] = "never_heard_of_it"
+    with caplog.at_level("INFO", logger="cci_geo.maps.registry"):
+        layers = cm.render(gdf, lang="en")
+    assert "never_heard_of_it" in caplog.text
+    assert layers[0].key == "polygons"
+    assert layers[0].legend is not None and layers[0].legend.kind == "classed"
+
+
+def test_render_rejects_other_types_and_languages():
+    with pytest.raises(TypeError, match="cannot map"):
+        cm.render(pd.DataFrame({"a": [1]}), lang="en")
+    with pytest.raises(ValueError, match="lang must be 'zh' or 'en'"):
+        cm.render(_grid(2), lang="fr")
+
+
+def test_render_unpacks_result_objects_with_map_parts():
+    a, b = _grid(2), _grid(2)
+    a.attrs["cci_geo_result"] = "clusters"
+    b.attrs["cci_geo_result"] = "layout_uncovered"
+    b["uncovered_weight"] = [1.0, 2.0, 3.0, 4.0]
+
+    class Proposal:
+        def to_map_parts(self):
+            return [a, b]
+
+    keys = [lyr.key for lyr in cm.render(Proposal(), lang="zh")]
+    assert keys == ["clusters", "layout_uncovered"]
+
+
+# --- renderers --------------------------------------------------------------------------------
+
+
+def test_atlas_layers_render_with_bilingual_labels(atlas):
+    zh = {lyr.name for lyr in cm.briefing_layers(atlas, lang="zh")}
+    en = {lyr.name for lyr in cm.briefing_layers(atlas, lang="en")}
+    assert {"行政区", "文化创意企业", "老旧厂房"} <= zh
+    assert {"Districts", "Creative enterprises", "Old factory sites"} <= en
+    factories = cm.render(atlas.layers["factory_sites"], kind="factory_sites", lang="zh")[0]
+    assert set(factories.gdf["status"]) <= {"已利用", "闲置", "候选"}
+    assert factories.gdf["_name"].str.startswith("厂房").all()
+
+
+def test_enterprises_render_as_one_canvas_layer_by_sector(atlas):
+    layer = cm.render(atlas.layers["enterprises"], kind="enterprises", lang="en")[0]
+    assert isinstance(layer, cm.PointLayer)
+    assert len(layer.lon) == len(atlas.layers["enterprises"])
+    sectors = atlas.layers["enterprises"]["sector"].to_numpy()
+    codes = list(cm.style.SECTOR_COLORS)
+    assert all(codes[c] == s for c, s in zip(layer.category[:50], sectors[:50], strict=True))
+    labels = [i.label for i in layer.legend.items]
+    assert "Creative design" in labels
+
+
+def test_hot_spots_use_arcgis_classes_and_colours():
+    g = _grid(3).assign(gi_z=np.linspace(-3, 3, 9), gi_p=0.5)
+    g["gi_class"] = ["Cold Spot - 99% Confidence", "Cold Spot - 95% Confidence", "Not Significant",
+                     "Not Significant", "Not Significant", "Hot Spot - 90% Confidence",
+                     "Hot Spot - 90% Confidence", "Hot Spot - 95% Confidence",
+                     "Hot Spot - 99% Confidence"]
+    g.attrs["cci_geo_result"] = "hot_spots"
+    layer = cm.render(g, lang="en")[0]
+    assert list(layer.gdf["_fill"]) == ["#4575b5", "#849eba", "#eeeeee", "#eeeeee", "#eeeeee",
+                                        "#fab984", "#fab984", "#ed7551", "#d62f27"]
+    assert layer.legend.items[0].label == "Hot spot, 99% confidence"
+
+
+def test_hot_spot_class_from_z_scores_when_labels_are_missing():
+    g = _grid(2).assign(gi_z=[3.0, 2.0, 0.1, -1.7])
+    g.attrs["cci_geo_result"] = "hot_spots"
+    fills = list(cm.render(g, lang="en")[0].gdf["_fill"])
+    assert fills == ["#d62f27", "#ed7551", "#eeeeee", "#c0ccbe"]
+
+
+def test_location_quotient_one_layer_per_sector_with_fixed_classes():
+    g = _grid(2).assign(lq_design=[0.5, 1.0, 1.5, 3.0], lq_media=[1.0, 1.0, 1.0, np.nan],
+                        total=10.0)
+    g.attrs["cci_geo_result"] = "location_quotient"
+    layers = cm.render(g, lang="zh")
+    assert [lyr.name for lyr in layers] == ["区位商：创意设计", "区位商：媒体融合"]
+    assert [lyr.show for lyr in layers] == [True, False]
+    assert list(layers[0].gdf["_fill"]) == ["#4393c3", "#f7f7f7", "#f4a582", "#b2182b"]
+    assert layers[1].gdf["_fill"].iloc[3] == "#ffffff"  # NaN: no data
+
+
+def test_lisa_and_designation_gap_and_layout_categories():
+    g = _grid(2).assign(lisa_class=["HH", "LL", "not significant", "HL"],
+                        lisa_p=[0.01, 0.02, 0.5, 0.04])
+    g.attrs["cci_geo_result"] = "local_morans"
+    assert list(cm.render(g, lang="en")[0].gdf["_fill"]) == ["#d7191c", "#2c7bb6", "#eeeeee",
+                                                              "#fdae61"]
+    gap = _grid(2).assign(designation=["designated", "partly", "undesignated", "undesignated"])
+    gap.attrs["cci_geo_result"] = "designation_gap_clusters"
+    assert list(cm.render(gap, lang="en")[0].gdf["_fill"]) == ["#1a9641", "#fdae61", "#d7191c",
+                                                                "#d7191c"]
+    places = gpd.GeoDataFrame({"id": ["a", "b"], "cluster_present": [True, False]},
+                              geometry=[Point(116.4, 39.9), Point(116.5, 39.9)], crs=4326)
+    places.attrs["cci_geo_result"] = "designation_gap_designated"
+    layer = cm.render(places, lang="zh")[0]
+    assert list(layer.gdf["gap"]) == ["有集聚", "无集聚"]
+    sites = gpd.GeoDataFrame({"id": ["z1", "f9"], "fixed": [True, False],
+                              "status": ["candidate", "candidate"]},
+                             geometry=[Point(116.4, 39.9), Point(116.5, 39.9)], crs=4326)
+    sites.attrs["cci_geo_result"] = "layout_sites"
+    layer = cm.render(sites, lang="en")[0]
+    assert list(layer.gdf["layout_status"]) == ["Existing", "Proposed"]
+
+
+def test_isochrones_flows_and_accessibility():
+    iso = gpd.GeoDataFrame({"source": ["a", "a"], "minutes": [5.0, 15.0]},
+                           geometry=[Point(116.4, 39.9).buffer(0.01),
+                                     Point(116.4, 39.9).buffer(0.03)], crs=4326)
+    iso.attrs["cci_geo_result"] = "isochrones"
+    layer = cm.render(iso, lang="en")[0]
+    assert list(layer.gdf["minutes"]) == [15.0, 5.0]  # largest drawn first
+    assert [i.label for i in layer.legend.items] == ["≤ 5 min", "≤ 15 min"]
+    flows = gpd.GeoDataFrame({"origin": ["a", "b"], "destination": ["c", "c"],
+                              "flow": [1.0, 100.0]},
+                             geometry=[LineString([(116, 39), (117, 39)]),
+                                       LineString([(116, 40), (117, 39)])], crs=4326)
+    flows.attrs["cci_geo_result"] = "flows"
+    w = cm.render(flows, lang="en")[0].gdf.set_index("origin")["_weight"]
+    assert w["b"] == pytest.approx(10.0) and w["a"] == pytest.approx(1.9)
+    acc = _grid(3).assign(access=np.arange(9.0), supply_in_reach=1)
+    acc.attrs["cci_geo_result"] = "accessibility"
+    layer = cm.render(acc, lang="en")[0]
+    assert layer.legend.kind == "classed"
+    assert layer.gdf["_fill"].nunique() >= 3
+
+
+def test_density_surface_is_warped_to_web_mercator_with_colour_bar():
+    s = _surface()
+    layer = cm.render(s, lang="en")[0]
+    assert isinstance(layer, cm.RasterLayer)
+    assert layer.rgba.dtype == np.uint8 and layer.rgba.shape[2] == 4
+    south, west, north, east = layer.bounds_latlon()
+    lon, lat = gpd.GeoSeries([Point(440_000 + 5000, 4_425_000 - 4000)],
+                             crs=32650).to_crs(4326).iloc[0].coords[0]
+    assert west < lon < east and south < lat < north
+    assert layer.legend.kind == "colorbar" and layer.legend.vmax == pytest.approx(500, rel=0.05)
+    assert (layer.rgba[..., 3] == 0).any()  # near-zero density left transparent
+
+
+# --- briefing map and HTML export -------------------------------------------------------------
+
+
+def test_briefing_map_has_controls_legends_and_provenance(atlas, tmp_path):
+    m = cm.briefing_map(atlas, lang="en")
+    html = m.get_root().render()
+    for needle in ("L.control.layers", "L.control.fullscreen", "L.Control.MiniMap",
+                   "L.Control.Measure", "cciGeo.scale", "cciGeo.legend", "cciGeo.sources",
+                   "fitBounds"):
+        assert needle in html, needle
+    assert "SYNTHETIC data: Creative enterprises" in html
+    assert "cciGeo.title" in html
+
+
+def test_save_html_is_self_contained_and_atomic(atlas, tmp_path):
+    m = cm.briefing_map(atlas, lang="zh")
+    path = cm.save_html(m, tmp_path / "b.html")
+    html = path.read_text(encoding="utf-8")
+    assert not re.search(r'<script[^>]+src="https?:', html)
+    assert not re.search(r'<link[^>]+href="https?:', html)
+    assert "Leaflet" in html and "leaflet 1.9.3" in html
+    with pytest.raises(FileExistsError, match="overwrite"):
+        cm.save_html(m, path)
+    cm.save_html(m, path, overwrite=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["b.html"]
+
+
+def test_every_folium_default_asset_is_shipped_with_a_licence():
+    manifest = asset_manifest()
+    import folium.folium
+
+    for _, url in folium.folium._default_js + folium.folium._default_css:
+        assert url in manifest, url
+    for entry in {e["name"]: e for e in manifest.values()}.values():
+        folium_layers.asset_text(entry["licence"])
+        assert folium_layers.asset_text(entry["name"])
+
+
+def test_inline_assets_refuses_unknown_remote_assets():
+    html = '<html><head><script src="https://example.org/x.js"></script></head><body></body>'
+    with pytest.raises(AssetError, match="example.org"):
+        inline_assets(html)
+
+
+def test_data_is_escaped_in_the_page(atlas, tmp_path):
+    g = atlas.layers["districts"].copy()
+    g.loc[0, "name_en"] = "{{ 7*7 }} {% raw %} {# c"
+    layers = dict(atlas.layers, districts=g)
+    html = cm.briefing_map(layers, lang="en").get_root().render()
+    assert XSS_IMG not in html and XSS_SCRIPT not in html
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html
+    assert "{{ 7*7 }}" not in html
+    assert "\\u007b{ 7*7 }}" in html and "\\u007b% raw %}" in html
+
+
+def test_compressed_payload_keeps_attributes():
+    ent = synthetic_enterprises(5000, seed=3)
+    layer = cm.render(ent, kind="enterprises", lang="en")[0]
+    m = cm.briefing_map({"enterprises": ent}, lang="en")
+    html = m.get_root().render()
+    (data,) = [p for p in _payloads(html) if isinstance(p, dict) and "cat" in p]
+    assert len(data["x"]) == 5000
+    lon = data["x0"] + np.cumsum(data["x"]) / data["scale"]
+    assert sorted(np.round(lon, 5)) == pytest.approx(sorted(np.round(layer.lon, 5)), abs=1e-9)
+    emp = next(f for f in data["fields"] if f["label"] == "Employees")
+    assert sorted(emp["values"]) == sorted(ent["employees"].tolist())
+
+
+# --- basemaps and datums -----------------------------------------------------------------------
+
+
+def test_gaode_basemap_shifts_overlays_to_gcj02(atlas):
+    from cci_geo.datum import wgs84_to_gcj02
+
+    plain = {lyr.name: lyr for lyr in cm.briefing_layers(atlas, lang="en")}
+    shifted = {lyr.name: lyr for lyr in cm.briefing_layers(atlas, lang="en", datum="gcj02")}
+    v0, v1 = plain["Cultural venues"].gdf, shifted["Cultural venues"].gdf
+    ex, ey = wgs84_to_gcj02(v0.geometry.x.to_numpy(), v0.geometry.y.to_numpy())
+    np.testing.assert_allclose(v1.geometry.x, ex, atol=1e-9)
+    np.testing.assert_allclose(v1.geometry.y, ey, atol=1e-9)
+    shift_m = np.hypot((ex - v0.geometry.x) * 85_000, (ey - v0.geometry.y) * 111_000)
+    assert (shift_m > 100).all()  # Beijing's GCJ-02 offset is hundreds of metres
+    p0, p1 = plain["Creative enterprises"], shifted["Creative enterprises"]
+    np.testing.assert_allclose(p1.lon, wgs84_to_gcj02(p0.lon, p0.lat)[0], atol=1e-9)
+    html = cm.briefing_map(atlas, lang="en", basemap="gaode").get_root().render()
+    assert "autonavi.com" in html and "GCJ-02" in html
+
+
+def test_basemap_choices_and_tianditu_key(atlas, monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    with pytest.raises(ValueError, match="TIANDITU_KEY"):
+        cm.briefing_map(atlas, basemap="tianditu")
+    html = cm.briefing_map(atlas, basemap="tianditu", tianditu_key="abc123").get_root().render()
+    assert "tk=abc123" in html
+    with pytest.raises(ValueError, match="choose one of"):
+        cm.get_basemap("google")
+    assert cm.get_basemap("amap").datum == "gcj02"
+    html = cm.briefing_map(atlas, basemap="none").get_root().render()
+    assert "L.tileLayer(" not in html.split("L.Control.MiniMap")[0]
+
+
+# --- static PNG --------------------------------------------------------------------------------
+
+
+def test_save_png_renders_chinese_with_legend(atlas, tmp_path):
+    from cci_geo.maps.static import cjk_font
+
+    if cjk_font() is None:
+        pytest.skip("no CJK font installed (Debian: fonts-noto-cjk)")
+    s = _surface()
+    path = cm.save_png(atlas, s, path=tmp_path / "map.png", lang="zh", dpi=80)
+    from PIL import Image
+
+    img = Image.open(path)
+    assert img.size == (800, 720)
+    assert np.asarray(img.convert("L")).std() > 10
+    with pytest.raises(FileExistsError):
+        cm.save_png(atlas, path=path)
+
+
+# --- CLI ---------------------------------------------------------------------------------------
+
+
+def test_cli_briefing_writes_offline_file(tmp_path, monkeypatch, atlas):
+    from cci_geo.cli import briefing as cli_briefing
+    from cci_geo.cli.main import main
+    from cci_geo.maps import _analyses
+
+    monkeypatch.setattr(cli_briefing, "load_atlas", lambda path: atlas)
+    monkeypatch.setattr(_analyses, "STEPS", (
+        ("layout", "no_such_module_for_test", lambda a: []),))
+    out = tmp_path / "maps" / "b.html"
+    assert main(["briefing", "--lang", "en", "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "cci_geo.no_such_module_for_test is not installed; skipped" in html
+    assert main(["briefing", "--out", str(out)]) == 1  # exists, no --overwrite
+    assert main(["briefing", "--out", str(out), "--overwrite"]) == 0
