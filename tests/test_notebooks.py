@@ -22,7 +22,7 @@ from nbclient import NotebookClient
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = ("01_beijing_cci_atlas", "02_concentration")
+EXPECTED = ("01_beijing_cci_atlas", "02_concentration", "03_old_factory_suitability")
 CELL_TIMEOUT_S = 600
 KERNEL = "python3"
 
