@@ -82,38 +82,37 @@ def graph_arrays(G: nx.Graph, weight: str = "travel_time", *,
         msg = f"G must be a networkx graph (from load_graph), got {type(G).__name__}."
         raise TypeError(msg)
     crs = graph_crs(G)
-    if G.number_of_edges() == 0:
-        msg = (f"G has no edges ({G.number_of_nodes()} nodes); a travel time needs streets. "
-               "Check the source and mode passed to load_graph.")
-        raise DataError(msg)
     node_items = list(G.nodes(data=True))
     nodes = np.empty(len(node_items), dtype=object)
     nodes[:] = [n for n, _ in node_items]
     try:
-        xy = np.array([(d["x"], d["y"]) for _, d in node_items], dtype=float)
+        xy = np.array([(d["x"], d["y"]) for _, d in node_items], dtype=float).reshape(-1, 2)
     except KeyError as exc:
         msg = f"every node of G needs 'x' and 'y' coordinates; one lacks {exc}."
         raise DataError(msg) from None
-    index = pd.Index(nodes)
-    if geometry:
-        triples = [(u, v, d.get(weight), d.get("geometry")) for u, v, d in G.edges(data=True)]
-        us, vs, ws, geoms = zip(*triples, strict=True)
-    else:
-        us, vs, ws = zip(*G.edges(data=weight), strict=True)
-    u = index.get_indexer(list(us))
-    v = index.get_indexer(list(vs))
-    w = pd.to_numeric(pd.Series(ws, dtype=object), errors="coerce").to_numpy(dtype=float)
+    us, vs, ws, geoms = _edge_lists(G, weight, geometry)
+    if not us:
+        msg = (f"G has no edges ({len(nodes)} nodes); a travel time needs streets. "
+               "Check the source and mode passed to load_graph.")
+        raise DataError(msg)
+    u = np.array(us, dtype=np.int64)
+    v = np.array(vs, dtype=np.int64)
+    try:
+        w = np.array(ws, dtype=float)
+    except (TypeError, ValueError):
+        w = pd.to_numeric(pd.Series(ws, dtype=object), errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         msg = (f"{int(bad.sum())} edge(s) of G have no finite, non-negative {weight!r}, e.g. "
-               f"({us[i]}, {vs[i]}) = {ws[i]!r}; load the graph with load_graph (which adds "
-               "'travel_time' in seconds) or pass weight= an edge attribute every edge has.")
+               f"({nodes[u[i]]}, {nodes[v[i]]}) = {ws[i]!r}; load the graph with load_graph "
+               "(which adds 'travel_time' in seconds) or pass weight= an edge attribute every "
+               "edge has.")
         raise DataError(msg)
     if not G.is_directed():
         u, v, w = np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([w, w])
         if geometry:
-            geoms = geoms + geoms
+            geoms = geoms + [g.reverse() if g is not None else None for g in geoms]
     csr = _min_csr(u, v, w, len(nodes))
     edge_geometry = None
     if geometry:
@@ -128,6 +127,37 @@ def graph_arrays(G: nx.Graph, weight: str = "travel_time", *,
         flip = (np.hypot(*(start - xy[u]).T) > np.hypot(*(start - xy[v]).T))
         edge_geometry[flip] = shapely.reverse(edge_geometry[flip])
     return GraphArrays(nodes, xy, csr, crs, weight, u, v, w, edge_geometry)
+
+
+def _edge_lists(G: nx.Graph, weight: str, geometry: bool
+                ) -> tuple[list[int], list[int], list[object], list[object]]:
+    """Edge endpoints (positions), weights and geometries, read straight from the adjacency.
+
+    Iterating ``G.adjacency()`` avoids networkx's edge views, which dominate the cost of a
+    travel-time matrix on large graphs otherwise.
+    """
+    pos = {n: i for i, n in enumerate(G)}
+    us: list[int] = []
+    vs: list[int] = []
+    ws: list[object] = []
+    gs: list[object] = []
+    multi = G.is_multigraph()
+    seen: set[tuple[int, int]] = set()
+    for a, nbrs in G.adjacency():
+        ia = pos[a]
+        for b, attrs in nbrs.items():
+            ib = pos[b]
+            if not G.is_directed():
+                if (ib, ia) in seen:
+                    continue
+                seen.add((ia, ib))
+            for d in (attrs.values() if multi else (attrs,)):
+                us.append(ia)
+                vs.append(ib)
+                ws.append(d.get(weight))
+                if geometry:
+                    gs.append(d.get("geometry"))
+    return us, vs, ws, gs
 
 
 def _min_csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sparse.csr_array:
