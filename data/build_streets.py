@@ -229,8 +229,9 @@ def _local_streets(rng: np.random.Generator) -> list[Way]:
 def _art_district() -> list[Way]:
     """Streets inside the 798 and 751 complexes (bounded by Jiuxianqiao and Wanhong Roads)."""
     living = "living_street"
-    ways = [
-        Way([(_west_end(0.0), 0.0), (823.0, 0.0)], _named("七星中街", "Qixing Middle Street", living)),
+    return [
+        Way([(_west_end(0.0), 0.0), (823.0, 0.0)],
+            _named("七星中街", "Qixing Middle Street", living)),
         Way([(650.0, -603.0), (650.0, 653.0)],
             _named("七星东街", "Qixing East Street", living, oneway="yes")),
         Way([(150.0, -603.0), (150.0, 653.0)],
@@ -254,7 +255,6 @@ def _art_district() -> list[Way]:
         Way([(200.0, 100.0), (330.0, 100.0), (330.0, 200.0), (200.0, 200.0), (200.0, 100.0)],
             {"highway": "pedestrian", "area": "yes", "name": "798广场"}),
     ]
-    return ways
 
 
 def _node_ways(ways: list[Way]) -> None:

@@ -112,7 +112,7 @@ def graph_arrays(G: nx.Graph, weight: str = "travel_time", *,
     if not G.is_directed():
         u, v, w = np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([w, w])
         if geometry:
-            geoms = geoms + [g.reverse() if g is not None else None for g in geoms]
+            geoms = geoms + [None if g is None else shapely.reverse(g) for g in geoms]
     csr = _min_csr(u, v, w, len(nodes))
     edge_geometry = None
     if geometry:
