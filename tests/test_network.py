@@ -292,12 +292,37 @@ def test_tiny_graph_parallel_zero_and_unreachable():
     assert tt2.attrs["origin_snap_m"] == pytest.approx((40.0,))
 
 
+def test_undirected_graph_counts_both_ways(walk):
+    G = nx.Graph(crs="EPSG:32650")
+    G.add_node("a", x=450000.0, y=4420000.0)
+    G.add_node("b", x=450100.0, y=4420000.0)
+    G.add_node("c", x=450100.0, y=4420100.0)
+    G.add_edge("a", "b", travel_time=5.0)
+    G.add_edge("c", "b", travel_time=7.0)
+    tt = network.travel_time_matrix(G, _at_nodes(G, ["a", "b", "c"]))
+    np.testing.assert_allclose(tt.to_numpy(), [[0, 5, 12], [5, 0, 7], [12, 7, 0]])
+    G.add_edge("a", "b", travel_time=-1.0)
+    with pytest.raises(DataError, match="non-negative 'travel_time'"):
+        network.travel_time_matrix(G, _at_nodes(G, ["a"]))
+
+
 def test_max_time_cuts_to_inf(walk):
     pts = _points(walk, 12, seed=3)
     full = network.travel_time_matrix(walk, pts).to_numpy()
     cut = network.travel_time_matrix(walk, pts, max_time=600).to_numpy()
     assert np.array_equal(np.where(full <= 600, full, np.inf), cut)
     assert np.isinf(cut).any() and np.isfinite(cut).any()
+
+
+def test_polygons_and_lines_stand_at_their_metric_centroid(walk):
+    pts = _points(walk, 3, seed=5).to_crs(walk.graph["crs"])
+    cells = pts.assign(geometry=pts.buffer(100.0, cap_style="square")).to_crs("EPSG:4326")
+    lines = pts.assign(geometry=[LineString([(p.x - 80, p.y), (p.x + 80, p.y)])
+                                 for p in pts.geometry])
+    ref = network.travel_time_matrix(walk, pts)
+    for layer in (cells, lines):
+        np.testing.assert_allclose(network.travel_time_matrix(walk, layer).to_numpy(),
+                                   ref.to_numpy(), rtol=1e-6)
 
 
 def test_far_points_warn_with_their_names(walk):
@@ -317,10 +342,9 @@ def test_bad_layers_and_graphs(walk):
     wrong = gpd.GeoDataFrame(geometry=[Point(456000, 4426000)], crs="EPSG:4326")
     with pytest.raises(CRSMismatchError, match="probably wrong"):
         network.travel_time_matrix(walk, wrong)
-    lines = gpd.GeoDataFrame(geometry=[LineString([(116.48, 39.98), (116.49, 39.98)])],
-                             crs="EPSG:4326")
-    with pytest.raises(DataError, match="must hold Points"):
-        network.travel_time_matrix(walk, lines)
+    missing = gpd.GeoDataFrame(geometry=[Point(116.48, 39.98), None], crs="EPSG:4326")
+    with pytest.raises(DataError, match=r"missing or empty geometries in rows \[1\]"):
+        network.travel_time_matrix(walk, missing)
     with pytest.raises(DataError, match="empty"):
         network.travel_time_matrix(walk, pts.iloc[:0])
     empty = nx.MultiDiGraph(crs="EPSG:32650")

@@ -180,7 +180,10 @@ def point_labels(points: gpd.GeoDataFrame | gpd.GeoSeries, id_column: str | None
 
 
 def points_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, crs: str, name: str) -> np.ndarray:
-    """Return the coordinates of point layer ``points`` in ``crs`` as an (n, 2) array."""
+    """Return the coordinates of ``points`` in ``crs`` as an (n, 2) array.
+
+    Points are used as they are; any other geometry stands at its centroid in ``crs``.
+    """
     _validate.has_crs(points, name)
     _validate.non_empty(points, name)
     geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
@@ -189,15 +192,13 @@ def points_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, crs: str, name: str) -> 
         rows = list(points.index[missing.to_numpy()][:10])
         msg = f"{name} has missing or empty geometries in rows {rows}; drop or fix them."
         raise DataError(msg)
-    not_point = geoms.geom_type != "Point"
+    projected = geoms.to_crs(crs).to_numpy()
+    not_point = shapely.get_type_id(projected) != 0
     if not_point.any():
-        rows = list(points.index[not_point.to_numpy()][:10])
-        kinds = sorted(set(geoms.geom_type[not_point]))
-        msg = (f"{name} must hold Points, but rows {rows} are {kinds}; use e.g. "
-               f"{name}.representative_point() for polygons.")
-        raise DataError(msg)
-    projected = geoms.to_crs(crs)
-    xy = shapely.get_coordinates(projected.to_numpy())
+        # Lines and polygons (e.g. grid cells, districts) stand at their metric centroid.
+        projected = projected.copy()
+        projected[not_point] = shapely.centroid(projected[not_point])
+    xy = shapely.get_coordinates(projected)
     bad = ~np.isfinite(xy).all(axis=1)
     if bad.any():
         rows = list(points.index[bad][:10])

@@ -58,9 +58,10 @@ def travel_time_matrix(G: nx.MultiDiGraph, origins: gpd.GeoDataFrame | gpd.GeoSe
         Street graph from :func:`load_graph` (metric CRS, ``travel_time`` on every edge).
         Parallel edges count with their smallest weight.
     origins
-        Point layer in any CRS (reprojected to the graph's CRS).
+        Layer in any CRS (reprojected to the graph's CRS). Points are used as they are; lines
+        and polygons (grid cells, districts) stand at their centroid in the graph's CRS.
     destinations
-        Point layer; default: the origins.
+        Layer like ``origins``; default: the origins.
     max_time
         Pairs whose total time exceeds this many seconds are ``inf``; the search also stops
         there, which is much faster on large graphs. Default: no limit.
@@ -87,7 +88,8 @@ def travel_time_matrix(G: nx.MultiDiGraph, origins: gpd.GeoDataFrame | gpd.GeoSe
     Raises
     ------
     DataError
-        If G has no edges, an edge lacks ``weight``, or a layer is empty or not Points.
+        If G has no edges, an edge lacks ``weight``, or a layer is empty or has missing
+        geometries.
     CRSMismatchError
         If G is not in a metric CRS, or a layer has no CRS or cannot be transformed.
     ValueError
@@ -185,7 +187,7 @@ def isochrones(G: nx.MultiDiGraph, sources: gpd.GeoDataFrame | gpd.GeoSeries,
     G
         Street graph from :func:`load_graph`.
     sources
-        Point layer (any CRS).
+        Layer in any CRS; non-point geometries stand at their centroid.
     minutes
         Time budgets in minutes.
     weight
