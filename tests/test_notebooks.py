@@ -22,7 +22,8 @@ from nbclient import NotebookClient
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = ("01_beijing_cci_atlas", "02_concentration", "03_old_factory_suitability")
+EXPECTED = ("01_beijing_cci_atlas", "02_concentration", "03_old_factory_suitability",
+            "05_jingjinji_corridors")
 CELL_TIMEOUT_S = 600
 KERNEL = "python3"
 
