@@ -182,6 +182,8 @@ def test_bad_sources(tmp_path):
     odd.write_text("x")
     with pytest.raises(ValueError, match="cannot tell the format"):
         network.load_graph(odd)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        network.load_graph("streets.osm.bz")  # a mistyped file name never goes online
     with pytest.raises(TypeError, match="source must be"):
         network.load_graph(42)
     with pytest.raises(ValueError, match="did you pass"):

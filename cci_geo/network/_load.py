@@ -6,6 +6,7 @@ import contextlib
 import logging
 import math
 import os
+import re
 import socket
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,6 +33,7 @@ DEMO_STREETS = "beijing_798_streets.osm.gz"
 
 _XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml", ".osm.xml", ".xml.bz2", ".xml.gz")
 _GRAPHML_SUFFIXES = (".graphml",)
+_FILE_LIKE = re.compile(r"^\S+\.[a-z0-9]{1,8}$")  # "streets.osm.bz", not "St. Louis"
 
 
 def demo_streets_path() -> Path:
@@ -105,7 +107,12 @@ def _classify(source: object) -> str:
             return "graphml"
         if name.endswith(_XML_SUFFIXES):
             return "xml"
-        if isinstance(source, os.PathLike) or Path(source).is_file():
+        looks_like_file = (isinstance(source, os.PathLike) or Path(source).is_file()
+                           or "/" in name or "\\" in name or _FILE_LIKE.search(name))
+        if looks_like_file:
+            if not Path(source).exists():
+                msg = f"street file {str(source)!r} does not exist; check the path."
+                raise FileNotFoundError(msg)
             msg = (f"cannot tell the format of {str(source)!r}; name it *.osm, *.osm.bz2, "
                    "*.osm.gz (OSM XML) or *.graphml (osmnx GraphML).")
             raise ValueError(msg)
@@ -244,7 +251,8 @@ def load_graph(source: str | os.PathLike[str] | Sequence[float] | BaseGeometry
         - an OSM XML file (``.osm``, ``.osm.bz2``, ``.osm.gz``), read with osmnx; only ways with
           a ``highway`` tag that ``mode`` may use are kept;
         - a GraphML file written by osmnx (``.graphml``), projected or not;
-        - a place name (a string that is not a file), geocoded by Nominatim;
+        - a place name, geocoded by Nominatim (a string that looks like a file name, such
+          as ``"streets.osm.bz"`` or one with a ``/``, is treated as a file, never queried);
         - a bbox ``(west, south, east, north)`` in degrees (EPSG:4326);
         - a shapely ``Polygon``/``MultiPolygon`` in EPSG:4326, or a GeoDataFrame/GeoSeries
           (in any CRS) whose union is the area.
