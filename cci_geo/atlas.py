@@ -92,7 +92,7 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         prov = {k: dict(v) for k, v in (provenance or {}).items()}
         self._provenance: dict[str, dict[str, str]] = {}
         for kind in self._layers:
-            rec = {f: "unknown" for f in PROVENANCE_FIELDS[:4]} | {"notes": ""}
+            rec = dict.fromkeys(PROVENANCE_FIELDS[:4], "unknown") | {"notes": ""}
             rec.update({k: str(v) for k, v in prov.get(kind, {}).items()})
             if rec["status"] != "unknown":
                 _check_status(kind, rec["status"])
