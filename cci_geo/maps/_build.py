@@ -27,6 +27,8 @@ __all__ = [
 CODED_COLUMNS = ("level", "kind", "status", "quadrant", "gi_class", "gap", "designation",
                  "layout_status", "lisa_class")
 SECTOR_COLUMNS = ("sector", "sectors", "dominant_sector")
+#: Integer columns shown as they are (a year is "1992", not "1,992").
+YEAR_COLUMNS = ("founded", "built_year", "designated", "opened", "year")
 
 
 def to_wgs84(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
@@ -67,7 +69,9 @@ def display_frame(gdf: gpd.GeoDataFrame, columns: Sequence[str],
         if col not in gdf.columns:
             continue
         values = gdf[col]
-        if col in SECTOR_COLUMNS:
+        if col in YEAR_COLUMNS and pd.api.types.is_numeric_dtype(values):
+            out[col] = values.map(lambda v: str(int(v)) if pd.notna(v) else None)
+        elif col in SECTOR_COLUMNS:
             out[col] = values.map(lambda v: sector_label(v, lang) if pd.notna(v) else None)
         elif col in CODED_COLUMNS or (values.dtype == bool):
             out[col] = values.map(lambda v: label(v, lang) if isinstance(v, str) else v)

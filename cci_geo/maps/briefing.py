@@ -184,7 +184,7 @@ def add_to_map(m: folium.Map, *objs: Any, lang: Lang = "zh",
 
 def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "none",
                  title: str | None = None, tianditu_key: str | None = None,
-                 notes: Sequence[str] = ()) -> folium.Map:
+                 notes: Sequence[str] = (), show: Iterable[str] | None = None) -> folium.Map:
     """Return a briefing map of ``atlas`` and analysis ``results``.
 
     Parameters
@@ -205,6 +205,10 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
         Tianditu developer key.
     notes
         Lines shown under the data sources (e.g. analyses that were skipped).
+    show
+        Layer kinds / result types switched on when the map opens (default
+        :data:`BRIEFING_VISIBLE`: context, designations, density, designation gap and proposed
+        sites); every other layer is listed in the layer control, off.
 
     Returns
     -------
@@ -221,7 +225,8 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
     lang = check_lang(lang)
     base = get_basemap(basemap)
     datum = "gcj02" if base.datum == "gcj02" else "wgs84"
-    layers = briefing_layers(atlas, *results, lang=lang, datum=datum)
+    visible = BRIEFING_VISIBLE if show is None else frozenset(show)
+    layers = briefing_layers(atlas, *results, lang=lang, datum=datum, visible=visible)
     bounds = study_region_bounds(atlas, layers, datum=datum) or (39.44, 115.42, 41.06, 117.51)
     center = [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2]
     m = folium.Map(location=center, zoom_start=9, tiles=None, control_scale=False,

@@ -203,8 +203,12 @@ def render_enterprises(gdf: gpd.GeoDataFrame, *, lang: Lang,
     for col in ("employees", "revenue_cny", "founded", "district"):
         if col in g.columns:
             values = g[col]
-            if pd.api.types.is_numeric_dtype(values):
+            if pd.api.types.is_numeric_dtype(values) and col != "founded":
                 fields.append((label(col, lang), values.to_numpy()))
+            elif col == "founded":  # few distinct years: codes into a short list of strings
+                years = values.map(lambda v: str(int(v)) if pd.notna(v) else "")
+                cats = pd.Categorical(years)
+                fields.append((label(col, lang), (cats.codes, list(cats.categories))))
             else:
                 cats = pd.Categorical(values.astype(str))
                 fields.append((label(col, lang), (cats.codes, list(cats.categories))))

@@ -116,9 +116,12 @@ def render_hot_spots(gdf: gpd.GeoDataFrame, *, lang: Lang,
     colors, items = categorical_colors(g["gi_class"], HOT_SPOT_COLORS, lang, shape="square")
     title = _title("hot_spots", lang, name)
     points = _is(g, _POINTS)
+    significant = (g["gi_class"] != "not_significant").to_numpy()
+    # not significant: outline only, so the layers underneath stay readable
     return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items), z=18,
                          color="#ffffff" if points else "#8c8c8c", fill=colors,
-                         weight=0.8 if points else 0.3, fill_opacity=0.75,
+                         weight=0.8 if points else np.where(significant, 0.3, 0.15),
+                         fill_opacity=np.where(significant, 0.75, 0.0),
                          radius=6 if points else None)]
 
 

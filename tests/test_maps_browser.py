@@ -1,0 +1,187 @@
+"""Briefing maps in a real headless Chromium with the network off.
+
+Skipped (with the reason) when Chromium, chromedriver or selenium are missing; with
+``CCI_GEO_REQUIRE_BROWSER=1`` (CI) they fail instead. A screenshot per test is written to
+``$CCI_GEO_ARTIFACTS`` (or a pytest temporary folder, printed in the test output).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _browser import console_errors, load, offline_chromium, require_browser
+from _maps_data import XSS_IMG, XSS_SCRIPT, synthetic_atlas, synthetic_enterprises
+from affine import Affine
+
+import cci_geo.maps as cm
+from cci_geo.raster import Surface
+
+pytestmark = pytest.mark.browser
+
+TOGGLE_JS = """
+    document.querySelectorAll('.leaflet-control-layers-overlays label').forEach(l => {
+      if (l.textContent.trim() === arguments[0]) { l.querySelector('input').click(); }
+    });"""
+VISIBLE_LEGENDS_JS = """
+    return Array.from(document.querySelectorAll('.cci-legend-section'))
+      .filter(e => e.style.display !== 'none')
+      .map(e => e.querySelector('.cci-legend-title').textContent);"""
+
+
+@pytest.fixture(scope="module")
+def driver():
+    chromium, chromedriver = require_browser()
+    with offline_chromium(chromium, chromedriver) as drv:
+        yield drv
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    env = os.environ.get("CCI_GEO_ARTIFACTS")
+    path = Path(env) if env else tmp_path_factory.mktemp("map_screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _shot(driver, artifacts: Path, name: str) -> Path:
+    path = artifacts / f"{name}.png"
+    driver.save_screenshot(str(path))
+    print(f"screenshot: {path}")  # noqa: T201 - shown with -s / in the test report
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def _density() -> Surface:
+    x = np.linspace(-3, 3, 120)
+    data = np.exp(-(x[None, :] ** 2 + x[:, None] ** 2)) * 800.0
+    s = Surface(data, Affine(150.0, 0, 445_000, 0, -150.0, 4_425_000), "EPSG:32650",
+                units="enterprises per km²", name="density")
+    s.tags["cci_geo_result"] = "kernel_density"
+    return s
+
+
+def _hot_spots(atlas):
+    g = atlas.layers["districts"][["id", "geometry"]].copy()
+    g["gi_z"] = np.linspace(-3, 3, len(g))
+    g["gi_class"] = ["Cold Spot - 99% Confidence"] + ["Not Significant"] * (len(g) - 2) + \
+        ["Hot Spot - 99% Confidence"]
+    g.attrs["cci_geo_result"] = "hot_spots"
+    return g
+
+
+@pytest.fixture(scope="module")
+def briefing_file(tmp_path_factory):
+    atlas = synthetic_atlas(3000)
+    atlas.provenance["zones"]["source"] = XSS_SCRIPT
+    m = cm.briefing_map(atlas, _density(), _hot_spots(atlas), lang="en")
+    return cm.save_html(m, tmp_path_factory.mktemp("briefing") / "briefing.html")
+
+
+def test_briefing_loads_offline_with_layers_and_legends(driver, briefing_file, artifacts):
+    seconds = load(driver, briefing_file)
+    time.sleep(0.5)
+    assert console_errors(driver) == []
+    assert driver.execute_script("return typeof L === 'object' && L.version") == "1.9.3"
+    names = driver.execute_script(
+        "return Array.from(document.querySelectorAll("
+        "'.leaflet-control-layers-overlays label')).map(e => e.textContent.trim());")
+    for expected in ("Districts", "Enterprise density", "Hot spots (Gi*)", "Creative enterprises",
+                     "Old factory sites", "CCI parks and bases", "Jing-Jin-Ji corridors"):
+        assert expected in names
+    legends = driver.execute_script(VISIBLE_LEGENDS_JS)
+    assert "Enterprise density" in legends and "CCI parks and bases" in legends
+    # off at first (the first view stays readable), and so are their legends
+    assert "Hot spots (Gi*)" not in legends and "Creative enterprises" not in legends
+    assert driver.execute_script(
+        "return document.querySelectorAll('canvas.cci-canvas-points').length") == 0
+    for name in ("Hot spots (Gi*)", "Creative enterprises"):
+        driver.execute_script(TOGGLE_JS, name)
+    time.sleep(0.3)
+    legends = driver.execute_script(VISIBLE_LEGENDS_JS)
+    assert "Hot spots (Gi*)" in legends and "Creative enterprises" in legends
+    checks = driver.execute_script("""
+        var img = document.querySelector('.leaflet-image-layer');
+        return {raster: img ? img.naturalWidth : 0,
+                paths: document.querySelectorAll('path.leaflet-interactive').length,
+                canvas: document.querySelectorAll('canvas.cci-canvas-points').length,
+                scale: document.querySelector('.leaflet-control-scale-line').textContent,
+                minimap: document.querySelectorAll('.leaflet-control-minimap').length,
+                fullscreen: document.querySelectorAll('.leaflet-control-zoom-fullscreen').length,
+                measure: document.querySelectorAll('.leaflet-control-measure').length,
+                attribution: document.querySelector('.leaflet-control-attribution').textContent};
+    """)
+    assert checks["raster"] > 10 and checks["paths"] > 20 and checks["canvas"] == 1
+    assert checks["scale"].endswith("km") or checks["scale"].endswith("m")
+    assert checks["minimap"] == checks["fullscreen"] == checks["measure"] == 1
+    assert "SYNTHETIC data: Creative enterprises" in checks["attribution"]
+    _shot(driver, artifacts, "briefing_offline")
+    assert seconds < 60
+
+
+def test_injected_markup_shows_as_text_and_never_runs(driver, briefing_file, artifacts):
+    from selenium.common.exceptions import NoAlertPresentException
+
+    load(driver, briefing_file)
+    shown = driver.execute_script("""
+        var map = Object.values(window).find(v => v instanceof L.Map), texts = [];
+        map.eachLayer(function (layer) {
+          var p = layer.feature && layer.feature.properties;
+          if (p && (p._name || '').indexOf('<') >= 0) {
+            layer.openTooltip && layer.openTooltip(layer.getBounds ? layer.getBounds().getCenter()
+                                                    : layer.getLatLng());
+            layer.openPopup();
+            var pop = layer.getPopup().getElement().querySelector('.cci-popup-title');
+            texts.push(pop ? pop.textContent : null);
+          }
+        });
+        var tip = document.querySelector('.leaflet-tooltip');
+        document.querySelector('.cci-sources-button').click();
+        return {texts: texts, tip: tip ? tip.textContent : null,
+                sources: document.querySelector('.cci-sources-panel').textContent};
+    """)
+    assert XSS_IMG in shown["texts"] and XSS_SCRIPT in shown["texts"]
+    assert XSS_SCRIPT in shown["sources"]
+    state = driver.execute_script("""return {pwned: window.__pwned === undefined ? null : 1,
+        imgs: document.querySelectorAll('img[src="x"]').length,
+        scripts: Array.from(document.scripts)
+                   .filter(s => s.text.indexOf('__pwned=1') === 0).length};""")
+    assert state == {"pwned": None, "imgs": 0, "scripts": 0}
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018 - raises when no alert() ran
+    assert console_errors(driver) == []
+    _shot(driver, artifacts, "injection_inert")
+
+
+def test_canvas_points_draw_and_answer_clicks(driver, tmp_path, artifacts):
+    ent = synthetic_enterprises(20_000, seed=11)
+    ent.loc[0, "name_zh"] = XSS_IMG
+    m = cm.briefing_map({"enterprises": ent}, lang="zh")
+    path = cm.save_html(m, tmp_path / "points.html")
+    load(driver, path)
+    driver.execute_script(TOGGLE_JS, "文化创意企业")
+    lon, lat = ent.geometry.x.iloc[0], ent.geometry.y.iloc[0]
+    popup = driver.execute_script(f"""
+        var map = Object.values(window).find(v => v instanceof L.Map);
+        map.setView([{lat}, {lon}], 16, {{animate: false}});
+        map.fire('moveend');
+        var pt = map.latLngToContainerPoint([{lat}, {lon}]);
+        map.fire('click', {{latlng: L.latLng({lat}, {lon}), containerPoint: pt}});
+        var box = document.querySelector('.leaflet-popup-content');
+        return box ? box.textContent : null;""")
+    assert popup is not None and XSS_IMG in popup
+    assert "行业" in popup and "从业人员" in popup and "成立年份" in popup
+    assert "1,9" not in popup and "2,0" not in popup  # years are not formatted as numbers
+    assert driver.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0
+    painted = driver.execute_script("""
+        var c = document.querySelector('canvas.cci-canvas-points');
+        var d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, n = 0;
+        for (var i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; }
+        return n;""")
+    assert painted > 100
+    assert console_errors(driver) == []
+    time.sleep(0.5)  # let the popup fade in before the screenshot
+    _shot(driver, artifacts, "canvas_points_popup")
