@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import zlib
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +20,8 @@ import cci_geo.maps as cm
 from cci_geo.maps import folium_layers
 from cci_geo.maps.export import AssetError, asset_manifest, inline_assets
 from cci_geo.raster import Surface
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -367,3 +370,30 @@ def test_cli_briefing_writes_offline_file(tmp_path, monkeypatch, atlas):
     assert "cci_geo.no_such_module_for_test is not installed; skipped" in html
     assert main(["briefing", "--out", str(out)]) == 1  # exists, no --overwrite
     assert main(["briefing", "--out", str(out), "--overwrite"]) == 0
+
+
+# --- the embedded demo atlas -------------------------------------------------------------------
+
+
+def test_demo_atlas_briefing_flags_synthetic_data(demo, tmp_path):
+    m = cm.briefing_map(demo, lang="zh")
+    path = cm.save_html(m, tmp_path / "demo.html")
+    html = path.read_text(encoding="utf-8")
+    assert "模拟数据 SYNTHETIC" in html
+    assert path.stat().st_size < 6e6
+    names = {lyr.name for lyr in cm.briefing_layers(demo, lang="zh")}
+    assert {"行政区", "文化创意企业", "京津冀协同廊道", "老旧厂房"} <= names
+
+
+@pytest.mark.slow
+def test_cli_briefing_on_demo_runs_every_analysis(tmp_path, monkeypatch):
+    from cci_geo.cli.main import main
+
+    monkeypatch.chdir(REPO_ROOT)
+    out = tmp_path / "beijing_briefing.html"
+    assert main(["briefing", "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    for name in ("企业核密度", "热点分析 (Gi*)", "集聚与认定差距", "选址适宜性", "布局优化",
+                 "廊道带"):
+        assert name in html, name
+    assert ": failed (" not in html  # no analysis step failed
