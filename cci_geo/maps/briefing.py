@@ -26,14 +26,19 @@ from .labels import Lang, check_lang, label
 from .layers import MapLayer, PointLayer, RasterLayer, VectorLayer, shift_layer
 from .registry import render
 
-__all__ = ["ATLAS_ORDER", "add_to_map", "briefing_layers", "briefing_map", "run_briefing"]
+__all__ = ["ATLAS_ORDER", "ATLAS_VISIBLE", "BRIEFING_VISIBLE", "add_to_map", "briefing_layers",
+           "briefing_map", "run_briefing"]
 
 logger = logging.getLogger(__name__)
 
-#: Layers switched on when a briefing opens (by layer kind / result type); the others are
-#: listed in the layer control, off, so the first view reads clearly.
-BRIEFING_VISIBLE = frozenset({
-    "districts", "functional_areas", "demonstrative_regions", "zones", "nodes", "corridors",
+#: Atlas layers switched on when a map opens; the others (enterprises, venues, factory
+#: sites ...) are listed in the layer control, off.
+ATLAS_VISIBLE = frozenset({"districts", "functional_areas", "demonstrative_regions", "zones",
+                           "nodes", "corridors"})
+
+#: Layers switched on when ``cci-geo briefing`` opens (layer kinds / result types), so the first
+#: view of a map with every analysis on it reads clearly; the rest are in the layer control.
+BRIEFING_VISIBLE = ATLAS_VISIBLE | frozenset({
     "kernel_density", "density", "designation_gap_clusters", "designation_gap", "layout_sites",
     "selected_sites", "layout",
 })
@@ -58,12 +63,12 @@ def _provenance(atlas: Any) -> dict[str, dict[str, str]]:
 
 
 def briefing_layers(atlas: Any, *results: Any, lang: Lang = "zh", datum: str = "wgs84",
-                    visible: frozenset[str] | None = BRIEFING_VISIBLE) -> list[MapLayer]:
+                    visible: frozenset[str] | None = None) -> list[MapLayer]:
     """Return the map layers of ``atlas`` and ``results`` in drawing order.
 
     With ``datum="gcj02"`` every layer is shifted from WGS-84 to GCJ-02 (for Gaode tiles).
-    ``visible`` lists the layer kinds / result types switched on at first (None: each
-    renderer's own choice).
+    ``visible`` lists the layer kinds / result types switched on at first; by default atlas
+    layers in :data:`ATLAS_VISIBLE` are on and results follow their renderer.
     """
     lang = check_lang(lang)
     layers = _atlas_layers(atlas)
@@ -73,7 +78,11 @@ def briefing_layers(atlas: Any, *results: Any, lang: Lang = "zh", datum: str = "
         gdf = layers[kind]
         if gdf is None or len(gdf) == 0:
             continue
-        out.extend(render(gdf, kind=kind, lang=lang))
+        drawn = render(gdf, kind=kind, lang=lang)
+        if visible is None:
+            for layer in drawn:
+                layer.show = layer.show and kind in ATLAS_VISIBLE
+        out.extend(drawn)
     for result in results:
         out.extend(render(result, lang=lang))
     if visible is not None:
@@ -206,9 +215,10 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
     notes
         Lines shown under the data sources (e.g. analyses that were skipped).
     show
-        Layer kinds / result types switched on when the map opens (default
-        :data:`BRIEFING_VISIBLE`: context, designations, density, designation gap and proposed
-        sites); every other layer is listed in the layer control, off.
+        Layer kinds / result types switched on when the map opens; every other layer is
+        listed in the layer control, off. By default the atlas layers in
+        :data:`ATLAS_VISIBLE` and every result (as its renderer chooses) are on;
+        ``cci-geo briefing`` passes :data:`BRIEFING_VISIBLE`.
 
     Returns
     -------
@@ -225,7 +235,7 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
     lang = check_lang(lang)
     base = get_basemap(basemap)
     datum = "gcj02" if base.datum == "gcj02" else "wgs84"
-    visible = BRIEFING_VISIBLE if show is None else frozenset(show)
+    visible = None if show is None else frozenset(show)
     layers = briefing_layers(atlas, *results, lang=lang, datum=datum, visible=visible)
     bounds = study_region_bounds(atlas, layers, datum=datum) or (39.44, 115.42, 41.06, 117.51)
     center = [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2]
@@ -306,7 +316,7 @@ def run_briefing(atlas: Any, out: str | os.PathLike[str], *, lang: Lang = "zh",
     if progress:
         progress("map")
     m = briefing_map(atlas, *run.results, lang=lang, basemap=basemap, tianditu_key=tianditu_key,
-                     notes=run.notes)
+                     notes=run.notes, show=BRIEFING_VISIBLE)
     if progress:
         progress("write")
     return save_html(m, out, self_contained=True, overwrite=overwrite)

@@ -7,6 +7,7 @@ used when installed; without it a warning is logged and Chinese characters may s
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 import math
 import os
@@ -20,8 +21,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 
+from .. import __version__
 from .._files import atomic_path
-from .briefing import _attribution, briefing_layers, study_region_bounds
+from .briefing import briefing_layers, study_region_bounds
 from .labels import Lang, check_lang, label
 from .layers import Legend, MapLayer, PointLayer, RasterLayer, VectorLayer, _lonlat_to_merc
 
@@ -74,7 +76,8 @@ def _draw_vector(ax: Any, layer: VectorLayer) -> None:
                      zorder=layer.z)
     if point.any():
         pts = g[point].geometry.representative_point()
-        ax.scatter(pts.x, pts.y, s=(radius[point] * 1.1) ** 2, c=list(fill[point]),
+        face = [mpl.colors.to_rgba(c, a) for c, a in zip(fill[point], fop[point], strict=True)]
+        ax.scatter(pts.x, pts.y, s=(radius[point] * 1.1) ** 2, c=face,
                    edgecolors=list(color[point]), linewidths=list(weight[point] * 0.5),
                    zorder=layer.z)
     if layer.labels_column and layer.labels_column in g.columns and poly.any():
@@ -165,6 +168,22 @@ def _colorbars(fig: Figure, legends: list[Legend]) -> None:
         cax.set_title(f"{lg.title} ({lg.units})" if lg.units else lg.title, fontsize=7)
 
 
+def _source_line(atlas: Any, lang: Lang) -> list[str]:
+    """Provenance for print: each layer's source, with synthetic/approximate data flagged."""
+    from .briefing import _provenance, _statuses
+
+    parts = []
+    for kind, prov in sorted(_provenance(atlas).items()):
+        source = str(prov.get("source", "")).strip()
+        source = source if len(source) <= 70 else source[:69].rstrip() + "…"
+        flags = [s for s in _statuses(prov) if s in ("synthetic", "approximate")]
+        flag = f" [{', '.join(f.upper() if f == 'synthetic' else f for f in flags)}]" \
+            if flags else ""
+        parts.append(f"{label(kind, lang)}: {source}{flag}")
+    parts.append(f"cci_geo {__version__}, {_dt.date.today().isoformat()}")
+    return parts
+
+
 def save_png(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: Lang = "zh",
              title: str | None = None, overwrite: bool = False, dpi: int = 200,
              figsize: tuple[float, float] = (10.0, 9.0)) -> Path:
@@ -197,8 +216,6 @@ def save_png(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: Lang
         The written path.
     """
     lang = check_lang(lang)
-    from .basemaps import get_basemap
-
     layers = [lyr for lyr in briefing_layers(atlas, *results, lang=lang) if lyr.show]
     bounds = study_region_bounds(atlas, layers) or (39.44, 115.42, 41.06, 117.51)
     xs, ys = _lonlat_to_merc(np.array([bounds[1], bounds[3]]), np.array([bounds[0], bounds[2]]))
@@ -238,7 +255,7 @@ def save_png(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: Lang
                 if isinstance(handle, Patch) and not handle.get_visible():
                     text.set_fontweight("bold")
         _colorbars(fig, legends)
-        source = " · ".join(_attribution(atlas, lang, get_basemap("none")))
+        source = " · ".join(_source_line(atlas, lang))
         fig.text(0.02, 0.02, f"{label('source', lang)}: {source}", fontsize=6, color="#444444",
                  wrap=True, ha="left", va="bottom")
         with atomic_path(path, overwrite=overwrite) as tmp:
