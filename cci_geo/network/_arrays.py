@@ -141,22 +141,23 @@ def _edge_lists(G: nx.Graph, weight: str, geometry: bool
     vs: list[int] = []
     ws: list[object] = []
     gs: list[object] = []
-    multi = G.is_multigraph()
+    add_u, add_v, add_w, add_g = us.append, vs.append, ws.append, gs.append
+    multi, directed = G.is_multigraph(), G.is_directed()
     seen: set[tuple[int, int]] = set()
     for a, nbrs in G.adjacency():
         ia = pos[a]
         for b, attrs in nbrs.items():
             ib = pos[b]
-            if not G.is_directed():
+            if not directed:
                 if (ib, ia) in seen:
                     continue
                 seen.add((ia, ib))
             for d in (attrs.values() if multi else (attrs,)):
-                us.append(ia)
-                vs.append(ib)
-                ws.append(d.get(weight))
+                add_u(ia)
+                add_v(ib)
+                add_w(d.get(weight))
                 if geometry:
-                    gs.append(d.get("geometry"))
+                    add_g(d.get("geometry"))
     return us, vs, ws, gs
 
 
