@@ -54,6 +54,16 @@ def _warnings_printed(nb: nbformat.NotebookNode) -> list[str]:
     return found
 
 
+def test_warning_check_flags_only_untagged_cells() -> None:
+    new = nbformat.v4
+    nb = new.new_notebook(cells=[new.new_code_cell("a"), new.new_code_cell("b"),
+                                 new.new_code_cell("c", metadata={"tags": ["expect-warning"]})])
+    nb.cells[0].outputs = [new.new_output("stream", name="stdout", text="UserWarning: fine")]
+    for cell in nb.cells[1:]:
+        cell.outputs = [new.new_output("stream", name="stderr", text="UserWarning: boom\n")]
+    assert _warnings_printed(nb) == ["cell 1: UserWarning: boom"]
+
+
 def test_every_notebook_is_present() -> None:
     assert sorted(p.stem for p in NOTEBOOKS) == sorted(EXPECTED)
 
