@@ -317,6 +317,14 @@ def test_gaode_basemap_shifts_overlays_to_gcj02(atlas):
     assert (shift_m > 100).all()  # Beijing's GCJ-02 offset is hundreds of metres
     p0, p1 = plain["Creative enterprises"], shifted["Creative enterprises"]
     np.testing.assert_allclose(p1.lon, wgs84_to_gcj02(p0.lon, p0.lat)[0], atol=1e-9)
+    raster = cm.render(_surface(), lang="en")[0]
+    moved = cm.layers.shift_layer(raster, wgs84_to_gcj02)
+    s0, w0, n0, e0 = raster.bounds_latlon()
+    s1, w1, n1, e1 = moved.bounds_latlon()
+    cx, cy = wgs84_to_gcj02(np.array([(w0 + e0) / 2]), np.array([(s0 + n0) / 2]))
+    assert (w1 + e1) / 2 == pytest.approx(cx[0], abs=2e-5)
+    assert (s1 + n1) / 2 == pytest.approx(cy[0], abs=2e-5)
+    assert moved.rgba is raster.rgba
     html = cm.briefing_map(atlas, lang="en", basemap="gaode").get_root().render()
     assert "autonavi.com" in html and "GCJ-02" in html
 

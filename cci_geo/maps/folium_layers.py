@@ -90,7 +90,8 @@ def js_payload(obj: Any, *, clean: bool = True) -> str:
 
 def asset_text(name: str) -> str:
     """Return the text of a file shipped in ``cci_geo/maps/assets``."""
-    return resources.files("cci_geo.maps").joinpath("assets", name).read_text(encoding="utf-8")
+    folder = resources.files("cci_geo.maps").joinpath("assets")
+    return folder.joinpath(name).read_text(encoding="utf-8")
 
 
 class _Raw(Element):
@@ -108,7 +109,7 @@ class CciAssets(MacroElement):
 
     _template = Template("")
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Add the inline scripts and style to the page header (once per figure)."""
         figure = self.get_root()
         if isinstance(figure, Figure):
@@ -148,8 +149,9 @@ class _Script(MacroElement):
         self._name = "CciScript"
         self.raw = code
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Substitute the map's variable name and add the script."""
+        assert self._parent is not None, "add the script to a map first"
         self.code = self.raw.replace("{map}", self._parent.get_name())
         _render_raw(self, **kwargs)
 
@@ -172,8 +174,9 @@ class _JsLayer(folium.map.Layer):
         self.js = js
         self.legend = js_json(legend.to_json()) if legend else ""
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Add the layer's script (and its add-to-map call when shown) as literal text."""
+        assert self._parent is not None, "add the layer to a map first"
         if self.show:
             self.add_child(ElementAddToElement(element_name=self.get_name(),
                                                element_parent_name=self._parent.get_name()),

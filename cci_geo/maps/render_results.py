@@ -255,7 +255,7 @@ def render_designation_gap(gdf: gpd.GeoDataFrame, *, lang: Lang,
     default = "designation_gap_designated" if "cluster_present" in g.columns else \
         "designation_gap"
     title = _title(default, lang, name)
-    dash = np.where(keys == "absent", "5 4", None)
+    dash = np.array(["5 4" if k == "absent" else None for k in keys], dtype=object)
     if _is(g, _POINTS):
         return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items),
                              z=57, color="#ffffff", fill=colors, weight=1.5, radius=7,

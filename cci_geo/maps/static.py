@@ -226,7 +226,7 @@ def save_png(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: Lang
         logger.warning("no CJK font found (install fonts-noto-cjk); Chinese may not render")
     rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
           "axes.unicode_minus": False}
-    with mpl.rc_context(rc):
+    with mpl.rc_context(rc):  # type: ignore[arg-type]
         fig = Figure(figsize=figsize, dpi=dpi)
         ax = fig.add_axes((0.02, 0.13, 0.7, 0.8))
         ax.set_xlim(extent[0], extent[2])
