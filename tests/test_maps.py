@@ -128,6 +128,9 @@ def test_atlas_layers_render_with_bilingual_labels(atlas):
     en = {lyr.name for lyr in cm.briefing_layers(atlas, lang="en")}
     assert {"行政区", "文化创意企业", "老旧厂房"} <= zh
     assert {"Districts", "Creative enterprises", "Old factory sites"} <= en
+    assert cm.label("share_animation_games", "zh") == "动漫游戏占比"
+    assert cm.label("lq_design", "en") == "LQ: Creative design"
+    assert cm.label("my_own_column", "en") == "my own column"
     factories = cm.render(atlas.layers["factory_sites"], kind="factory_sites", lang="zh")[0]
     assert set(factories.gdf["status"]) <= {"已利用", "闲置", "候选"}
     assert factories.gdf["_name"].str.startswith("厂房").all()

@@ -182,6 +182,11 @@ def label(key: object, lang: Lang) -> str:
     """Return the label of ``key`` in ``lang`` (sector codes included); unknown keys as text."""
     text = str(key)
     pair = LABELS.get(text) or SECTOR_LABELS.get(text)
+    for prefix, zh, en in (("share_", "{}占比", "Share: {}"), ("lq_", "区位商：{}", "LQ: {}")):
+        code = text.removeprefix(prefix)
+        if pair is None and text.startswith(prefix) and code in SECTOR_LABELS:
+            name = SECTOR_LABELS[code][0 if lang == "zh" else 1]
+            return (zh if lang == "zh" else en).format(name)
     if pair is None:
         return text.replace("_", " ") if text.isidentifier() else text
     return pair[0] if lang == "zh" else pair[1]
