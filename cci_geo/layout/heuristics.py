@@ -171,35 +171,12 @@ class LagrangeOutcome:
     seconds: float
 
 
-def _neighbours(cost: NDArray[np.float64], weights: NDArray[np.float64],
-                cols: NDArray[np.intp], k: int
-                ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
-    """Per demand: the ``k`` cheapest columns, their weighted costs, and the multiplier cap."""
-    n = cost.shape[0]
-    k = min(k, cols.size)
-    idx = np.empty((n, k), dtype=np.intp)
-    wc = np.empty((n, k))
-    cap = np.full(n, np.inf)
-    for sl in _chunks(n):
-        sub = cost[sl][:, cols]
-        if k < cols.size:
-            part = np.argpartition(sub, k, axis=1)
-            rows = np.arange(sub.shape[0])[:, None]
-            cap[sl] = sub[rows[:, 0], part[:, k]] * weights[sl]
-            part = part[:, :k]
-        else:
-            part = np.broadcast_to(np.arange(k), (sub.shape[0], k)).copy()
-            rows = np.arange(sub.shape[0])[:, None]
-        idx[sl] = cols[part]
-        wc[sl] = sub[rows, part] * weights[sl, None]
-    return idx, wc, cap
-
-
 def lagrangian_bound(cost: NDArray[np.float64], weights: NDArray[np.float64], *, p: int,
                      fixed: NDArray[np.bool_], allowed: NDArray[np.bool_], upper: float,
                      start: NDArray[np.float64] | None = None, neighbours: int = 400,
-                     max_iter: int = 2000, time_limit_s: float = 30.0,
-                     target_gap: float = 1e-6) -> LagrangeOutcome:
+                     max_iter: int = 5000, time_limit_s: float = 30.0,
+                     target_gap: float = 1e-6, lists: Neighbours | None = None
+                     ) -> LagrangeOutcome:
     """Maximise the Lagrangian dual of the p-median problem by subgradient optimisation.
 
     Parameters
@@ -221,6 +198,9 @@ def lagrangian_bound(cost: NDArray[np.float64], weights: NDArray[np.float64], *,
         Stopping rules.
     target_gap
         Stop once ``(upper - bound) / upper`` is below this.
+    lists
+        Precomputed neighbour lists over the allowed and fixed sites (their last entry per
+        demand caps the multiplier); replaces ``neighbours``.
 
     Returns
     -------
@@ -229,36 +209,58 @@ def lagrangian_bound(cost: NDArray[np.float64], weights: NDArray[np.float64], *,
         multipliers.
     """
     t0 = time.perf_counter()
-    m = cost.shape[1]
+    n, m = cost.shape
     cols = np.flatnonzero(allowed | fixed)
-    idx, wc, cap = _neighbours(cost, weights, cols, neighbours)
+    if lists is not None and lists.cols.size // n < cols.size:
+        nb, k = lists, lists.cols.size // n - 1
+    else:
+        k = min(neighbours, cols.size)
+        nb = _neighbour_lists(cost, cols, k + 1 if k < cols.size else k)
+    cap = np.full(n, np.inf)
+    if k < cols.size:
+        cap = nb.costs.reshape(n, k + 1)[:, k] * weights
+        keep = np.tile(np.arange(k + 1) < k, n)
+        rows, ecol, ecost = nb.rows[keep], nb.cols[keep], nb.costs[keep]
+    else:
+        rows, ecol, ecost = nb.rows, nb.cols, nb.costs
     if fixed.any():
         cap = np.minimum(cap, weights * cost[:, fixed].min(axis=1))
-    lam = np.minimum(start if start is not None else wc[:, 0].copy(), cap)
+    # Column-major layout: rho is a segmented sum, and an open column's entries are a slice.
+    order = np.argsort(ecol, kind="stable")
+    rows, ecol = rows[order], ecol[order]
+    wc = ecost[order] * weights[rows]
+    starts = np.searchsorted(ecol, np.arange(m))
+    ends = np.searchsorted(ecol, np.arange(m), side="right")
+    nonempty = starts < ends
+    lam = np.minimum(start if start is not None else weights * ecost.reshape(n, -1)[:, 0], cap)
     free = np.flatnonzero(allowed & ~fixed)
+    fixed_idx = np.flatnonzero(fixed)
     best = LagrangeOutcome(-math.inf, np.zeros(m), lam.copy(), 0, 0.0)
     theta, stall, it = 2.0, 0, 0
-    flat_idx = idx.ravel()
     for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported
-        diff = wc - lam[:, None]
+        diff = wc - lam[rows]
         np.minimum(diff, 0.0, out=diff)
-        rho = np.bincount(flat_idx, diff.ravel(), minlength=m)
+        rho = np.zeros(m)
+        if diff.size:
+            rho[nonempty] = np.add.reduceat(diff, starts[nonempty])
         chosen = free[np.argpartition(rho[free], p - 1)[:p]] if p > 0 else free[:0]
-        bound = float(lam.sum() + rho[fixed].sum() + rho[chosen].sum())
+        bound = float(lam.sum() + rho[fixed_idx].sum() + rho[chosen].sum())
         if bound > best.bound:
             best = LagrangeOutcome(bound, rho, lam.copy(), it, 0.0)
             stall = 0
         else:
             stall += 1
-            if stall >= 20:
+            if stall >= 10:
                 theta, stall = theta / 2.0, 0
-        if upper - best.bound <= target_gap * max(abs(upper), 1.0) or theta < 1e-5:
+        if upper - best.bound <= target_gap * max(abs(upper), 1.0) or theta < 1e-6:
             break
         if time.perf_counter() - t0 > time_limit_s:
             break
-        is_open = fixed.copy()
-        is_open[chosen] = True
-        served = ((diff < 0) & is_open[idx]).sum(axis=1)
+        served = np.zeros(n)
+        for j in np.concatenate([fixed_idx, chosen]):
+            sl = slice(starts[j], ends[j])
+            hit = diff[sl] < 0
+            served[rows[sl][hit]] += 1.0
         g = 1.0 - served
         g[(g > 0) & (lam >= cap)] = 0.0
         norm = float(g @ g)
@@ -293,3 +295,98 @@ def lagrangian_fixing(lag: LagrangeOutcome, *, p: int, fixed: NDArray[np.bool_],
     inside = order[:p]
     opened[inside[lag.bound - lag.rho[inside] + rho_out > limit]] = True
     return closed, opened
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Each demand's ``k`` cheapest sites, flattened: rows, columns and costs (sorted)."""
+
+    rows: NDArray[np.intp]
+    cols: NDArray[np.intp]
+    costs: NDArray[np.float64]
+    last: NDArray[np.float64]  # cost of each demand's k-th site (its list's reach)
+
+
+def _neighbour_lists(cost: NDArray[np.float64], cols: NDArray[np.intp], k: int) -> Neighbours:
+    """Return the ``k`` cheapest of ``cols`` for every demand (row chunks, bounded memory)."""
+    n = cost.shape[0]
+    k = min(k, cols.size)
+    idx = np.empty((n, k), dtype=np.intp)
+    val = np.empty((n, k))
+    for sl in _chunks(n):
+        sub = cost[sl][:, cols]
+        part = np.argpartition(sub, k - 1, axis=1)[:, :k] if k < cols.size else \
+            np.broadcast_to(np.arange(k), (sub.shape[0], k))
+        v = np.take_along_axis(sub, part, axis=1)
+        order = np.argsort(v, axis=1)
+        idx[sl] = cols[np.take_along_axis(part, order, axis=1)]
+        val[sl] = np.take_along_axis(v, order, axis=1)
+    return Neighbours(np.repeat(np.arange(n), k), idx.ravel(), val.ravel(), val[:, -1].copy())
+
+
+def sparse_swap_search(cost: NDArray[np.float64], weights: NDArray[np.float64],
+                       open_idx: NDArray[np.intp], nb: Neighbours, *,
+                       fixed: NDArray[np.bool_], allowed: NDArray[np.bool_],
+                       time_limit_s: float = math.inf) -> tuple[NDArray[np.intp], int]:
+    """Vertex substitution priced on neighbour lists only.
+
+    A swap's saving is under-estimated when a demand's second-nearest open site lies beyond
+    its list, so every applied swap truly improves; :func:`interchange` on the full matrix
+    afterwards certifies the local optimum.
+    """
+    t0 = time.perf_counter()
+    m = cost.shape[1]
+    current = np.array(open_idx, dtype=np.intp)
+    removable = ~fixed[current]
+    swaps = 0
+    w_e = weights[nb.rows]
+    while time.perf_counter() - t0 < time_limit_s and current.size > 1 and removable.any():
+        d1, phi, d2 = nearest_two(cost, current)
+        P = current.size
+        d1e, d2e = d1[nb.rows], d2[nb.rows]
+        g = nb.costs < d1e
+        gain = np.bincount(nb.cols[g], w_e[g] * (d1e[g] - nb.costs[g]), minlength=m)
+        e = nb.costs < d2e
+        val = w_e[e] * (d2e[e] - np.maximum(nb.costs[e], d1e[e]))
+        extra = np.bincount(phi[nb.rows[e]] * m + nb.cols[e], val, minlength=P * m)
+        loss = np.bincount(phi, weights * (d2 - d1), minlength=P)
+        profit = gain[None, :] - loss[:, None] + extra.reshape(P, m)
+        is_open = np.zeros(m, dtype=bool)
+        is_open[current] = True
+        profit[:, ~allowed | is_open | fixed] = -np.inf
+        profit[~removable, :] = -np.inf
+        f, j = np.unravel_index(int(np.argmax(profit)), profit.shape)
+        if not profit[f, j] > 1e-9 * max(float(weights @ d1), 1.0):
+            break
+        current[f] = j
+        swaps += 1
+    return np.sort(current), swaps
+
+
+def sparse_greedy(cost: NDArray[np.float64], weights: NDArray[np.float64], nb: Neighbours, *,
+                  p: int, fixed: NDArray[np.bool_], allowed: NDArray[np.bool_]
+                  ) -> NDArray[np.intp]:
+    """Greedy adding on neighbour lists (full-matrix steps while lists do not reach d1)."""
+    n, m = cost.shape
+    chosen = list(np.flatnonzero(fixed))
+    d1 = cost[:, chosen].min(axis=1) if chosen else np.full(n, np.inf)
+    free = allowed & ~fixed
+    w_e = weights[nb.rows]
+    for _ in range(p):
+        if np.mean(d1 > nb.last) > 0.5:
+            score = np.zeros(m)
+            for sl in _chunks(n):
+                if chosen:
+                    score += weights[sl] @ np.maximum(d1[sl, None] - cost[sl], 0.0)
+                else:
+                    score -= weights[sl] @ cost[sl]
+        else:
+            d1e = d1[nb.rows]
+            g = nb.costs < d1e
+            score = np.bincount(nb.cols[g], w_e[g] * (d1e[g] - nb.costs[g]), minlength=m)
+        score[~free] = -np.inf
+        j = int(np.argmax(score))
+        chosen.append(j)
+        free[j] = False
+        d1 = np.minimum(d1, cost[:, j])
+    return np.array(sorted(chosen), dtype=np.intp)

@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 DistrictInput = str | Sequence[object] | pd.Series | None
 EXACT_AUTO_LIMIT = 250_000
 """``method="auto"`` solves p-median exactly when demand x candidates is at most this."""
+LARGE = 5_000_000
+"""Above this many pairs the p-median heuristic works on neighbour lists."""
 
 
 def _setup(demand: gpd.GeoDataFrame | None, candidates: gpd.GeoDataFrame | None, *,
@@ -92,7 +94,18 @@ def _heuristic_p_median(inst: Instance, rules: SiteRules, *, seed: int | None,
     C, w = inst.cost, inst.weights
     p, fixed, allowed = int(rules.p or 0), rules.fixed, rules.allowed
     rng = np.random.default_rng(seed)
-    best = heur.greedy(C, w, p=p, fixed=fixed, allowed=allowed)
+    m_eff = int((allowed | fixed).sum())
+    if C.size > LARGE and rules.p_total > 1:
+        # Large instance: price greedy steps and swaps on each demand's nearest sites, then
+        # certify the local optimum with one full-matrix pass.
+        k = min(m_eff, max(64, 2 * math.ceil(m_eff / max(rules.p_total, 1))) + 1)
+        nb = heur._neighbour_lists(C, np.flatnonzero(allowed | fixed), k)
+        best = heur.sparse_greedy(C, w, nb, p=p, fixed=fixed, allowed=allowed)
+        best, _ = heur.sparse_swap_search(C, w, best, nb, fixed=fixed, allowed=allowed,
+                                          time_limit_s=time_limit_s * 0.3)
+    else:
+        nb = None
+        best = heur.greedy(C, w, p=p, fixed=fixed, allowed=allowed)
     best, best_obj, _ = heur.interchange(C, w, best, fixed=fixed, allowed=allowed,
                                          time_limit_s=time_limit_s * 0.4)
     for _ in range(n_starts - 1):
@@ -105,18 +118,23 @@ def _heuristic_p_median(inst: Instance, rules: SiteRules, *, seed: int | None,
             best, best_obj = sol, obj
     d1, _, d2 = heur.nearest_two(C, best)
     left = max(time_limit_s - (time.perf_counter() - t0), 0.5)
-    m_eff = int((allowed | fixed).sum())
-    neighbours = min(m_eff, max(64, 6 * math.ceil(m_eff / max(rules.p_total, 1))))
+    per_site = math.ceil(m_eff / max(rules.p_total, 1))
+    neighbours = min(m_eff, max(64, (2 if C.size > LARGE else 8) * per_site))
     lag = heur.lagrangian_bound(C, w, p=p, fixed=fixed, allowed=allowed, upper=best_obj,
                                 start=w * (d1 + d2) / 2 if np.isfinite(d2).all() else w * d1,
-                                neighbours=neighbours, time_limit_s=left * 0.6,
-                                target_gap=1e-7)
+                                neighbours=neighbours, time_limit_s=left * 0.75,
+                                target_gap=1e-7, lists=nb)
     if p > 0:
         free = np.flatnonzero(allowed & ~fixed)
         chosen = free[np.argsort(lag.rho[free], kind="stable")[:p]]
         start = np.sort(np.concatenate([np.flatnonzero(fixed), chosen]))
+        left = max(time_limit_s - (time.perf_counter() - t0), 0.5)
+        if C.size > LARGE and rules.p_total > 1:
+            start, _ = heur.sparse_swap_search(C, w, start, nb, fixed=fixed, allowed=allowed,
+                                               time_limit_s=left * 0.7)
+            left = max(time_limit_s - (time.perf_counter() - t0), 0.5)
         sol, obj, _ = heur.interchange(C, w, start, fixed=fixed, allowed=allowed,
-                                       time_limit_s=max(left * 0.3, 0.5))
+                                       time_limit_s=left)
         if obj < best_obj - 1e-9 * abs(best_obj):
             best, best_obj = sol, obj
     return best, best_obj, lag
@@ -229,7 +247,7 @@ def p_median(demand: gpd.GeoDataFrame | None = None,
                             district=rules.district, params=params)
     exact = method == "exact" or (method == "auto"
                                   and inst.n_demand * inst.n_candidates <= EXACT_AUTO_LIMIT)
-    n_starts = 4 if inst.n_demand * inst.n_candidates <= 5_000_000 else 1
+    n_starts = 4 if inst.n_demand * inst.n_candidates <= LARGE else 1
     budget_h = time_limit_s * (0.3 if exact else 1.0)
     best, best_obj, lag = _heuristic_p_median(inst, rules, seed=seed, time_limit_s=budget_h,
                                               n_starts=n_starts)
