@@ -24,6 +24,7 @@ def test_wheel_ships_the_demo_data(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "cci_geo/_data/beijing_cci_demo.gpkg" in names
     assert "cci_geo/_data/README.md" in names
+    assert "cci_geo/_data/scenarios/old_factory_reuse.toml" in names  # briefing's suitability
 
 
 def test_load_demo_from_installed_wheel(wheel, tmp_path):

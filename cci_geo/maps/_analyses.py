@@ -60,7 +60,9 @@ def _access(atlas: Any) -> list[Any]:
 
 
 def _scenario_path() -> Path | None:
-    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+    # the working directory, the source checkout, then the copy shipped in the wheel
+    here = Path(__file__).resolve()
+    for base in (Path.cwd(), here.parents[2], here.parents[1] / "_data"):
         path = base / "scenarios" / "old_factory_reuse.toml"
         if path.is_file():
             return path
@@ -72,7 +74,7 @@ def _suitability(atlas: Any) -> list[Any]:
 
     path = _scenario_path()
     if path is None:
-        msg = "scenarios/old_factory_reuse.toml not found (run from the repository root)"
+        msg = "scenarios/old_factory_reuse.toml not found (reinstall cci_geo)"
         raise FileNotFoundError(msg)
     result = suitability.score(path, atlas=atlas, sensitivity=False)
     return [result.composite, result.sites]
