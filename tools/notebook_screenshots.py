@@ -47,8 +47,8 @@ class Shot:
 
 
 SHOTS: dict[str, Shot] = {
-    "01_beijing_cci_atlas": Shot("beijing_cci_atlas.html"),
-    "02_concentration": Shot("concentration_briefing.html"),
+    "01_beijing_cci_atlas": Shot("beijing_cci_atlas.html", ("Creative enterprises",)),
+    "02_concentration": Shot("concentration_briefing.html", switch_off=("Hot spots (Gi*)",)),
     "03_old_factory_suitability": Shot("old_factory_reuse.html",
                                        ("Site suitability", "Candidate site scores")),
     "04_layout_optimisation": Shot("layout_before_after.html"),
