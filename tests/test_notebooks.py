@@ -2,8 +2,9 @@
 
 Each notebook runs in a fresh kernel of *this* interpreter (a kernelspec written to a temporary
 directory, so nothing outside the environment is used) with a scratch working directory, so the
-files a notebook writes (GeoTIFFs, HTML maps, GeoPackages) never land in the repository. A
-failing cell fails the test; so does a warning printed by a cell that is not tagged
+files a notebook writes (GeoTIFFs, HTML maps, GeoPackages) never land in the repository, and
+with HTTP(S) sent to a dead proxy, so a notebook that needs the internet fails. A failing cell
+fails the test; so does a warning printed by a cell that is not tagged
 ``expect-warning`` (a planner's guide should not spew warnings). Select one notebook with e.g.
 ``pytest tests/test_notebooks.py -k 03_old_factory``.
 """
@@ -26,6 +27,7 @@ EXPECTED = ("01_beijing_cci_atlas", "02_concentration", "03_old_factory_suitabil
             "04_layout_optimisation", "05_jingjinji_corridors", "06_street_access")
 CELL_TIMEOUT_S = 600
 KERNEL = "python3"
+DEAD_PROXY = "http://127.0.0.1:9"  # the discard port: nothing answers
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +88,14 @@ def test_notebook_executes(path: Path, jupyter_path: str, tmp_path: Path,
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("import sys\nprint(sys.executable)"))
     before = sorted(NOTEBOOK_DIR.iterdir())
-    # The kernel inherits this environment: no display, no network fetches from the notebooks.
+    # The kernel inherits this environment: inline plots, and every HTTP(S) request through a
+    # dead proxy, so a notebook that tries to download (tiles, OSM, geocoding) fails here.
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                "all_proxy"):
+        monkeypatch.setenv(var, DEAD_PROXY)
+    for var in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("JUPYTER_PATH", jupyter_path)
     monkeypatch.chdir(tmp_path)
     client = NotebookClient(nb, kernel_name=KERNEL, timeout=CELL_TIMEOUT_S, allow_errors=False,
