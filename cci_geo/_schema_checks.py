@@ -30,6 +30,13 @@ def _rows(index: pd.Index, mask: np.ndarray | pd.Series) -> tuple[object, ...]:
     return tuple(labels[:_MAX_ROWS].tolist())
 
 
+def _values(s: pd.Series, limit: int = 5) -> str:
+    """Distinct offending values, quoted, for messages."""
+    vals = list(dict.fromkeys(s.astype(str).tolist()))
+    more = f" and {len(vals) - limit} more" if len(vals) > limit else ""
+    return ", ".join(repr(v) for v in vals[:limit]) + more
+
+
 def _fmt_rows(rows: tuple[object, ...], total: int) -> str:
     shown = ", ".join(map(repr, rows))
     more = f" and {total - len(rows)} more" if total > len(rows) else ""
@@ -81,7 +88,7 @@ class _Checker:
             bad = present & num.isna()
             if bad.any():
                 self.add("dtype", f"column {col.name!r} must be numeric but has text values "
-                         f"such as {s[bad].iloc[0]!r}", f"write plain numbers in {col.name!r}",
+                         f"{_values(s[bad])}", f"write plain numbers in {col.name!r}",
                          column=col.name, mask=bad)
             if col.required and (missing := num.isna() & ~bad).any():
                 self.add("nan", f"required numeric column {col.name!r} has missing (NaN) "
@@ -134,7 +141,7 @@ class _Checker:
         if col.choices is not None:
             bad = text.notna() & (text != "") & ~text.isin(col.choices)
             if bad.any():
-                self.add("choice", f"column {col.name!r} has {text[bad].iloc[0]!r}, not one "
+                self.add("choice", f"column {col.name!r} has {_values(text[bad])}, not one "
                          f"of {list(col.choices)}", f"use one of {list(col.choices)}",
                          column=col.name, mask=bad)
         if col.dtype in ("sector", "sectors"):
@@ -148,9 +155,8 @@ class _Checker:
         else:
             bad = codes.map(lambda cs: any(c.strip() and c.strip() not in SECTORS for c in cs))
         if bad.any():
-            first = text[bad].iloc[0]
-            self.add("sector", f"column {col.name!r} has sector code {first!r}, which is not "
-                     "one of the nine priority sectors",
+            self.add("sector", f"column {col.name!r} has sector code(s) {_values(text[bad])}, "
+                     "not among the nine priority sectors",
                      f"use one of {list(SECTORS)}" + ("" if col.dtype == "sector"
                                                        else ", separated by ';'"),
                      column=col.name, mask=bad)

@@ -173,3 +173,11 @@ def test_every_kind_has_id_and_geometry_rules():
 def test_demo_layers_all_validate(demo):
     for kind, gdf in demo.items():
         assert cci_geo.validate(gdf, kind).shape[0] == len(gdf)
+
+
+def test_messages_list_every_distinct_bad_value(enterprises):
+    bad = enterprises.copy()
+    bad.loc[1, "sector"] = "Design"
+    bad.loc[4, "sector"] = "games"
+    with pytest.raises(SchemaError, match=r"'Design', 'games'.*rows 1, 4"):
+        validate(bad, "enterprises")
