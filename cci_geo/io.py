@@ -168,8 +168,16 @@ def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
 
     Examples
     --------
+    An Amap (GCJ-02) export with Chinese headers, read back to WGS-84:
+
+    >>> import pathlib, tempfile
     >>> import cci_geo
-    >>> parks = cci_geo.read_layer("parks_amap.csv", "zones", datum="gcj02")  # doctest: +SKIP
+    >>> csv = pathlib.Path(tempfile.mkdtemp()) / "parks_amap.csv"
+    >>> _ = csv.write_text("id,kind,经度,纬度\\nOFP01,park,116.494344,39.985157\\n",
+    ...                    encoding="utf-8")
+    >>> parks = cci_geo.read_layer(csv, "zones", datum="gcj02")
+    >>> round(float(parks.geometry.x.iloc[0]), 4), round(float(parks.geometry.y.iloc[0]), 4)
+    (116.4883, 39.9839)
     """
     p = Path(path)
     if not p.exists():

@@ -262,8 +262,14 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float
 
     Examples
     --------
-    >>> surf = kernel_density(atlas["enterprises"], bandwidth=1000)  # doctest: +SKIP
-    >>> surf.to_geotiff("maps/density.tif")  # doctest: +SKIP
+    >>> import cci_geo
+    >>> firms = cci_geo.load_demo()["enterprises"]
+    >>> surf = kernel_density(firms[firms["district"] == "110105"], cell_size=250,
+    ...                       bandwidth=1000)
+    >>> surf.units, surf.crs.to_epsg(), bool(surf.data.max() > 100)
+    ('points per km²', 32650, True)
+
+    ``surf.to_geotiff("density.tif")`` writes it as a compressed GeoTIFF.
     """
     if kernel not in KERNELS:
         msg = f"kernel must be one of {KERNELS}, got {kernel!r}."

@@ -333,8 +333,10 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
     >>> import cci_geo
     >>> from cci_geo import suitability as su
     >>> res = su.score("scenarios/old_factory_reuse.toml", atlas=cci_geo.load_demo(),
-    ...                sensitivity=False)  # doctest: +SKIP
-    >>> res.ranking()[["id", "score", "rank"]].head()  # doctest: +SKIP
+    ...                sensitivity=False)  # run from the repository root
+    >>> top = res.ranking()                  # ranked sites first, excluded ones last
+    >>> list(top["id"].head(3)), int(top["rank"].max())
+    (['SF003', 'SF002', 'SF005'], 57)
     """
     extra = dict(layers or {})
     sc = _as_scenario(scenario, candidates, extra)
