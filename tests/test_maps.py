@@ -250,6 +250,30 @@ def test_briefing_map_has_controls_legends_and_provenance(atlas, tmp_path):
     assert "cciGeo.title" in html
 
 
+def test_layers_added_after_the_briefing_render_before_the_layer_control(atlas):
+    import folium
+
+    m = cm.briefing_map({"districts": atlas.layers["districts"]}, lang="en")
+    added = cm.add_to_map(m, atlas.layers["zones"], kind="zones", lang="en")
+    native = folium.GeoJson(atlas.layers["nodes"].__geo_interface__, name="Nodes (folium)")
+    native.add_to(m)  # a plain folium layer added after the control
+    html = m.get_root().render()
+    zones_var = [el for el in m._children.values()
+                 if isinstance(el, folium_layers._JsLayer)][-1].get_name()
+    assert [lyr.name for lyr in added] == ["CCI parks and bases"]
+    control = html.index("_layers = {")  # the control's list of layers, then the control
+    for var in (zones_var, native.get_name()):
+        assert html.index(f"var {var} =") < control, var  # defined before it is listed
+    listed = html[control:html.index("L.control.layers(")]
+    assert f'"CCI parks and bases" : {zones_var}' in listed
+    assert f'"Nodes (folium)" : {native.get_name()}' in listed
+    # add_to_map on a plain folium map moves its layer control after the new layers too
+    plain = folium.Map()
+    folium.LayerControl().add_to(plain)
+    assert cm.add_to_map(plain, atlas.layers["zones"], kind="zones", lang="en")
+    assert isinstance(list(plain._children.values())[-1], folium.LayerControl)
+
+
 def test_save_html_is_self_contained_and_atomic(atlas, tmp_path):
     m = cm.briefing_map(atlas, lang="zh")
     path = cm.save_html(m, tmp_path / "b.html")

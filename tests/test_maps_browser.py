@@ -186,3 +186,29 @@ def test_canvas_points_draw_and_answer_clicks(driver, tmp_path, artifacts):
     assert console_errors(driver) == []
     time.sleep(0.5)  # let the popup fade in before the screenshot
     _shot(driver, artifacts, "canvas_points_popup")
+
+
+def test_layers_added_to_a_briefing_map_toggle_without_errors(driver, tmp_path, artifacts):
+    import folium
+
+    atlas = synthetic_atlas(300)
+    m = cm.briefing_map({"districts": atlas.layers["districts"]}, lang="en")
+    cm.add_to_map(m, atlas.layers["zones"], kind="zones", lang="en")
+    folium.GeoJson(atlas.layers["nodes"].__geo_interface__, name="Nodes (folium)").add_to(m)
+    path = cm.save_html(m, tmp_path / "added.html")
+    load(driver, path)
+    time.sleep(0.3)
+    assert console_errors(driver) == []
+    names = driver.execute_script(
+        "return Array.from(document.querySelectorAll("
+        "'.leaflet-control-layers-overlays label')).map(e => e.textContent.trim());")
+    assert names == ["Districts", "CCI parks and bases", "Nodes (folium)"]
+    assert "CCI parks and bases" in driver.execute_script(VISIBLE_LEGENDS_JS)
+    driver.execute_script(TOGGLE_JS, "CCI parks and bases")
+    time.sleep(0.2)
+    assert "CCI parks and bases" not in driver.execute_script(VISIBLE_LEGENDS_JS)
+    driver.execute_script(TOGGLE_JS, "CCI parks and bases")
+    time.sleep(0.2)
+    assert "CCI parks and bases" in driver.execute_script(VISIBLE_LEGENDS_JS)
+    assert console_errors(driver) == []
+    _shot(driver, artifacts, "added_layers")

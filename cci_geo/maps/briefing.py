@@ -21,7 +21,7 @@ from folium.template import Template
 
 from .. import __version__
 from .basemaps import Basemap, add_basemap, get_basemap
-from .folium_layers import add_layer, add_script, js_json
+from .folium_layers import BriefingFoliumMap, add_layer, add_script, js_json
 from .labels import Lang, check_lang, label
 from .layers import MapLayer, PointLayer, RasterLayer, VectorLayer, shift_layer
 from .registry import render
@@ -178,6 +178,9 @@ def add_to_map(m: folium.Map, *objs: Any, lang: Lang = "zh",
                kind: str | None = None) -> list[MapLayer]:
     """Render ``objs`` with the registry and add them (with legends) to an existing map.
 
+    The new layers are listed in the map's layer control (which is moved after them, so it
+    renders last) and their legends follow their visibility.
+
     Returns
     -------
     list
@@ -239,8 +242,8 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
     layers = briefing_layers(atlas, *results, lang=lang, datum=datum, visible=visible)
     bounds = study_region_bounds(atlas, layers, datum=datum) or (39.44, 115.42, 41.06, 117.51)
     center = [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2]
-    m = folium.Map(location=center, zoom_start=9, tiles=None, control_scale=False,
-                   max_zoom=base.max_zoom, zoom_snap=0.25)
+    m = BriefingFoliumMap(location=center, zoom_start=9, tiles=None, control_scale=False,
+                          max_zoom=base.max_zoom, zoom_snap=0.25)
     add_basemap(m, base, tianditu_key=tianditu_key, lang=lang)
     for layer in layers:
         add_layer(m, layer)

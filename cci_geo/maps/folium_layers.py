@@ -28,7 +28,7 @@ from jinja2 import Template
 
 from .layers import STYLE_COLUMNS, Legend, MapLayer, PointLayer, RasterLayer, VectorLayer
 
-__all__ = ["add_layer", "asset_text", "js_json"]
+__all__ = ["BriefingFoliumMap", "add_layer", "asset_text", "controls_last", "js_json"]
 
 _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
             "\u2029": "\\u2029"}
@@ -307,7 +307,34 @@ def add_layer(m: folium.Map, layer: MapLayer) -> folium.map.Layer:
         msg = f"layer must be a VectorLayer, PointLayer or RasterLayer, got {type(layer).__name__}."
         raise TypeError(msg)
     element.add_to(m)
+    controls_last(m)
     return element
+
+
+def controls_last(m: folium.Map) -> None:
+    """Move ``m``'s layer controls after every other child, so they render last.
+
+    A ``folium.LayerControl`` lists the layers of its map when it renders, but its script runs
+    where it sits in the page: a layer added after the control would be referenced before its
+    variable is defined (``Cannot read properties of undefined (reading 'setZIndex')``).
+    """
+    children = m._children
+    controls = [k for k, v in children.items() if isinstance(v, folium.LayerControl)]
+    for key in controls:
+        children[key] = children.pop(key)
+
+
+class BriefingFoliumMap(folium.Map):
+    """A ``folium.Map`` whose layer control always renders after every layer.
+
+    Layers added with folium after the control (``folium.GeoJson(...).add_to(m)``) then
+    appear in it and the page has no script error.
+    """
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Move the layer controls last, then render as ``folium.Map`` does."""
+        controls_last(self)
+        super().render(**kwargs)
 
 
 def ensure_assets(m: folium.Map) -> None:
