@@ -69,7 +69,8 @@ def spopt_cbc(cost: np.ndarray, w: np.ndarray, p: int, limit: float) -> dict:
         model = PMedian.from_cost_matrix(cost, w, p_facilities=p).solve(solver, results=False)
     secs = time.perf_counter() - t0
     sol = getattr(model.problem, "sol_status", None)
-    status = {1: "optimal", 2: "time limit (feasible)"}.get(sol, pulp.LpStatus[model.problem.status])
+    status = {1: "optimal", 2: "time limit (feasible)"}.get(
+        sol, pulp.LpStatus[model.problem.status])
     return {"objective": float(model.problem.objective.value()), "bound": math.nan,
             "time": secs, "status": status.lower()}
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Union
 
 import geopandas as gpd
 import numpy as np
@@ -27,7 +26,7 @@ __all__ = ["CostInput", "Instance", "cost_matrix", "prepare_instance"]
 
 logger = logging.getLogger(__name__)
 
-CostInput = Union[str, NDArray[np.floating], pd.DataFrame, None]
+CostInput = str | NDArray[np.floating] | pd.DataFrame | None
 """``None``/``"euclidean"`` (metres between geometries), an ndarray or a DataFrame."""
 
 

@@ -111,7 +111,7 @@ def diagnose(facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
     inst = prepare_instance(demand, facilities, cost=cost, weights=weights,
                             metric_crs=metric_crs)
     C, w = inst.cost, inst.weights
-    within = C <= standard
+    within = np.less_equal(C, standard)
     n_cov = within.sum(axis=1)
     nearest = np.argmin(C, axis=1)
     near_cost = C[np.arange(C.shape[0]), nearest]

@@ -209,7 +209,7 @@ def p_median(demand: gpd.GeoDataFrame | None = None,
     >>> import numpy as np
     >>> from cci_geo.layout import p_median
     >>> res = p_median(cost=np.array([[0., 4., 9.], [4., 0., 5.], [9., 5., 0.]]), p=1)
-    >>> res.objective, list(res.selected)
+    >>> res.objective, res.selected.tolist()
     (9.0, [1])
     """
     t0 = time.perf_counter()
@@ -518,7 +518,7 @@ def p_center(demand: gpd.GeoDataFrame | None = None,
         if left <= 0:
             status = "time_limit"
             break
-        N = sparse.csr_array((C <= radii[mid]).astype(np.float64))
+        N = sparse.csr_array(np.less_equal(C, radii[mid]).astype(np.float64))
         blocks = [RowBlock("coverage", N, np.ones(C.shape[0]), np.full(C.shape[0], np.inf)),
                   *site_blocks(rules, m, 0)]
         lb, ub = site_bounds(rules)
