@@ -274,6 +274,67 @@ def test_layers_added_after_the_briefing_render_before_the_layer_control(atlas):
     assert isinstance(list(plain._children.values())[-1], folium.LayerControl)
 
 
+def _attribution_lines(m) -> list[str]:
+    html = m.get_root().render()
+    return [json.loads(t) for t in re.findall(r"cciGeo\.attribution\([^,]+, (\[.*?\])\);", html)]
+
+
+def test_results_derived_from_synthetic_data_are_flagged_without_their_input(atlas, tmp_path):
+    base = {k: atlas.layers[k] for k in ("districts", "zones")}
+    base_prov = {k: atlas.provenance[k] for k in base}
+    subset = type(atlas)(layers=base, provenance=base_prov)  # no enterprises on this map
+    density = cm.derived_from(_surface(), atlas, "enterprises")
+    grid = _grid(3).assign(gi_z=np.linspace(-3, 3, 9))
+    grid.attrs["cci_geo_result"] = "hot_spots"
+    hot = cm.derived_from(grid, atlas, "enterprises", "districts")
+    assert "cci_geo_sources" not in grid.attrs  # a copy is marked, not the input
+    assert cm.result_sources(hot) == {"districts": "approximate", "enterprises": "synthetic"}
+    assert json.loads(density.tags["cci_geo_sources"]) == {"enterprises": "synthetic"}
+    # before: nothing said synthetic; now the result names its synthetic input
+    plain = cm.briefing_map(subset, _surface(), lang="en")
+    assert not any("SYNTHETIC" in t for lines in _attribution_lines(plain) for t in lines)
+    m = cm.briefing_map(subset, density, hot, lang="en")
+    lines = _attribution_lines(m)[0]
+    assert lines[0] == ("SYNTHETIC data: Creative enterprises; results computed from it: "
+                        "Enterprise density, Hot spots (Gi*)")
+    html = m.get_root().render()
+    assert "input of: Enterprise density, Hot spots (Gi*)" in html  # a Data sources row
+    zh = _attribution_lines(cm.briefing_map(subset, density, lang="zh"))[0][0]
+    assert zh.startswith("模拟数据 SYNTHETIC: 文化创意企业；据此计算的结果：")
+    # results that do not declare inputs share the atlas's synthetic data, conservatively
+    undeclared = _attribution_lines(cm.briefing_map(atlas, _surface(), lang="en"))[0][0]
+    assert undeclared.startswith("SYNTHETIC data: Creative enterprises")
+    assert undeclared.endswith("(and any result computed from it)")
+    # status-free declarations take the atlas's status; real inputs are not flagged
+    kinds_only = _grid(2)
+    kinds_only.attrs.update(cci_geo_result="accessibility", cci_geo_sources="enterprises;venues")
+    assert cm.synthetic_inputs(kinds_only, atlas) == ["enterprises"]
+    real = cm.derived_from(_grid(2).assign(access=1.0), {"venues": {"status": "real"}}, "venues")
+    assert cm.synthetic_inputs(real, atlas) == []
+    # added later, and on the printed map
+    later = cm.briefing_map(subset, lang="en")
+    cm.add_to_map(later, density, lang="en")
+    assert any(t.startswith("SYNTHETIC data: Creative enterprises")
+               for lines in _attribution_lines(later) for t in lines)
+    from cci_geo.maps.static import _source_line
+
+    assert _source_line(subset, "en", [density])[0].startswith("SYNTHETIC data: Creative")
+    with pytest.raises(ValueError, match="layer kind"):
+        cm.derived_from(density, atlas)
+
+
+def test_briefing_steps_mark_results_with_their_inputs(atlas):
+    from cci_geo.maps import _analyses
+
+    grid = _grid(2)
+    grid.attrs["cci_geo_result"] = "grid_counts"
+    marked = _analyses._mark([_surface(), {"g": grid}], atlas, "enterprises", "stations")
+    assert [cm.result_sources(r) for r in marked] == [{"enterprises": "synthetic"}] * 2
+    assert cm.result_type(marked[1]) == "grid_counts"
+    scenario = _analyses._scenario_path()
+    assert scenario is not None and "enterprises" in _analyses._scenario_layers(scenario)
+
+
 def test_save_html_is_self_contained_and_atomic(atlas, tmp_path):
     m = cm.briefing_map(atlas, lang="zh")
     path = cm.save_html(m, tmp_path / "b.html")

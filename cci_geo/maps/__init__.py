@@ -5,7 +5,8 @@ results), :func:`save_html` (one self-contained file that opens offline) and
 :func:`save_png` (a printable static map). How each layer kind and each analysis result is
 drawn is decided by the renderer registry (:mod:`cci_geo.maps.registry`): register a
 renderer for a new ``cci_geo_result`` name with :func:`register_renderer` and every map
-writer draws it.
+writer draws it. A result records the layers it was computed from with :func:`derived_from`,
+so a map of results derived from synthetic data says so even without the synthetic layer.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .export import AssetError, save_html
 from .labels import label
 from .layers import Legend, LegendItem, MapLayer, PointLayer, RasterLayer, VectorLayer
 from .registry import register_renderer, registered, render, renderer_for, result_type
+from .sources import derived_from, result_sources, synthetic_inputs
 from .static import save_png
 
 __all__ = [
@@ -33,14 +35,17 @@ __all__ = [
     "add_to_map",
     "briefing_layers",
     "briefing_map",
+    "derived_from",
     "get_basemap",
     "label",
     "register_renderer",
     "registered",
     "render",
     "renderer_for",
+    "result_sources",
     "result_type",
     "run_briefing",
     "save_html",
     "save_png",
+    "synthetic_inputs",
 ]

@@ -2,7 +2,9 @@
 
 Each step calls the public functions of one analysis module. A module that is not installed
 is skipped with a logged note; a step that fails is reported (logged and listed on the map)
-and the briefing goes on with the others.
+and the briefing goes on with the others. Every result is marked with the atlas layers it was
+computed from (:func:`cci_geo.maps.sources.derived_from`), so the map flags results derived
+from synthetic data.
 """
 
 from __future__ import annotations
@@ -16,12 +18,18 @@ from typing import Any
 
 import geopandas as gpd
 
+from ..raster import Surface
+from .registry import result_parts
+from .sources import derived_from
+
 __all__ = ["BriefingRun", "briefing_results"]
 
 logger = logging.getLogger(__name__)
 
 #: Steps in order: (name, analysis module, function).
 Step = tuple[str, str, Callable[[Any], list[Any]]]
+
+_DESIGNATED = ("functional_areas", "demonstrative_regions", "zones")
 
 
 @dataclass
@@ -37,6 +45,17 @@ def _beijing(atlas: Any) -> gpd.GeoDataFrame:
     return d[d["adcode"].astype(str).str.startswith("11")]
 
 
+def _mark(results: list[Any], atlas: Any, *kinds: str) -> list[Any]:
+    """Record on each drawable part of ``results`` that it was computed from layers ``kinds``."""
+    layers = atlas.layers if hasattr(atlas, "layers") else atlas
+    held = [k for k in dict.fromkeys(kinds) if k in layers]
+    if not held:
+        return results
+    return [derived_from(part, atlas, *held)
+            if isinstance(part, (gpd.GeoDataFrame, Surface)) else part
+            for part in result_parts(results)]
+
+
 def _concentration(atlas: Any) -> list[Any]:
     from .. import concentration as cc
 
@@ -48,15 +67,17 @@ def _concentration(atlas: Any) -> list[Any]:
     out.append(cc.location_quotient(ent, bj))
     clusters = cc.clusters(ent, eps_m=400.0, min_samples=25)
     gap = cc.designation_gap(clusters, atlas)
-    out.extend([gap.clusters, gap.designated])
+    out = _mark(out, atlas, "enterprises", "districts")
+    out.extend(_mark([gap.clusters, gap.designated], atlas, "enterprises", *_DESIGNATED))
     return out
 
 
 def _access(atlas: Any) -> list[Any]:
     from .. import access
 
-    return [access.venue_access_by_district(atlas["venues"], atlas["enterprises"],
-                                            _beijing(atlas))]
+    return _mark([access.venue_access_by_district(atlas["venues"], atlas["enterprises"],
+                                                  _beijing(atlas))],
+                 atlas, "venues", "enterprises", "districts")
 
 
 def _scenario_path() -> Path | None:
@@ -69,6 +90,26 @@ def _scenario_path() -> Path | None:
     return None
 
 
+def _scenario_layers(path: Path) -> list[str]:
+    """Return every ``layer = "..."`` named in a scenario file."""
+    import tomllib
+
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "layer" and isinstance(value, str) and value not in found:
+                    found.append(value)
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tomllib.loads(path.read_text(encoding="utf-8")))
+    return found
+
+
 def _suitability(atlas: Any) -> list[Any]:
     from .. import suitability
 
@@ -77,14 +118,16 @@ def _suitability(atlas: Any) -> list[Any]:
         msg = "scenarios/old_factory_reuse.toml not found (reinstall cci_geo)"
         raise FileNotFoundError(msg)
     result = suitability.score(path, atlas=atlas, sensitivity=False)
-    return [result.composite, result.sites]
+    return _mark([result.composite, result.sites], atlas,
+                 "factory_sites", *_scenario_layers(path))
 
 
 def _layout(atlas: Any) -> list[Any]:
     from .. import layout
 
     proposal = layout.propose_zones(atlas, k=6, time_limit_s=20.0)
-    return list(proposal.to_map_parts())
+    return _mark(list(proposal.to_map_parts()), atlas, "zones", "factory_sites", "enterprises",
+                 "districts")
 
 
 def _corridors(atlas: Any) -> list[Any]:
@@ -92,15 +135,17 @@ def _corridors(atlas: Any) -> list[Any]:
 
     axes = co.corridors_from_lines(atlas["corridors"])
     zones = co.corridor_zones(axes, width_km=20.0, region=atlas["districts"])
-    out: list[Any] = [zones]
+    out: list[Any] = _mark([zones], atlas, "corridors", "districts")
     places = co.place_masses(co.city_places(atlas["districts"]), atlas["enterprises"])
     if int((places["mass"] > 0).sum()) >= 2:
-        out.append(co.gravity_flows(places, mass="mass", beta=2.0, top_n=30))
+        out.extend(_mark([co.gravity_flows(places, mass="mass", beta=2.0, top_n=30)], atlas,
+                         "districts", "enterprises"))
     else:
         logger.info("gravity flows skipped: creative-industry mass is known for fewer than two "
                     "cities (the demo's synthetic enterprises lie only in Beijing)")
-    out.append(co.cooperation_candidates(atlas["factory_sites"], zones, axes,
-                                         districts=atlas["districts"]))
+    out.extend(_mark([co.cooperation_candidates(atlas["factory_sites"], zones, axes,
+                                                districts=atlas["districts"])],
+                     atlas, "factory_sites", "corridors", "districts"))
     return out
 
 

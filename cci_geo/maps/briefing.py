@@ -24,7 +24,8 @@ from .basemaps import Basemap, add_basemap, get_basemap
 from .folium_layers import BriefingFoliumMap, add_layer, add_script, js_json
 from .labels import Lang, check_lang, label
 from .layers import MapLayer, PointLayer, RasterLayer, VectorLayer, shift_layer
-from .registry import render
+from .registry import render, result_parts, result_type
+from .sources import result_sources, synthetic_inputs
 
 __all__ = ["ATLAS_ORDER", "ATLAS_VISIBLE", "BRIEFING_VISIBLE", "add_to_map", "briefing_layers",
            "briefing_map", "run_briefing"]
@@ -134,16 +135,53 @@ def _statuses(prov: Mapping[str, Any]) -> list[str]:
     return [s.strip() for s in str(prov.get("status", "")).split(";") if s.strip()]
 
 
-def _attribution(atlas: Any, lang: Lang, basemap: Basemap) -> list[str]:
+def synthetic_note(atlas: Any, results: Sequence[Any], lang: Lang) -> str | None:
+    """Return the line flagging synthetic data on a map of ``atlas`` and ``results``, or None.
+
+    It names the atlas's synthetic layers (drawn or not) and the synthetic layers the results
+    declare they were computed from (``cci_geo_sources``, see :mod:`cci_geo.maps.sources`),
+    followed by the results derived from them — so a density surface of synthetic
+    enterprises is flagged on a map that does not draw the enterprises. Results that do not
+    declare their inputs are, conservatively, said to share the atlas's synthetic data.
+    """
+    prov = _provenance(atlas)
+    kinds = {k for k, p in prov.items() if "synthetic" in _statuses(p)}
+    derived: list[str] = []
+    undeclared = False
+    for part in result_parts(list(results)):
+        inputs = synthetic_inputs(part, atlas)
+        if inputs is None:
+            undeclared = True
+            continue
+        if inputs:
+            kinds.update(inputs)
+            name = label(result_type(part) or "results", lang)
+            if name not in derived:
+                derived.append(name)
+    if not kinds:
+        return None
+    sep = "、" if lang == "zh" else ", "
+    head = "模拟数据 SYNTHETIC" if lang == "zh" else "SYNTHETIC data"
+    text = f"{head}: {sep.join(label(k, lang) for k in sorted(kinds))}"
+    if derived:
+        text += (f"；据此计算的结果：{sep.join(derived)}" if lang == "zh" else
+                 f"; results computed from it: {sep.join(derived)}")
+    if undeclared:
+        text += ("（及由其计算的分析结果）" if lang == "zh" else
+                 " (and any result computed from it)")
+    return text
+
+
+def _attribution(atlas: Any, lang: Lang, basemap: Basemap,
+                 results: Sequence[Any] = ()) -> list[str]:
     """Return short attribution lines: where the provenance is, what is synthetic/approximate."""
     prov = _provenance(atlas)
     sep = "、" if lang == "zh" else ", "
     texts = []
-    synthetic = [label(k, lang) for k, p in sorted(prov.items()) if "synthetic" in _statuses(p)]
+    synthetic = synthetic_note(atlas, results, lang)
     approx = [label(k, lang) for k, p in sorted(prov.items()) if "approximate" in _statuses(p)]
     if synthetic:
-        head = "模拟数据 SYNTHETIC" if lang == "zh" else "SYNTHETIC data"
-        texts.append(f"{head}: {sep.join(synthetic)}")
+        texts.append(synthetic)
     if approx:
         head = "近似位置" if lang == "zh" else "approximate positions"
         texts.append(f"{head}: {sep.join(approx)}")
@@ -155,12 +193,30 @@ def _attribution(atlas: Any, lang: Lang, basemap: Basemap) -> list[str]:
     return texts
 
 
-def _sources_table(atlas: Any, lang: Lang) -> list[list[str]]:
-    """Full provenance rows ``[layer, source, licence, datum, status, notes]``."""
+def _sources_table(atlas: Any, lang: Lang, results: Sequence[Any] = ()) -> list[list[str]]:
+    """Full provenance rows ``[layer, source, licence, datum, status, notes]``.
+
+    Inputs the results declare but the atlas does not hold get a row too (status as declared,
+    notes naming the results computed from them).
+    """
+    prov = _provenance(atlas)
     rows = []
-    for kind, prov in sorted(_provenance(atlas).items()):
-        rows.append([label(kind, lang), *(str(prov.get(k, "")) for k in
+    for kind, rec in sorted(prov.items()):
+        rows.append([label(kind, lang), *(str(rec.get(k, "")) for k in
                                           ("source", "licence", "datum", "status", "notes"))])
+    extra: dict[str, tuple[str, list[str]]] = {}
+    for part in result_parts(list(results)):
+        for kind, status in (result_sources(part) or {}).items():
+            if kind in prov:
+                continue
+            name = label(result_type(part) or "results", lang)
+            names = extra.setdefault(kind, (status or "unknown", []))[1]
+            if name not in names:
+                names.append(name)
+    head = "计算输入：" if lang == "zh" else "input of: "
+    sep = "、" if lang == "zh" else ", "
+    for kind, (status, names) in sorted(extra.items()):
+        rows.append([label(kind, lang), "", "", "", status, head + sep.join(names)])
     return rows
 
 
@@ -191,6 +247,9 @@ def add_to_map(m: folium.Map, *objs: Any, lang: Lang = "zh",
         layers.extend(render(obj, kind=kind, lang=lang))
     for layer in sorted(layers, key=lambda lyr: lyr.z):
         add_layer(m, layer)
+    note = synthetic_note({}, objs, lang)
+    if note:  # results computed from synthetic data say so, whatever the map showed before
+        add_script(m, f"cciGeo.attribution({{map}}, {js_json([note])});")
     return layers
 
 
@@ -250,11 +309,12 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
     main = title or label("briefing_title", lang)
     add_script(m, f"cciGeo.title({{map}}, {js_json(main)}, "
                   f"{js_json(label('briefing_subtitle', lang))});")
-    add_script(m, f"cciGeo.attribution({{map}}, {js_json(_attribution(atlas, lang, base))});")
+    add_script(m, f"cciGeo.attribution({{map}}, "
+                  f"{js_json(_attribution(atlas, lang, base, results))});")
     heads = (["图层", "来源", "许可", "坐标系", "状态", "说明"] if lang == "zh" else
              ["Layer", "Source", "Licence", "Datum", "Status", "Notes"])
     add_script(m, f"cciGeo.sources({{map}}, {js_json(label('data_sources', lang))}, "
-                  f"{js_json(heads)}, {js_json(_sources_table(atlas, lang))}, "
+                  f"{js_json(heads)}, {js_json(_sources_table(atlas, lang, results))}, "
                   f"{js_json(list(notes))});")
     add_script(m, "cciGeo.scale({map});")
     folium.LayerControl(collapsed=False, position="topright").add_to(m)

@@ -35,6 +35,7 @@ __all__ = [
     "registered",
     "render",
     "renderer_for",
+    "result_parts",
     "result_type",
 ]
 
@@ -168,6 +169,21 @@ def render(obj: Any, *, kind: str | None = None, lang: Lang = "en",
     for layer in layers:  # remember what produced each layer (the briefing's visibility rules)
         layer.key = layer.key or (key if key in _RENDERERS else _fallback(obj))
     return layers
+
+
+def result_parts(obj: Any) -> list[Any]:
+    """Return the parts of ``obj`` (GeoDataFrames, Surfaces) that :func:`render` would draw."""
+    if isinstance(obj, dict):
+        return [p for part in obj.values() for p in result_parts(part)]
+    if isinstance(obj, (list, tuple)):
+        return [p for part in obj for p in result_parts(part)]
+    if result_type(obj) is None and hasattr(obj, "to_map_parts"):
+        return result_parts(list(obj.to_map_parts()))
+    if result_type(obj) is None and not isinstance(obj, (gpd.GeoDataFrame, Surface)):
+        parts = _object_parts(obj)
+        if parts:
+            return result_parts(parts)
+    return [obj]
 
 
 def _object_parts(obj: Any) -> list[Any]:

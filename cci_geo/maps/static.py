@@ -11,6 +11,7 @@ import datetime as _dt
 import logging
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -168,11 +169,16 @@ def _colorbars(fig: Figure, legends: list[Legend]) -> None:
         cax.set_title(f"{lg.title} ({lg.units})" if lg.units else lg.title, fontsize=7)
 
 
-def _source_line(atlas: Any, lang: Lang) -> list[str]:
-    """Provenance for print: each layer's source, with synthetic/approximate data flagged."""
-    from .briefing import _provenance, _statuses
+def _source_line(atlas: Any, lang: Lang, results: Sequence[Any] = ()) -> list[str]:
+    """Provenance for print: each layer's source, with synthetic/approximate data flagged.
 
-    parts = []
+    When results are drawn, the line starts with the synthetic-data note (which also names
+    synthetic inputs of the results that the atlas does not hold).
+    """
+    from .briefing import _provenance, _statuses, synthetic_note
+
+    note = synthetic_note(atlas, results, lang) if results else None
+    parts = [note] if note else []
     for kind, prov in sorted(_provenance(atlas).items()):
         source = str(prov.get("source", "")).strip()
         source = source if len(source) <= 70 else source[:69].rstrip() + "…"
@@ -255,7 +261,7 @@ def save_png(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: Lang
                 if isinstance(handle, Patch) and not handle.get_visible():
                     text.set_fontweight("bold")
         _colorbars(fig, legends)
-        source = " · ".join(_source_line(atlas, lang))
+        source = " · ".join(_source_line(atlas, lang, results))
         fig.text(0.02, 0.02, f"{label('source', lang)}: {source}", fontsize=6, color="#444444",
                  wrap=True, ha="left", va="bottom")
         with atomic_path(path, overwrite=overwrite) as tmp:
