@@ -223,7 +223,7 @@ def test_isochrones_flows_and_accessibility():
     assert layer.gdf["_fill"].nunique() >= 3
 
 
-def test_density_surface_is_warped_to_web_mercator_with_colour_bar():
+def test_density_surface_is_warped_to_web_mercator_in_quantile_classes():
     s = _surface()
     layer = cm.render(s, lang="en")[0]
     assert isinstance(layer, cm.RasterLayer)
@@ -232,8 +232,37 @@ def test_density_surface_is_warped_to_web_mercator_with_colour_bar():
     lon, lat = gpd.GeoSeries([Point(440_000 + 5000, 4_425_000 - 4000)],
                              crs=32650).to_crs(4326).iloc[0].coords[0]
     assert west < lon < east and south < lat < north
-    assert layer.legend.kind == "colorbar" and layer.legend.vmax == pytest.approx(500, rel=0.05)
     assert (layer.rgba[..., 3] == 0).any()  # near-zero density left transparent
+    legend = layer.legend
+    assert legend.kind == "classed" and len(legend.items) == 7  # no "No data" row
+    top = float(legend.items[-1].label.split("–")[1].replace(",", ""))
+    assert top == pytest.approx(500, rel=0.05) and "Quantile classes" in legend.note
+    # every class holds about a seventh of the shaded cells (a linear ramp put most of a
+    # heavy-tailed surface in its palest colour)
+    shaded = layer.rgba[layer.rgba[..., 3] > 0][:, :3]
+    colors, counts = np.unique(shaded, axis=0, return_counts=True)
+    assert len(colors) == 7 and counts.min() > 0.6 * counts.max()
+
+
+def test_heavy_tailed_density_is_not_mostly_pale():
+    rng = np.random.default_rng(3)
+    data = rng.pareto(1.2, (80, 80)) + 0.5  # a few very dense cells, a long low tail
+    s = Surface(data, Affine(250.0, 0, 440_000, 0, -250.0, 4_425_000), "EPSG:32650",
+                tags={"cci_geo_result": "kernel_density"})
+    layer = cm.render(s, lang="zh")[0]
+    shaded = layer.rgba[layer.rgba[..., 3] > 0][:, :3].astype(float)
+    palest = np.array(cm.style.mpl.colors.to_rgb(cm.style.ramp("YlOrRd", 7)[0])) * 255
+    share_palest = np.mean(np.abs(shaded - palest).sum(axis=1) < 3)
+    assert share_palest < 0.25
+    linear = cm.style.surface_layer(s, name="d", cmap="YlOrRd", transparent_below=0.015)
+    assert linear.legend.kind == "colorbar"  # the linear stretch stays available
+    assert "分位数分级" in layer.legend.note
+
+
+def test_beijing_districts_do_not_wash_out_surfaces_under_them(atlas):
+    # Leaflet draws vectors above image overlays: a district fill would veil the density
+    layer = cm.render(atlas.layers["districts"], kind="districts", lang="en")[0]
+    assert (layer.gdf["_fill_opacity"] == 0).all()  # all 9 fixture districts are in Beijing
 
 
 # --- briefing map and HTML export -------------------------------------------------------------

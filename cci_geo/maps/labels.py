@@ -166,6 +166,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "north": ("北", "N"),
     "made_with": ("制图：cci_geo", "Map: cci_geo"),
     "enterprises_per_km2": ("企业/平方公里", "enterprises per km²"),
+    "quantile_note": ("分位数分级：各级网格数大致相等；低于 {} 不着色",
+                      "Quantile classes: about as many cells in each; below {} not shaded"),
     "lq_note": ("大于 1 表示该行业在本区相对集中", "Above 1: sector over-represented"),
 }
 

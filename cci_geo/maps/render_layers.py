@@ -37,7 +37,11 @@ CANVAS_THRESHOLD = 3000
 @register_renderer("districts")
 def render_districts(gdf: gpd.GeoDataFrame, *, lang: Lang,
                      name: str | None = None) -> list[MapLayer]:
-    """Draw administrative districts as outlines; Beijing's districts stronger than others."""
+    """Draw administrative districts as outlines; Beijing's districts stronger than others.
+
+    Beijing's districts are not filled (Leaflet draws every vector above image overlays, so a
+    fill would wash out a density surface under it); the cities around are greyed instead.
+    """
     g = to_wgs84(gdf, "districts")
     shown, fields = display_frame(g, ["adcode", "level", "province"], lang)
     in_bj = g["adcode"].astype(str).str.startswith("11") if "adcode" in g else \
@@ -45,7 +49,7 @@ def render_districts(gdf: gpd.GeoDataFrame, *, lang: Lang,
     return [vector_layer(
         shown, name or label("districts", lang), fields=fields, z=1,
         color=np.where(in_bj, "#4d5b6a", "#9aa5b1"), weight=np.where(in_bj, 1.4, 0.8),
-        fill=np.where(in_bj, "#fbfaf7", "#f1f1ee"), fill_opacity=0.55,
+        fill=np.where(in_bj, "#ffffff", "#dfe3e8"), fill_opacity=np.where(in_bj, 0.0, 0.6),
         legend=None, labels_column="_name")]
 
 

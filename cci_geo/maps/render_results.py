@@ -55,11 +55,17 @@ def _fields_for(g: gpd.GeoDataFrame, lang: Lang,
 
 @register_renderer("kernel_density", "density")
 def render_density(surface: Surface, *, lang: Lang, name: str | None = None) -> list[MapLayer]:
-    """Draw a density surface in yellow-orange-red, transparent where density is negligible."""
+    """Draw a density surface in 7 yellow-orange-red quantile classes.
+
+    Densities are heavy-tailed (a few peak cells, a long low tail), so a linear colour ramp
+    leaves most of the city near-white; quantile classes of the shaded cells show the
+    structure at every level, and the legend gives each class's range. Cells below 1.5 % of
+    the peak are transparent.
+    """
     title = _title("kernel_density", lang, name)
     units = surface.units or label("enterprises_per_km2", lang)
     return [surface_layer(surface, name=title, cmap="YlOrRd", units=units,
-                          transparent_below=0.015, opacity=0.75)]
+                          transparent_below=0.015, opacity=0.75, classes=7, lang=lang)]
 
 
 @register_renderer("suitability", "suitability_surface", "composite")

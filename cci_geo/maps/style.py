@@ -27,6 +27,7 @@ __all__ = [
     "SECTOR_COLORS",
     "classify",
     "colorbar_legend",
+    "quantile_classes",
     "ramp",
     "surface_layer",
 ]
@@ -123,13 +124,14 @@ def class_labels(upper: list[float], vmin: float, *, digits: int | None = None) 
 
 
 def classed_legend(title: str, colors: list[str], upper: list[float], vmin: float, lang: Lang,
-                   *, units: str = "", note: str = "",
-                   shape: str = "square") -> Legend:
-    """Return a classed legend; adds a 'No data' row in grey."""
+                   *, units: str = "", note: str = "", shape: str = "square",
+                   missing: bool = True) -> Legend:
+    """Return a classed legend; with ``missing`` adds a 'No data' row in grey."""
     items = [LegendItem(c, lab, shape=shape)  # type: ignore[arg-type]
              for c, lab in zip(colors, class_labels(upper, vmin), strict=True)]
-    items.append(LegendItem("#bdbdbd", label("missing", lang), fill="#ffffff",
-                            shape=shape))  # type: ignore[arg-type]
+    if missing:
+        items.append(LegendItem("#bdbdbd", label("missing", lang), fill="#ffffff",
+                                shape=shape))  # type: ignore[arg-type]
     return Legend(title, kind="classed", items=tuple(items), units=units, note=note)
 
 
@@ -142,13 +144,32 @@ def colorbar_legend(title: str, cmap: str, vmin: float, vmax: float, *, units: s
                   note=note)
 
 
+def quantile_classes(values: np.ndarray, k: int) -> list[float]:
+    """Return the upper bounds of up to ``k`` quantile classes of finite ``values``.
+
+    Tied quantiles (many equal values) are merged, so no class is empty or ``a – a``.
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return []
+    qs = np.quantile(finite, np.linspace(0, 1, k + 1)[1:])
+    return [float(v) for v in np.unique(qs)]
+
+
 def surface_layer(surface: Surface, *, name: str, cmap: str, units: str = "",
                   transparent_below: float = 0.0, opacity: float = 0.75,
-                  max_cells: int = 1_500_000, show: bool = True) -> RasterLayer:
+                  max_cells: int = 1_500_000, show: bool = True, classes: int = 0,
+                  lang: Lang = "en") -> RasterLayer:
     """Warp ``surface`` to EPSG:3857 and colour-map it into a :class:`RasterLayer`.
 
     Cells that are NaN, or below ``transparent_below`` times the maximum, are transparent, so
     the map under a density surface stays visible where there is nothing to see.
+
+    With ``classes=0`` the colours stretch linearly from the minimum to the maximum (a colour
+    bar). With ``classes=k`` the shaded cells are split into ``k`` quantile classes (a classed
+    legend with each class's range, in ``lang``): a heavy-tailed surface such as a kernel
+    density, whose few peak cells would otherwise leave the rest of the city near-white,
+    then shows its structure at every level.
     """
     src = np.asarray(surface.data, dtype="float64")
     rows, cols = surface.shape
@@ -169,15 +190,32 @@ def surface_layer(surface: Surface, *, name: str, cmap: str, units: str = "",
     vmax = float(finite.max()) if finite.size else 1.0
     if vmax <= vmin:
         vmax = vmin + 1.0
-    norm = (dst - vmin) / (vmax - vmin)
-    rgba = mpl.colormaps[cmap](np.nan_to_num(norm, nan=0.0), bytes=True)
     hidden = ~np.isfinite(dst)
+    threshold = vmin + transparent_below * (vmax - vmin)
     if transparent_below > 0:
-        hidden |= dst < vmin + transparent_below * (vmax - vmin)
+        hidden |= dst < threshold
+    units = units or surface.units
+    if classes > 0:
+        upper = quantile_classes(dst[~hidden], classes)
+        colors = ramp(cmap, len(upper))
+        idx = np.searchsorted(np.asarray(upper), np.nan_to_num(dst, nan=vmin), side="left")
+        table = np.array([mpl.colors.to_rgba(c, alpha=1.0) for c in colors] or [(0, 0, 0, 0)])
+        rgba = (table[np.clip(idx, 0, max(len(upper) - 1, 0))] * 255).round().astype(np.uint8)
+        low = float(np.nanmin(dst[~hidden])) if (~hidden).any() else vmin
+        note = label("quantile_note", lang).format(_fmt(threshold))
+        legend = classed_legend(name, colors, upper, low, lang, units=units, note=note,
+                                missing=False)
+    else:
+        norm = (dst - vmin) / (vmax - vmin)
+        rgba = mpl.colormaps[cmap](np.nan_to_num(norm, nan=0.0), bytes=True)
+        legend = colorbar_legend(name, cmap, vmin, vmax, units=units)
     rgba[..., 3] = np.where(hidden, 0, 255).astype(np.uint8)
     xmin, ymax = dst_transform.c, dst_transform.f
     xmax, ymin = xmin + width * dst_transform.a, ymax + height * dst_transform.e
-    legend = colorbar_legend(name, cmap, vmin, vmax, units=units or surface.units)
     logger.debug("surface %s warped to %d x %d (EPSG:3857)", name, height, width)
     return RasterLayer(name, rgba, (xmin, ymin, xmax, ymax), legend=legend, opacity=opacity,
-                       show=show, meta={"units": units or surface.units})
+                       show=show, meta={"units": units})
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
