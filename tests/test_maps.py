@@ -186,8 +186,8 @@ def test_lisa_and_designation_gap_and_layout_categories():
                                                               "#fdae61"]
     gap = _grid(2).assign(designation=["designated", "partly", "undesignated", "undesignated"])
     gap.attrs["cci_geo_result"] = "designation_gap_clusters"
-    assert list(cm.render(gap, lang="en")[0].gdf["_fill"]) == ["#1a9641", "#fdae61", "#d7191c",
-                                                                "#d7191c"]
+    assert list(cm.render(gap, lang="en")[0].gdf["_fill"]) == ["#4d9221", "#f1b6da", "#c51b7d",
+                                                                "#c51b7d"]
     places = gpd.GeoDataFrame({"id": ["a", "b"], "cluster_present": [True, False]},
                               geometry=[Point(116.4, 39.9), Point(116.5, 39.9)], crs=4326)
     places.attrs["cci_geo_result"] = "designation_gap_designated"
@@ -199,6 +199,43 @@ def test_lisa_and_designation_gap_and_layout_categories():
     sites.attrs["cci_geo_result"] = "layout_sites"
     layer = cm.render(sites, lang="en")[0]
     assert list(layer.gdf["layout_status"]) == ["Existing", "Proposed"]
+
+
+def _rgb_distance(a: str, b: str) -> float:
+    """'Redmean' colour distance (0-765), a cheap approximation of perceived difference."""
+    (r1, g1, b1), (r2, g2, b2) = (np.array(cm.style.mpl.colors.to_rgb(c)) * 255 for c in (a, b))
+    rm = (r1 + r2) / 2
+    return float(np.sqrt((2 + rm / 256) * (r1 - r2) ** 2 + 4 * (g1 - g2) ** 2
+                         + (2 + (255 - rm) / 256) * (b1 - b2) ** 2))
+
+
+def test_meanings_drawn_together_have_distinct_colours():
+    def swatches(gdf, key):
+        gdf.attrs["cci_geo_result"] = key
+        legend = cm.render(gdf, lang="en")[0].legend
+        return {i.label: i.fill or i.color for i in legend.items}
+
+    pts = gpd.points_from_xy([116.40, 116.41, 116.42, 116.43], [39.9] * 4)
+    hot = swatches(_grid(2).assign(gi_class=["Hot Spot - 99% Confidence",
+                                             "Hot Spot - 95% Confidence",
+                                             "Hot Spot - 90% Confidence", "Not Significant"]),
+                   "hot_spots")
+    gap = swatches(_grid(2).assign(designation=["undesignated", "partly", "designated",
+                                                "designated"]), "designation_gap_clusters")
+    sites = swatches(gpd.GeoDataFrame({"fixed": [True, False, False, True]}, geometry=pts,
+                                      crs=4326), "layout_sites")
+    cover = swatches(gpd.GeoDataFrame({"covered": [True, False, True, False]}, geometry=pts,
+                                      crs=4326), "coverage")
+    assert hot["Hot spot, 99% confidence"] == "#d62f27"  # ArcGIS's scheme is kept
+    clashes = [(hot["Hot spot, 99% confidence"], gap["Not designated"]),
+               (hot["Hot spot, 95% confidence"], gap["Not designated"]),
+               (hot["Hot spot, 95% confidence"], gap["Partly designated"]),
+               (hot["Hot spot, 90% confidence"], gap["Partly designated"]),
+               (sites["Proposed"], cover["Not covered"]),
+               (sites["Proposed"], hot["Hot spot, 99% confidence"]),
+               (sites["Proposed"], gap["Not designated"])]
+    for a, b in clashes:
+        assert _rgb_distance(a, b) > 120, (a, b)
 
 
 def test_isochrones_flows_and_accessibility():

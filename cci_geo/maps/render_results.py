@@ -220,8 +220,10 @@ def render_clusters(gdf: gpd.GeoDataFrame, *, lang: Lang,
                          fill=colors, weight=2, fill_opacity=0.3)]
 
 
-_GAP_PALETTE = {"undesignated": "#d7191c", "partly": "#fdae61", "designated": "#1a9641",
-                "absent": "#7b3294", "present": "#1a9641"}
+#: Designation gap colours (PiYG ends): magenta and pink stay clear of the Gi* hot-spot reds
+#: and oranges drawn on the same map; designated places without a cluster are dark grey.
+_GAP_PALETTE = {"undesignated": "#c51b7d", "partly": "#f1b6da", "designated": "#4d9221",
+                "absent": "#525252", "present": "#4d9221"}
 
 
 def _gap_key(value: object) -> str:
@@ -241,8 +243,8 @@ def render_designation_gap(gdf: gpd.GeoDataFrame, *, lang: Lang,
                            name: str | None = None) -> list[MapLayer]:
     """Draw the designation gap: clusters by designation, designated places by cluster presence.
 
-    Undesignated clusters (the headline) are red, partly designated orange, designated green;
-    designated places without a cluster are purple and dashed.
+    Undesignated clusters (the headline) are magenta, partly designated pink, designated
+    green; designated places without a cluster are dark grey (dashed when they are areas).
     """
     g = to_wgs84(gdf, "designation_gap")
     if "cluster_present" in g.columns and "designation" not in g.columns:
@@ -355,21 +357,29 @@ def _layout_status(g: gpd.GeoDataFrame) -> pd.Series:
     return pd.Series("new", index=g.index)
 
 
+#: Proposed (new) layout sites: cyan with a dark teal ring.
+PROPOSED_FILL, PROPOSED_STROKE = "#17becf", "#00474f"
+
+
 @register_renderer("layout", "layout_sites", "selected_sites", "p_median", "max_coverage",
                    "set_cover", "p_center")
 def render_layout(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None) -> list[MapLayer]:
-    """Draw a layout before/after: existing facilities blue, proposed ones large and red."""
+    """Draw a layout before/after: existing facilities as blue rings, proposed ones cyan.
+
+    Cyan keeps proposed sites apart from the reds of uncovered demand, hot spots and the
+    density surface they are drawn over.
+    """
     g = to_wgs84(gdf, "layout")
     if _is(g, _LINES):
         return render_allocations(g, lang=lang, name=name)
     status = _layout_status(g)
     g = g.assign(layout_status=status)
     title = _title("layout", lang, name)
-    palette = {"existing": "#ffffff", "new": "#e31a1c"}
+    palette = {"existing": "#ffffff", "new": PROPOSED_FILL}
     fill, _ = categorical_colors(status, palette, lang)
-    stroke = np.where(status == "new", "#67000d", "#2171b5").astype(object)
+    stroke = np.where(status == "new", PROPOSED_STROKE, "#2171b5").astype(object)
     items = tuple(LegendItem(c, label(k, lang), fill=f, shape="circle") for k, f, c in
-                  (("existing", "#ffffff", "#2171b5"), ("new", "#e31a1c", "#67000d"))
+                  (("existing", "#ffffff", "#2171b5"), ("new", PROPOSED_FILL, PROPOSED_STROKE))
                   if (status == k).any())
     shown, fields = _fields_for(g, lang, ["layout_status", "district", "demand_served",
                                           "n_demand", "mean_cost"])
