@@ -260,6 +260,34 @@ def test_isochrones_flows_and_accessibility():
     assert layer.gdf["_fill"].nunique() >= 3
 
 
+def _legend_labels(gdf, key):
+    gdf.attrs["cci_geo_result"] = key
+    return [i.label for i in cm.render(gdf, lang="en")[0].legend.items]
+
+
+def test_legends_show_no_data_only_for_missing_values_and_no_empty_classes():
+    pts = gpd.points_from_xy(np.linspace(116.3, 116.5, 10), [39.9] * 10)
+    cands = gpd.GeoDataFrame({"candidate_score": np.linspace(0.1, 0.9, 10)}, geometry=pts,
+                             crs=4326)
+    assert "No data" not in _legend_labels(cands, "cooperation_candidates")
+    cands.loc[3, "candidate_score"] = np.nan
+    assert _legend_labels(cands, "cooperation_candidates")[-1] == "No data"
+    lines = [LineString([(116 + i / 10, 39), (117, 39.5)]) for i in range(5)]
+    flows = gpd.GeoDataFrame({"origin": list("abcde"), "destination": "z",
+                              "flow": [1.0, 5.0, 20.0, 80.0, 300.0]}, geometry=lines, crs=4326)
+    assert "No data" not in _legend_labels(flows, "flows")
+    # 2SFCA: most cells reach no venue (0); a quantile class "0 – 0" or an empty class is noise
+    access = _grid(5).assign(access=[0.0] * 15 + list(np.linspace(0.1, 2.0, 10)))
+    access.attrs["cci_geo_result"] = "accessibility"
+    layer = cm.render(access, lang="en")[0]
+    labels = [i.label for i in layer.legend.items]
+    assert labels[0] == "0" and "0 – 0" not in labels and "No data" not in labels
+    fills = set(layer.gdf["_fill"])
+    assert {i.fill or i.color for i in layer.legend.items} == fills  # every class is used
+    idx, upper, vmin = cm.style.classify([0, 0, 0, 0, 1, 2], scheme="Quantiles", k=5)
+    assert sorted(set(idx)) == list(range(len(upper))) and upper[0] == 0
+
+
 def test_density_surface_is_warped_to_web_mercator_in_quantile_classes():
     s = _surface()
     layer = cm.render(s, lang="en")[0]

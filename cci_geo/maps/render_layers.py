@@ -271,7 +271,8 @@ def render_polygons(gdf: gpd.GeoDataFrame, *, lang: Lang,
     idx, upper, vmin = classify(g[col], scheme="NaturalBreaks", k=5)
     colors = ramp("YlGnBu", len(upper))
     fill = np.array([colors[i] if i >= 0 else "#ffffff" for i in idx], dtype=object)
-    legend = classed_legend(f"{title}: {label(col, lang)}", colors, upper, vmin, lang)
+    legend = classed_legend(f"{title}: {label(col, lang)}", colors, upper, vmin, lang,
+                            missing=bool((idx < 0).any()))
     return [vector_layer(shown, title, fields=fields, legend=legend, z=15, color="#636363",
                          fill=fill, weight=0.6, fill_opacity=0.7)]
 

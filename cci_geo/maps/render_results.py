@@ -190,7 +190,8 @@ def render_location_quotient(gdf: gpd.GeoDataFrame, *, lang: Lang,
                   for hi in upper]
         fill = np.array([colors[j] if j >= 0 else "#ffffff" for j in idx], dtype=object)
         title = f"{base}{sep}{label(code, lang)}"
-        legend = classed_legend(title, colors, upper, min(lows), lang, note=label("lq_note", lang))
+        legend = classed_legend(title, colors, upper, min(lows), lang,
+                                note=label("lq_note", lang), missing=bool((idx < 0).any()))
         shown, fields = display_frame(g, [col, *[c for c, _ in columns if c != col][:4]], lang)
         fields = tuple((c, label(code_, lang)) for (c, _), code_ in
                        zip(fields, [code, *[k for c, k in columns if c != col][:4]],
@@ -313,7 +314,8 @@ def render_accessibility(gdf: gpd.GeoDataFrame, *, lang: Lang,
     shown, fields = _fields_for(g, lang, [col])
     points = _is(g, _POINTS)
     legend = classed_legend(title, colors, upper, vmin, lang,
-                            shape="circle" if points else "square")
+                            shape="circle" if points else "square",
+                            missing=bool((idx < 0).any()))
     return [vector_layer(shown, title, fields=fields, legend=legend, z=17 if not points else 48,
                          color="#ffffff" if points else "#636363", fill=fill,
                          weight=0.5, fill_opacity=0.75, radius=5 if points else None)]
@@ -338,7 +340,8 @@ def render_site_scores(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = 
     shown, fields = _fields_for(g, lang, ["rank", col, "excluded_by", "p_top_k"])
     points = _is(g, _POINTS)
     legend = classed_legend(title, colors, upper, vmin, lang,
-                            shape="circle" if points else "square")
+                            shape="circle" if points else "square",
+                            missing=bool((idx < 0).any()))
     return [vector_layer(shown, title, fields=fields, legend=legend, z=53 if points else 19,
                          color="#333333", fill=fill, weight=1, fill_opacity=0.9,
                          radius=6 if points else None)]
@@ -451,7 +454,8 @@ def render_flows(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None) 
     colors = ramp("OrRd", len(upper))
     stroke = np.array([colors[i] if i >= 0 else "#bdbdbd" for i in idx], dtype=object)
     shown, fields = _fields_for(g, lang, ["origin", "destination", col])
-    legend = classed_legend(title, colors, upper, vmin, lang, shape="line")
+    legend = classed_legend(title, colors, upper, vmin, lang, shape="line",
+                            missing=bool((idx < 0).any()))
     return [vector_layer(shown, title, fields=fields, legend=legend, z=32, color=stroke,
                          weight=width, opacity=0.8)]
 
@@ -501,7 +505,8 @@ def _choropleth(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None, default_
     colors = ramp(cmap, len(upper))
     fill = np.array([colors[i] if i >= 0 else "#ffffff" for i in idx], dtype=object)
     shown, fields = _fields_for(g, lang, [col])
-    legend = classed_legend(f"{title}: {label(col, lang)}", colors, upper, vmin, lang)
+    legend = classed_legend(f"{title}: {label(col, lang)}", colors, upper, vmin, lang,
+                            missing=bool((idx < 0).any()))
     return [vector_layer(shown, title, fields=fields, legend=legend, z=z, show=show,
                          color="#737373", fill=fill, weight=0.4, fill_opacity=0.7)]
 

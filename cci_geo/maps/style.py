@@ -109,24 +109,35 @@ def classify(values: Any, *, scheme: str = "NaturalBreaks", k: int = 5,
             classifier = cls(y, **kwargs)  # may lower k when values tie (intended here)
         for w in caught:
             logger.debug("mapclassify: %s", w.message)
-    idx[ok] = classifier.yb
-    return idx, [float(b) for b in classifier.bins], float(y.min())
+    upper = [float(b) for b in classifier.bins]
+    if bins is None:  # drop classes that hold no value (tied quantiles, for example)
+        counts = np.bincount(classifier.yb, minlength=len(upper))
+        upper = [b for b, n in zip(upper, counts, strict=True) if n > 0]
+        idx[ok] = np.searchsorted(np.asarray(upper), y, side="left")
+    else:
+        idx[ok] = classifier.yb
+    return idx, upper, float(y.min())
 
 
 def class_labels(upper: list[float], vmin: float, *, digits: int | None = None) -> list[str]:
-    """Return ``"a – b"`` labels for classes with upper bounds ``upper``."""
+    """Return ``"a – b"`` labels for classes with upper bounds ``upper``.
+
+    A class whose bounds print the same (all its values equal, such as a class of zeros)
+    is labelled with that one value, never ``"0 – 0"``.
+    """
     def fmt(v: float) -> str:
         if digits is not None:
             return f"{v:,.{digits}f}"
         return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
     lows = [vmin, *upper[:-1]]
-    return [f"{fmt(lo)} – {fmt(hi)}" for lo, hi in zip(lows, upper, strict=True)]
+    return [fmt(hi) if fmt(lo) == fmt(hi) else f"{fmt(lo)} – {fmt(hi)}"
+            for lo, hi in zip(lows, upper, strict=True)]
 
 
 def classed_legend(title: str, colors: list[str], upper: list[float], vmin: float, lang: Lang,
                    *, units: str = "", note: str = "", shape: str = "square",
-                   missing: bool = True) -> Legend:
-    """Return a classed legend; with ``missing`` adds a 'No data' row in grey."""
+                   missing: bool = False) -> Legend:
+    """Return a classed legend; with ``missing`` (some values are NaN) adds a 'No data' row."""
     items = [LegendItem(c, lab, shape=shape)  # type: ignore[arg-type]
              for c, lab in zip(colors, class_labels(upper, vmin), strict=True)]
     if missing:
