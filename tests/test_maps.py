@@ -368,6 +368,10 @@ def test_layers_added_after_the_briefing_render_before_the_layer_control(atlas):
     assert isinstance(list(plain._children.values())[-1], folium.LayerControl)
 
 
+def js_json_text(text: str) -> str:
+    return folium_layers.js_json(text)
+
+
 def _attribution_lines(m) -> list[str]:
     html = m.get_root().render()
     return [json.loads(t) for t in re.findall(r"cciGeo\.attribution\([^,]+, (\[.*?\])\);", html)]
@@ -393,6 +397,17 @@ def test_results_derived_from_synthetic_data_are_flagged_without_their_input(atl
                         "Enterprise density, Hot spots (Gi*)")
     html = m.get_root().render()
     assert "input of: Enterprise density, Hot spots (Gi*)" in html  # a Data sources row
+    gap = cm.derived_from(_grid(2).assign(designation="partly"), atlas, "enterprises")
+    gap.attrs["cci_geo_result"] = "designation_gap_clusters"
+    sites = cm.derived_from(gpd.GeoDataFrame({"fixed": [False]}, geometry=[Point(116.4, 39.9)],
+                                             crs=4326), atlas, "enterprises")
+    sites.attrs["cci_geo_result"] = "selected_sites"
+    many = cm.briefing_map(subset, density, hot, gap, sites, lang="en")
+    short = _attribution_lines(many)[0][0]
+    assert short.endswith("Enterprise density, Hot spots (Gi*), Clusters vs designation and 1 more")
+    full = ("SYNTHETIC data: Creative enterprises; results computed from it: Enterprise density, "
+            "Hot spots (Gi*), Clusters vs designation, Layout optimisation")
+    assert js_json_text(full) in many.get_root().render()  # in the Data sources notes
     zh = _attribution_lines(cm.briefing_map(subset, density, lang="zh"))[0][0]
     assert zh.startswith("模拟数据 SYNTHETIC: 文化创意企业；据此计算的结果：")
     # results that do not declare inputs share the atlas's synthetic data, conservatively

@@ -22,7 +22,7 @@ from folium.template import Template
 from .. import __version__
 from .basemaps import Basemap, add_basemap, get_basemap
 from .folium_layers import BriefingFoliumMap, add_layer, add_script, js_json
-from .labels import Lang, check_lang, label
+from .labels import LABELS, Lang, check_lang, label
 from .layers import MapLayer, PointLayer, RasterLayer, VectorLayer, shift_layer
 from .registry import render, result_parts, result_type
 from .sources import result_sources, synthetic_inputs
@@ -135,7 +135,8 @@ def _statuses(prov: Mapping[str, Any]) -> list[str]:
     return [s.strip() for s in str(prov.get("status", "")).split(";") if s.strip()]
 
 
-def synthetic_note(atlas: Any, results: Sequence[Any], lang: Lang) -> str | None:
+def synthetic_note(atlas: Any, results: Sequence[Any], lang: Lang, *,
+                   names: Mapping[str, str] | None = None, limit: int | None = None) -> str | None:
     """Return the line flagging synthetic data on a map of ``atlas`` and ``results``, or None.
 
     It names the atlas's synthetic layers (drawn or not) and the synthetic layers the results
@@ -143,6 +144,8 @@ def synthetic_note(atlas: Any, results: Sequence[Any], lang: Lang) -> str | None
     followed by the results derived from them — so a density surface of synthetic
     enterprises is flagged on a map that does not draw the enterprises. Results that do not
     declare their inputs are, conservatively, said to share the atlas's synthetic data.
+    ``names`` maps result types to the layer names shown on the map; ``limit`` shortens the
+    list of derived results to that many names and a count.
     """
     prov = _provenance(atlas)
     kinds = {k for k, p in prov.items() if "synthetic" in _statuses(p)}
@@ -155,7 +158,9 @@ def synthetic_note(atlas: Any, results: Sequence[Any], lang: Lang) -> str | None
             continue
         if inputs:
             kinds.update(inputs)
-            name = label(result_type(part) or "results", lang)
+            key = result_type(part) or "results"
+            name = label(key, lang) if key in LABELS else (names or {}).get(key) or \
+                label(key, lang)
             if name not in derived:
                 derived.append(name)
     if not kinds:
@@ -164,21 +169,25 @@ def synthetic_note(atlas: Any, results: Sequence[Any], lang: Lang) -> str | None
     head = "模拟数据 SYNTHETIC" if lang == "zh" else "SYNTHETIC data"
     text = f"{head}: {sep.join(label(k, lang) for k in sorted(kinds))}"
     if derived:
-        text += (f"；据此计算的结果：{sep.join(derived)}" if lang == "zh" else
-                 f"; results computed from it: {sep.join(derived)}")
+        shown = sep.join(derived[:limit])
+        if limit is not None and len(derived) > limit:
+            more = len(derived) - limit
+            shown += f" 等另外 {more} 项" if lang == "zh" else f" and {more} more"
+        text += (f"；据此计算的结果：{shown}" if lang == "zh" else
+                 f"; results computed from it: {shown}")
     if undeclared:
         text += ("（及由其计算的分析结果）" if lang == "zh" else
                  " (and any result computed from it)")
     return text
 
 
-def _attribution(atlas: Any, lang: Lang, basemap: Basemap,
-                 results: Sequence[Any] = ()) -> list[str]:
+def _attribution(atlas: Any, lang: Lang, basemap: Basemap, results: Sequence[Any] = (),
+                 names: Mapping[str, str] | None = None) -> list[str]:
     """Return short attribution lines: where the provenance is, what is synthetic/approximate."""
     prov = _provenance(atlas)
     sep = "、" if lang == "zh" else ", "
     texts = []
-    synthetic = synthetic_note(atlas, results, lang)
+    synthetic = synthetic_note(atlas, results, lang, names=names, limit=3)
     approx = [label(k, lang) for k, p in sorted(prov.items()) if "approximate" in _statuses(p)]
     if synthetic:
         texts.append(synthetic)
@@ -306,11 +315,17 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
     add_basemap(m, base, tianditu_key=tianditu_key, lang=lang)
     for layer in layers:
         add_layer(m, layer)
+    names: dict[str, str] = {}
+    for layer in layers:
+        names.setdefault(layer.key, layer.name)
+    full = synthetic_note(atlas, results, lang, names=names)
+    if full and results:  # the whole list in the Data sources panel; the attribution is short
+        notes = [*notes, full]
     main = title or label("briefing_title", lang)
     add_script(m, f"cciGeo.title({{map}}, {js_json(main)}, "
                   f"{js_json(label('briefing_subtitle', lang))});")
     add_script(m, f"cciGeo.attribution({{map}}, "
-                  f"{js_json(_attribution(atlas, lang, base, results))});")
+                  f"{js_json(_attribution(atlas, lang, base, results, names))});")
     heads = (["图层", "来源", "许可", "坐标系", "状态", "说明"] if lang == "zh" else
              ["Layer", "Source", "Licence", "Datum", "Status", "Notes"])
     add_script(m, f"cciGeo.sources({{map}}, {js_json(label('data_sources', lang))}, "
