@@ -20,10 +20,16 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 COMMANDS: tuple[str, ...] = ("info", "validate", "score", "optimise", "briefing")
 
 EPILOG = """examples:
+  cci-geo briefing --overwrite          run every analysis on the demo, write
+                                        maps/beijing_briefing.html (opens offline)
   cci-geo info                          summarise the embedded Beijing demo atlas
   cci-geo info my_atlas.gpkg            summarise an atlas GeoPackage
   cci-geo validate parks.shp --kind zones
                                         report every problem in a planner's layer
+  cci-geo score scenarios/old_factory_reuse.toml --out out/suitability
+                                        rank old factory sites for creative reuse
+  cci-geo optimise scenarios/layout_new_zones.toml --out out/layout
+                                        propose new CCI zones
 """
 
 
