@@ -6,10 +6,14 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .options import add_atlas_option, add_output_options, load_atlas
 
 __all__ = ["add_parser", "run"]
+
+if TYPE_CHECKING:
+    from ..suitability import SuitabilityResult
 
 logger = logging.getLogger(__name__)
 
@@ -35,15 +39,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(func=run)
 
 
-def _write_html(result: object, atlas: object, path: Path, *, lang: str,
+def _write_html(result: SuitabilityResult, atlas: object, path: Path, *, lang: str,
                 overwrite: bool) -> Path | None:
     try:
         from .. import maps  # noqa: PLC0415 - optional; the map is skipped without it
+        from ..maps.labels import check_lang  # noqa: PLC0415
     except ImportError as exc:
         logger.warning("HTML map skipped: cci_geo.maps is not available (%s)", exc)
         return None
-    m = maps.briefing_map(atlas, result.composite, result.sites,  # type: ignore[attr-defined]
-                          lang=lang, title=result.scenario.name)  # type: ignore[attr-defined]
+    m = maps.briefing_map(atlas, result.composite, result.sites,
+                          lang=check_lang(lang), title=result.scenario.name)
     return maps.save_html(m, path, self_contained=True, overwrite=overwrite)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +27,7 @@ __all__ = ["CostInput", "Instance", "cost_matrix", "prepare_instance"]
 
 logger = logging.getLogger(__name__)
 
-CostInput = str | NDArray[np.floating] | pd.DataFrame | None
+CostInput: TypeAlias = str | NDArray[np.floating] | pd.DataFrame | None
 """``None``/``"euclidean"`` (metres between geometries), an ndarray or a DataFrame."""
 
 
@@ -149,12 +150,13 @@ def _matrix(cost: CostInput, demand: gpd.GeoDataFrame | None,
         msg = f"cost must be 'euclidean', an ndarray or a DataFrame, got {cost!r}."
         raise ValueError(msg)
     if isinstance(cost, pd.DataFrame):
+        table = cost
         if demand is not None:
-            cost = _align_frame(cost, _ids(demand), "demand")
+            table = _align_frame(table, _ids(demand), "demand")
         if candidates is not None:
-            cost = _align_frame(cost, _ids(candidates), "candidates")
-        arr = cost.to_numpy(dtype=np.float64, na_value=np.nan)
-        d_ids, c_ids = pd.Index(cost.index), pd.Index(cost.columns)
+            table = _align_frame(table, _ids(candidates), "candidates")
+        arr = table.to_numpy(dtype=np.float64, na_value=np.nan)
+        d_ids, c_ids = pd.Index(table.index), pd.Index(table.columns)
     else:
         arr = np.asarray(cost, dtype=np.float64)
         if arr.ndim != 2:

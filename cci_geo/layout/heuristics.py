@@ -82,7 +82,7 @@ def greedy(cost: NDArray[np.float64], weights: NDArray[np.float64], *, p: int,
     (a randomised greedy start for multi-start runs).
     """
     n, m = cost.shape
-    chosen = list(np.flatnonzero(fixed))
+    chosen: list[int] = np.flatnonzero(fixed).tolist()
     d1 = cost[:, chosen].min(axis=1) if chosen else np.full(n, np.inf)
     free = allowed & ~fixed
     for _ in range(p):
@@ -368,7 +368,7 @@ def sparse_greedy(cost: NDArray[np.float64], weights: NDArray[np.float64], nb: N
                   ) -> NDArray[np.intp]:
     """Greedy adding on neighbour lists (full-matrix steps while lists do not reach d1)."""
     n, m = cost.shape
-    chosen = list(np.flatnonzero(fixed))
+    chosen: list[int] = np.flatnonzero(fixed).tolist()
     d1 = cost[:, chosen].min(axis=1) if chosen else np.full(n, np.inf)
     free = allowed & ~fixed
     w_e = weights[nb.rows]
@@ -383,7 +383,9 @@ def sparse_greedy(cost: NDArray[np.float64], weights: NDArray[np.float64], nb: N
         else:
             d1e = d1[nb.rows]
             g = nb.costs < d1e
-            score = np.bincount(nb.cols[g], w_e[g] * (d1e[g] - nb.costs[g]), minlength=m)
+            # weighted bincount yields float64; numpy's stubs type it as an integer count
+            score = np.asarray(np.bincount(nb.cols[g], w_e[g] * (d1e[g] - nb.costs[g]),
+                                           minlength=m), dtype=np.float64)
         score[~free] = -np.inf
         j = int(np.argmax(score))
         chosen.append(j)

@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -34,7 +34,7 @@ __all__ = ["max_coverage", "p_center", "p_median", "set_cover"]
 
 logger = logging.getLogger(__name__)
 
-DistrictInput = str | Sequence[object] | pd.Series | None
+DistrictInput: TypeAlias = str | Sequence[object] | pd.Series | None
 EXACT_AUTO_LIMIT = 250_000
 """``method="auto"`` solves p-median exactly when demand x candidates is at most this."""
 LARGE = 5_000_000
@@ -129,7 +129,7 @@ def _heuristic_p_median(inst: Instance, rules: SiteRules, *, seed: int | None,
         chosen = free[np.argsort(lag.rho[free], kind="stable")[:p]]
         start = np.sort(np.concatenate([np.flatnonzero(fixed), chosen]))
         left = max(time_limit_s - (time.perf_counter() - t0), 0.5)
-        if C.size > LARGE and rules.p_total > 1:
+        if nb is not None:  # large instance: neighbour lists were built above
             start, _ = heur.sparse_swap_search(C, w, start, nb, fixed=fixed, allowed=allowed,
                                                time_limit_s=left * 0.7)
             left = max(time_limit_s - (time.perf_counter() - t0), 0.5)

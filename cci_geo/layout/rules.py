@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from .costs import Instance, candidate_labels, candidate_values
 
 __all__ = ["CountRule", "FixedInput", "SiteRules", "build_rules", "site_blocks"]
 
-FixedInput = str | Sequence[object] | NDArray[np.bool_] | pd.Series | None
+FixedInput: TypeAlias = str | Sequence[object] | NDArray[np.bool_] | pd.Series | None
 """Fixed sites: a boolean column of candidates, a boolean mask, or candidate ids."""
 
 CountRule = int | Mapping[str, int] | None
@@ -76,8 +77,10 @@ class SiteRules:
         """Return a copy with one rule group (``district_min``...) dropped."""
         if name == "budget":
             return replace(self, budget=None)
-        if name in ("district_min", "district_max"):
-            return replace(self, **{name: None})
+        if name == "district_min":
+            return replace(self, district_min=None)
+        if name == "district_max":
+            return replace(self, district_max=None)
         if name == "p":
             return replace(self, p=None)
         msg = f"unknown rule {name!r}"

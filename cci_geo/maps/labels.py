@@ -174,10 +174,12 @@ LABELS: dict[str, tuple[str, str]] = {
 
 def check_lang(lang: str) -> Lang:
     """Return ``lang`` if it is ``"zh"`` or ``"en"``; raise ``ValueError`` otherwise."""
-    if lang not in ("zh", "en"):
-        msg = f"lang must be 'zh' or 'en', got {lang!r}."
-        raise ValueError(msg)
-    return lang  # type: ignore[return-value]
+    if lang == "zh":
+        return "zh"
+    if lang == "en":
+        return "en"
+    msg = f"lang must be 'zh' or 'en', got {lang!r}."
+    raise ValueError(msg)
 
 
 def label(key: object, lang: Lang) -> str:

@@ -174,8 +174,8 @@ class Criterion:
         key = self.key
         _check_name(self.name, key)
         object.__setattr__(self, "params", check_params(self.measure, self.params, key))
-        object.__setattr__(self, "value",
-                           value_function_from_spec(self.value, key=f"{key}.value"))
+        vf = value_function_from_spec(self.value, key=f"{key}.value")
+        object.__setattr__(self, "value", vf)
         object.__setattr__(self, "where", _check_where(self.where, key))
         if MEASURES[self.measure][0] and self.layer is None:
             msg = f"{key}.layer is missing: measure {self.measure!r} needs a layer to measure."
@@ -185,10 +185,18 @@ class Criterion:
                               or not math.isfinite(w) or w < 0):
             msg = f"{key}.weight must be a number >= 0, got {w!r}."
             raise ScenarioError(msg)
-        if not self.value.numeric and self.measure not in ("attribute", "site_attribute"):
-            msg = (f"{key}.value: function {self.value.function!r} with categories only fits "
+        if not vf.numeric and self.measure not in ("attribute", "site_attribute"):
+            msg = (f"{key}.value: function {vf.function!r} with categories only fits "
                    "measure 'attribute' or 'site_attribute' (text columns).")
             raise ScenarioError(msg)
+
+    @property
+    def value_function(self) -> ValueFunction:
+        """``value`` as a checked :class:`ValueFunction` (a spec table is converted on init)."""
+        vf = self.value
+        if isinstance(vf, ValueFunction):
+            return vf
+        return value_function_from_spec(vf, key=f"{self.key}.value")
 
     @property
     def unit(self) -> str:

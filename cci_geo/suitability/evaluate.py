@@ -141,7 +141,7 @@ def _travel_time(crit: Criterion, layer: gpd.GeoDataFrame, grid: AnalysisGrid,
 
 def _attribute(crit: Criterion, layer: gpd.GeoDataFrame, grid: AnalysisGrid,
                sites: Sites) -> Evaluated:
-    p, vf = crit.params, crit.value
+    p, vf = crit.params, crit.value_function
     polys = layer[~(layer.geometry.is_empty | layer.geometry.isna())]
     if not bool(np.all(polys.geom_type.isin(["Polygon", "MultiPolygon"]))):
         msg = f"{crit.key}: measure 'attribute' needs a polygon layer; use 'distance' or 'count'."
@@ -193,7 +193,7 @@ def evaluate(crit: Criterion, layer: gpd.GeoDataFrame | None, grid: AnalysisGrid
         ``grid_raw``/``grid_value`` are None for ``site_attribute`` (and ``grid_raw`` for
         text attributes); site arrays follow the candidates' row order.
     """
-    vf = crit.value
+    vf = crit.value_function
     if crit.measure == "site_attribute":
         col = crit.params["column"]
         if col not in sites.gdf.columns:
@@ -208,6 +208,7 @@ def evaluate(crit: Criterion, layer: gpd.GeoDataFrame | None, grid: AnalysisGrid
         assert layer is not None  # noqa: S101
         return _attribute(crit, layer, grid, sites)
     px, py = sites.x[sites.is_point], sites.y[sites.is_point]
+    exact: np.ndarray | None
     if crit.measure == "travel_time":
         assert layer is not None  # noqa: S101
         g_raw, exact = _travel_time(crit, layer, grid, sites)

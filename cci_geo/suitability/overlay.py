@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import geopandas as gpd
 import numpy as np
@@ -142,6 +142,18 @@ def resolve_weights(criteria: Sequence[Criterion], *, method: str = "direct",
     return w, None
 
 
+def _is_criteria(obj: object) -> TypeGuard[Sequence[Criterion]]:
+    return isinstance(obj, Sequence) and all(isinstance(c, Criterion) for c in obj)
+
+
+def _grid_value(ev: Evaluated, name: str) -> np.ndarray:
+    """The value grid of a spatial criterion (only ``site_attribute`` has none)."""
+    if ev.grid_value is None:
+        msg = f"criterion {name!r} has no value grid: only spatial criteria are mapped."
+        raise ValueError(msg)
+    return ev.grid_value
+
+
 def _as_scenario(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str]
                  | Sequence[Criterion], candidates: str | gpd.GeoDataFrame | None,
                  extra: dict[str, gpd.GeoDataFrame]) -> Scenario:
@@ -151,7 +163,7 @@ def _as_scenario(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str]
         sc = load_scenario(scenario)
     elif isinstance(scenario, Mapping):
         sc = parse_scenario(scenario)
-    elif isinstance(scenario, Sequence) and all(isinstance(c, Criterion) for c in scenario):
+    elif _is_criteria(scenario):
         if candidates is None:
             msg = "score(criteria, ...) needs candidates= (a layer name or a GeoDataFrame)."
             raise ScenarioError(msg)
@@ -265,7 +277,7 @@ def _criteria_table(criteria: Sequence[Criterion], w: np.ndarray) -> pd.DataFram
                                                              is not None else "")
                   for c in criteria],
         "unit": [c.unit for c in criteria],
-        "value_function": [c.value.describe() for c in criteria],  # type: ignore[union-attr]
+        "value_function": [c.value_function.describe() for c in criteria],
         "weight": w,
     }, index=pd.Index([c.name for c in criteria], name="criterion"))
 
@@ -279,7 +291,7 @@ def _composite(criteria: Sequence[Criterion], w: np.ndarray, evals: Mapping[str,
     comp = np.zeros(allowed.shape)
     term = np.empty(allowed.shape)
     for i in spatial:
-        np.multiply(evals[criteria[i].name].grid_value, w[i] / ws, out=term)
+        np.multiply(_grid_value(evals[criteria[i].name], criteria[i].name), w[i] / ws, out=term)
         comp += term  # NaN (nodata) in any criterion propagates
     comp[~allowed] = np.nan
     return comp, ws
@@ -383,11 +395,11 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
             "scenario_sha256": sc.sha256 or "", "cci_geo_version": prov["cci_geo_version"],
             "created": prov["created"]}
     crit_surfaces = {
-        c.name: grid.surface(evals[c.name].grid_value, name=c.name,  # type: ignore[arg-type]
+        c.name: grid.surface(_grid_value(evals[c.name], c.name), name=c.name,
                              units="value 0-1", copy=False,
                              tags={**tags, "cci_geo_result": "suitability_criterion",
                                    "measure": c.measure, "weight": f"{w[i]:.6g}",
-                                   "value_function": c.value.describe()})  # type: ignore[union-attr]
+                                   "value_function": c.value_function.describe()})
         for i, c in enumerate(sc.criteria) if c.spatial}
     note = ("weighted overlay of the spatial criteria" if w_spatial >= 1 - _SUM_TOL else
             f"spatial criteria only (weights renormalised from {w_spatial:.3f} to 1)")
