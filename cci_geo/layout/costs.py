@@ -203,28 +203,10 @@ def resolve_weights(weights: str | ArrayLike | None, demand: gpd.GeoDataFrame | 
     """Return demand weights as a float array of length ``n`` (ones when ``None``)."""
     if weights is None:
         return np.ones(n)
-    if isinstance(weights, str):
-        if demand is None:
-            msg = f"weights={weights!r} names a column, but no demand frame was given."
-            raise TypeError(msg)
-        _validate.require_columns(demand, [weights], "demand")
-        w = pd.to_numeric(demand[weights], errors="coerce").to_numpy(np.float64)
-        name = f"demand column {weights!r}"
-    else:
-        w = np.asarray(weights, dtype=np.float64).ravel()
-        name = "weights"
-    if w.shape != (n,):
-        msg = f"{name} has {w.size} values but there are {n} demand rows."
-        raise DataError(msg)
-    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
-    if len(bad):
-        msg = (
-            f"{name} must be finite and >= 0; {len(bad)} rows are not (first at position "
-            f"{int(bad[0])}: {w[bad[0]]!r}). Fill or drop those rows."
-        )
-        raise DataError(msg)
+    w = _non_negative(weights, demand, n, "weights", rows="demand rows", frame="demand")
     if not np.any(w > 0):
-        msg = f"{name} are all zero, so there is no demand to serve; pass positive weights."
+        msg = ("demand weights are all zero, so there is no demand to serve; pass positive "
+               "weights.")
         raise DataError(msg)
     return w
 
@@ -232,22 +214,32 @@ def resolve_weights(weights: str | ArrayLike | None, demand: gpd.GeoDataFrame | 
 def candidate_values(values: str | ArrayLike, candidates: gpd.GeoDataFrame | None, n: int,
                      name: str) -> NDArray[np.float64]:
     """Return a per-candidate numeric array from a column name or array-like."""
+    return _non_negative(values, candidates, n, name, rows="candidates", frame="candidates")
+
+
+def _non_negative(values: str | ArrayLike, table: gpd.GeoDataFrame | None, n: int, name: str,
+                  *, rows: str, frame: str) -> NDArray[np.float64]:
+    """Return ``values`` (a column of ``table`` or an array) as finite, >= 0 floats of length n.
+
+    ``rows`` names what the n entries are (for messages), ``frame`` the table's argument name.
+    """
     if isinstance(values, str):
-        if candidates is None:
-            msg = f"{name}={values!r} names a column, but no candidates frame was given."
+        if table is None:
+            msg = f"{name}={values!r} names a column, but no {frame} frame was given."
             raise TypeError(msg)
-        _validate.require_columns(candidates, [values], "candidates")
-        arr = pd.to_numeric(candidates[values], errors="coerce").to_numpy(np.float64)
+        _validate.require_columns(table, [values], frame)
+        arr = pd.to_numeric(table[values], errors="coerce").to_numpy(np.float64)
+        name = f"{frame} column {values!r}"
     else:
         arr = np.asarray(values, dtype=np.float64).ravel()
     if arr.shape != (n,):
-        msg = f"{name} has {arr.size} values but there are {n} candidates."
+        msg = f"{name} has {arr.size} values but there are {n} {rows}."
         raise DataError(msg)
     bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))
     if len(bad):
         msg = (
-            f"{name} must be finite and >= 0; candidate position {int(bad[0])} has "
-            f"{arr[bad[0]]!r}. Fill or drop it."
+            f"{name} must be finite and >= 0; {len(bad)} of the {rows} are not (first at "
+            f"position {int(bad[0])}: {arr[bad[0]]!r}). Fill or drop those rows."
         )
         raise DataError(msg)
     return arr
