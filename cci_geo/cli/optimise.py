@@ -62,8 +62,15 @@ def run(args: argparse.Namespace) -> int:
     for key, path in paths.items():
         if key != "map" or not args.no_map:
             check_writable(path, overwrite=args.overwrite)
+    from tqdm import tqdm
+
+    bar = tqdm(total=2 if args.no_map else 3, desc="optimise", unit="step", disable=None,
+               file=sys.stderr)
+    bar.set_postfix_str("solving")
     atlas = load_atlas(args.atlas)
     prop = run_scenario(data, atlas)
+    bar.update()
+    bar.set_postfix_str("writing tables")
     stamp = {"scenario": str(args.scenario), "cci_geo_version": __version__,
              "date": date.today().isoformat()}
     with atomic_path(paths["sites"], overwrite=args.overwrite) as tmp:
@@ -76,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
         lines.append(f"# model: {prop.result!r}")
         tmp.write_text("\n".join(lines) + "\n" + table.to_csv(), encoding="utf-8")
     written = [paths["sites"], paths["allocations"], paths["summary"]]
+    bar.update()
     if not args.no_map:
+        bar.set_postfix_str("drawing the map")
         try:
             from ..maps import briefing_map, save_html
         except ImportError as exc:
@@ -85,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
             m = briefing_map(atlas, prop, lang="zh")
             save_html(m, paths["map"], self_contained=True, overwrite=args.overwrite)
             written.append(paths["map"])
+        bar.update()
+    bar.close()
     out = sys.stdout
     out.write(f"{prop.result!r}\n")
     out.write(prop.table.to_string(float_format=lambda v: f"{v:,.3f}") + "\n")
