@@ -26,8 +26,10 @@ __all__ = ["BriefingRun", "briefing_results"]
 
 logger = logging.getLogger(__name__)
 
-#: Steps in order: (name, analysis module, function).
-Step = tuple[str, str, Callable[[Any], list[Any]]]
+#: Steps in order: (name, analysis module, function). A function takes the atlas and a dict
+#: shared by the steps of one run (later steps reuse earlier results, e.g. suitability scores
+#: weight the layout proposal) and returns the results to draw.
+Step = tuple[str, str, Callable[[Any, dict[str, Any]], list[Any]]]
 
 _DESIGNATED = ("functional_areas", "demonstrative_regions", "zones")
 
@@ -56,7 +58,7 @@ def _mark(results: list[Any], atlas: Any, *kinds: str) -> list[Any]:
             for part in result_parts(results)]
 
 
-def _concentration(atlas: Any) -> list[Any]:
+def _concentration(atlas: Any, shared: dict[str, Any]) -> list[Any]:  # noqa: ARG001
     from .. import concentration as cc
 
     ent = atlas["enterprises"]
@@ -72,7 +74,7 @@ def _concentration(atlas: Any) -> list[Any]:
     return out
 
 
-def _access(atlas: Any) -> list[Any]:
+def _access(atlas: Any, shared: dict[str, Any]) -> list[Any]:  # noqa: ARG001
     from .. import access
 
     return _mark([access.venue_access_by_district(atlas["venues"], atlas["enterprises"],
@@ -110,7 +112,7 @@ def _scenario_layers(path: Path) -> list[str]:
     return found
 
 
-def _suitability(atlas: Any) -> list[Any]:
+def _suitability(atlas: Any, shared: dict[str, Any]) -> list[Any]:
     from .. import suitability
 
     path = _scenario_path()
@@ -118,19 +120,23 @@ def _suitability(atlas: Any) -> list[Any]:
         msg = "scenarios/old_factory_reuse.toml not found (reinstall cci_geo)"
         raise FileNotFoundError(msg)
     result = suitability.score(path, atlas=atlas, sensitivity=False)
+    shared["suitability"] = result.sites.set_index("id")["score"]
     return _mark([result.composite, result.sites], atlas,
                  "factory_sites", *_scenario_layers(path))
 
 
-def _layout(atlas: Any) -> list[Any]:
+def _layout(atlas: Any, shared: dict[str, Any]) -> list[Any]:
     from .. import layout
 
-    proposal = layout.propose_zones(atlas, k=6, time_limit_s=20.0)
+    # new zones among the candidate factory sites, favouring suitable ones when scored
+    score = shared.get("suitability")
+    proposal = layout.propose_zones(atlas, k=6, time_limit_s=20.0, suitability=score,
+                                    score_weight=0.2 if score is not None else 0.0)
     return _mark(list(proposal.to_map_parts()), atlas, "zones", "factory_sites", "enterprises",
                  "districts")
 
 
-def _corridors(atlas: Any) -> list[Any]:
+def _corridors(atlas: Any, shared: dict[str, Any]) -> list[Any]:  # noqa: ARG001
     from .. import corridors as co
 
     axes = co.corridors_from_lines(atlas["corridors"])
@@ -185,6 +191,7 @@ def briefing_results(atlas: Any, *,
         The results (GeoDataFrames and Surfaces) and notes on skipped or failed steps.
     """
     run = BriefingRun()
+    shared: dict[str, Any] = {}
     for name, module, func in STEPS:
         if progress:
             progress(name)
@@ -194,7 +201,7 @@ def briefing_results(atlas: Any, *,
             run.notes.append(note)
             continue
         try:
-            run.results.extend(func(atlas))
+            run.results.extend(func(atlas, shared))
         except Exception as exc:  # noqa: BLE001 - one failed analysis must not sink the briefing
             note = f"{name}: failed ({type(exc).__name__}: {exc}); left out of the map"
             logger.warning(note)
