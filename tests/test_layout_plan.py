@@ -86,3 +86,15 @@ def test_scenario_errors(tmp_path):
         load_scenario(bad)
     with pytest.raises(FileNotFoundError):
         load_scenario(tmp_path / "missing.toml")
+
+
+def test_scenario_scores_candidates_with_a_suitability_scenario(demo):
+    scenarios = Path(__file__).resolve().parents[1] / "scenarios"
+    data = load_scenario(scenarios / "layout_new_zones.toml")
+    assert data["candidates"]["suitability_scenario"] == "old_factory_reuse.toml"
+    prop = run_scenario(data, demo, base_dir=scenarios)
+    new = prop.result.sites.loc[~prop.result.sites["fixed"], "score"]
+    assert len(new) == 6 and new.notna().all() and new.between(0, 1).all()
+    with pytest.raises(ScenarioError, match="suitability_scenario = 'nope.toml'"):
+        run_scenario(data | {"candidates": {"suitability_scenario": "nope.toml"}}, demo,
+                     base_dir=scenarios)

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
                file=sys.stderr)
     bar.set_postfix_str("solving")
     atlas = load_atlas(args.atlas)
-    prop = run_scenario(data, atlas)
+    prop = run_scenario(data, atlas, base_dir=args.scenario.parent)
     bar.update()
     bar.set_postfix_str("writing tables")
     stamp = {"scenario": str(args.scenario), "cci_geo_version": __version__,

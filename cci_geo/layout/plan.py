@@ -283,7 +283,7 @@ _SCENARIO_KEYS = {
     "scenario": {"name", "description"},
     "model": {"type", "k", "standard_m", "time_limit_s"},
     "demand": {"weight", "cell_m"},
-    "candidates": {"statuses", "suitability", "score_weight"},
+    "candidates": {"statuses", "suitability", "suitability_scenario", "score_weight"},
     "balance": {"district_max", "district_min"},
     "output": {"sites", "allocations", "summary", "map"},
 }
@@ -336,8 +336,28 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[st
     return data
 
 
-def run_scenario(source: str | os.PathLike[str] | Mapping[str, Any], atlas: Any = None
-                 ) -> Proposal:
+def _suitability_scores(name: str, base_dir: Path, atlas: Any) -> pd.Series:
+    """Score the factory sites with a suitability scenario; return scores indexed by id.
+
+    A relative ``name`` is resolved against ``base_dir`` (the layout scenario's folder).
+    """
+    from .. import suitability  # scoring is an optional input of layout, imported on use
+
+    path = Path(name)
+    if not path.is_absolute():
+        path = base_dir / path
+    if not path.exists():
+        msg = (f"[candidates] suitability_scenario = {name!r}: {path} does not exist; give a "
+               "path relative to the layout scenario file.")
+        raise ScenarioError(msg)
+    result = suitability.score(path, atlas=atlas, sensitivity=False)
+    logger.info("scored %d factory sites with %s for the layout proposal",
+                len(result.sites), path)
+    return result.sites.set_index("id")["score"]
+
+
+def run_scenario(source: str | os.PathLike[str] | Mapping[str, Any], atlas: Any = None, *,
+                 base_dir: str | os.PathLike[str] | None = None) -> Proposal:
     """Run a layout scenario on ``atlas`` (default: the embedded demo atlas).
 
     Parameters
@@ -346,6 +366,9 @@ def run_scenario(source: str | os.PathLike[str] | Mapping[str, Any], atlas: Any 
         Path of a TOML scenario (see ``scenarios/layout_new_zones.toml``) or a mapping.
     atlas
         The atlas to plan on; ``None`` loads :func:`cci_geo.load_demo`.
+    base_dir
+        Folder against which relative paths in the scenario (``suitability_scenario``) are
+        resolved; default: the scenario file's folder, or the working directory for a mapping.
 
     Returns
     -------
@@ -359,13 +382,18 @@ def run_scenario(source: str | os.PathLike[str] | Mapping[str, Any], atlas: Any 
         atlas = load_demo()
     m, d = data["model"], data.get("demand", {})
     c, b = data.get("candidates", {}), data.get("balance", {})
+    suitability: str | pd.Series | None = c.get("suitability") or None
+    if c.get("suitability_scenario"):
+        if base_dir is None:
+            base_dir = Path.cwd() if isinstance(source, Mapping) else Path(source).parent
+        suitability = _suitability_scores(c["suitability_scenario"], Path(base_dir), atlas)
     prop = propose_zones(
         atlas, k=int(m.get("k", 6)), model=m["type"],
         standard_m=float(m.get("standard_m", 3000.0)),
         weight=d.get("weight", "employees") or None, cell_m=float(d.get("cell_m", 1000.0)),
         statuses=tuple(c.get("statuses", ("vacant", "candidate"))),
         district_max=b.get("district_max", 2), district_min=b.get("district_min"),
-        suitability=c.get("suitability") or None,
+        suitability=suitability,
         score_weight=float(c.get("score_weight", 0.0)),
         time_limit_s=float(m.get("time_limit_s", 60.0)))
     prop.scenario["file"] = data
