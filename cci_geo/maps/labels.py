@@ -9,21 +9,19 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ..schema import SECTOR_NAMES
+
 __all__ = ["LABELS", "SECTOR_LABELS", "Lang", "check_lang", "label", "sector_label"]
 
 Lang = Literal["zh", "en"]
 
-#: The nine priority sectors (seed policy §2(2)), in the order of ``cci_geo.schema.SECTORS``.
+_SHORT_EN = {"performing_arts": "Performing arts", "expos_folk_arts": "Museums and heritage",
+             "think_tanks": "Think tanks"}
+
+#: The nine priority sectors, in the order of ``cci_geo.schema.SECTORS``: the names of
+#: :data:`cci_geo.schema.SECTOR_NAMES`, with shorter English names where a legend needs them.
 SECTOR_LABELS: dict[str, tuple[str, str]] = {
-    "design": ("创意设计", "Creative design"),
-    "media": ("媒体融合", "Media convergence"),
-    "film_tv": ("广播影视", "Radio, film and TV"),
-    "publishing": ("出版发行", "Publishing and distribution"),
-    "animation_games": ("动漫游戏", "Animation and games"),
-    "performing_arts": ("演艺娱乐", "Performing arts"),
-    "expos_folk_arts": ("文博非遗", "Museums and heritage"),
-    "art_exchange": ("艺术品交易", "Art trading"),
-    "think_tanks": ("文创智库", "Think tanks"),
+    code: (zh, _SHORT_EN.get(code, en)) for code, (zh, en) in SECTOR_NAMES.items()
 }
 
 LABELS: dict[str, tuple[str, str]] = {
