@@ -281,14 +281,8 @@ def designation_gap(clusters: gpd.GeoDataFrame, designated: object = None, *,
         If ``designated`` is of an unknown type.
     """
     if designated is None:
-        try:
-            from ..datasets import load_demo
-        except ImportError as exc:
-            msg = (
-                "designation_gap needs designated places: pass an atlas or GeoDataFrames of "
-                "zones, functional areas and demonstrative regions."
-            )
-            raise TypeError(msg) from exc
+        from ..datasets import load_demo
+
         logger.info("designated places from the embedded demo atlas")
         designated = load_demo()
     r = positive(point_radius_m, "point_radius_m", "metres")
