@@ -16,7 +16,9 @@ __all__ = [
     "DataError",
     "InfeasibleError",
     "NetworkUnavailableError",
+    "ParameterError",
     "Problem",
+    "ResourceLimitError",
     "ScenarioError",
     "SchemaError",
 ]
@@ -96,3 +98,14 @@ class InfeasibleError(CciGeoError, ValueError):
 
 class NetworkUnavailableError(CciGeoError, OSError):
     """An online source (OpenStreetMap, tiles) was asked for but cannot be reached."""
+
+
+class ParameterError(CciGeoError, ValueError):
+    """An argument is out of range or of the wrong kind; the message names it and the fix."""
+
+
+class ResourceLimitError(CciGeoError, MemoryError):
+    """A grid, raster or matrix would exceed the memory limit set in :class:`Settings`.
+
+    The message gives the estimated size and how to reduce it (cell size, extent, limit).
+    """
