@@ -1,5 +1,6 @@
 """``cci-geo optimise SCENARIO``: outputs, overwrite protection and errors."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -7,6 +8,7 @@ import pyogrio
 import pytest
 
 from cci_geo.cli.main import main
+from cci_geo.tables import BOM, header
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "layout_new_zones.toml"
 
@@ -14,7 +16,7 @@ SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "layout_new_zones
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
     out = tmp_path_factory.mktemp("optimise")
-    assert main(["optimise", str(SCENARIO), "--out", str(out), "--no-map"]) == 0
+    assert main(["optimise", str(SCENARIO), "--out", str(out), "--no-map", "--xlsx"]) == 0
     return out
 
 
@@ -24,12 +26,30 @@ def test_writes_sites_allocations_and_summary(outputs, capsys):
     alloc = pyogrio.read_dataframe(outputs / "layout_new_zones_allocations.gpkg")
     assert set(alloc.geometry.geom_type) == {"LineString"}
     assert set(alloc["site_id"]) <= set(sites["id"])
-    text = (outputs / "layout_new_zones_summary.csv").read_text(encoding="utf-8")
-    assert "# scenario:" in text and "# cci_geo_version:" in text
-    table = pd.read_csv(outputs / "layout_new_zones_summary.csv", comment="#",
-                        index_col="district")
-    assert table.loc["total", "new_sites"] == 6
-    assert table.loc["total", "share_after"] >= table.loc["total", "share_before"]
+    raw = (outputs / "layout_new_zones_summary.csv").read_bytes()
+    assert raw.startswith(BOM) and b"\n#" not in raw and not raw[3:].startswith(b"#")
+    meta = json.loads((outputs / "layout_new_zones_summary_metadata.json").read_text())
+    assert meta["scenario"].endswith("layout_new_zones.toml") and meta["cci_geo_version"]
+    table = pd.read_csv(outputs / "layout_new_zones_summary.csv", encoding="utf-8-sig",
+                        dtype={header("district"): str}).set_index(header("district"))
+    assert table.loc["total", header("new_sites")] == 6
+    after, before = header("share_after"), header("share_before")
+    assert after.endswith("(%)")
+    assert 50 < table.loc["total", after] <= 100  # a percentage, rounded to 0.1
+    assert table.loc["total", after] >= table.loc["total", before]
+    assert table.loc["110105", header("district_zh")] == "朝阳区"
+    assert table.loc["110105", header("district_en")] == "Chaoyang"
+
+
+def test_xlsx_workbook(outputs):
+    book = pd.read_excel(outputs / "layout_new_zones.xlsx", sheet_name=None, header=[0, 1])
+    assert list(book) == ["summary", "sites", "sources", "about"]
+    summary = book["summary"]
+    assert ("方案覆盖率 (%)", "Share covered with plan (%)") in summary.columns
+    share = summary[("方案覆盖率 (%)", "Share covered with plan (%)")]
+    assert share.between(0, 1).all()  # stored as a ratio, shown with a percent format
+    sources = book["sources"]
+    assert sources[("合成数据", "Synthetic")].any()
 
 
 def test_refuses_to_overwrite_then_overwrites(outputs, capsys):

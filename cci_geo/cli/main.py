@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import CciGeoError
+from ._i18n import cli_lang, localise_error, msg
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -30,6 +31,8 @@ EPILOG = """examples:
                                         rank old factory sites for creative reuse
   cci-geo optimise scenarios/layout_new_zones.toml --out out/layout
                                         propose new CCI zones
+  cci-geo --lang zh score scenarios/old_factory_reuse.toml --xlsx
+                                        Chinese messages; tables also as one Excel workbook
 """
 
 
@@ -43,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cci-geo {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     parser.add_argument("-q", "--quiet", action="count", default=0, help="less log output")
+    parser.add_argument("--lang", dest="cli_lang", choices=("zh", "en"), default=None,
+                        help="language of messages and maps (default: CCI_GEO_LANG, else en)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f".{name}", __package__).add_parser(sub)
@@ -66,7 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (CciGeoError, FileExistsError, FileNotFoundError) as exc:
-        sys.stderr.write(f"cci-geo {args.command}: error: {exc}\n")
+        lang = cli_lang(args)
+        sys.stderr.write(msg("error", lang, command=args.command,
+                             message=localise_error(exc, lang)) + "\n")
         return 1
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._i18n import cli_lang, map_lang, msg
 from .options import add_atlas_option, add_output_options, load_atlas
 
 __all__ = ["add_parser", "run"]
@@ -16,6 +17,17 @@ if TYPE_CHECKING:
     from ..suitability import SuitabilityResult
 
 logger = logging.getLogger(__name__)
+
+EPILOG = """examples:
+  cci-geo score scenarios/old_factory_reuse.toml --out out/suitability
+                                        rank the demo's vacant factory sites
+  cci-geo score scenarios/old_factory_reuse.toml --out out/suitability --xlsx --overwrite
+                                        also write one Excel workbook of every table
+  cci-geo score my_scenario.toml --atlas my_atlas.gpkg --no-sensitivity --lang zh
+                                        your own data, quicker, Chinese summary and map
+  CCI_GEO_LANG=zh cci-geo score scenarios/old_factory_reuse.toml
+                                        Chinese by default for every command
+"""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,7 +38,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
             "Score candidate sites against the weighted criteria of a TOML scenario (see the "
             "README section 'Site suitability'), and write into --out: a ranked CSV, a "
             "GeoPackage (sites, criteria, stability, provenance), one GeoTIFF per criterion "
-            "plus the composite, a provenance JSON and an HTML map."),
+            "plus the composite, a provenance JSON and an HTML map. The CSV opens in Excel "
+            "as is (UTF-8 with BOM, bilingual headers with units)."),
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file")
     add_atlas_option(p)
@@ -34,8 +48,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("--no-sensitivity", action="store_true",
                    help="skip the Monte Carlo and one-at-a-time weight analysis")
     p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="HTML map language")
+    p.add_argument("--lang", choices=("zh", "en"), default=None,
+                   help="language of the map and the messages (default: CCI_GEO_LANG, else "
+                        "map zh and messages en)")
     p.add_argument("--no-html", action="store_true", help="do not write the HTML map")
+    p.add_argument("--xlsx", action="store_true",
+                   help="also write <name>.xlsx: a sheet per table, a sources sheet")
     p.set_defaults(func=run)
 
 
@@ -58,33 +76,39 @@ def run(args: argparse.Namespace) -> int:
 
     from ..suitability import score  # noqa: PLC0415
     from ..suitability.outputs import output_paths  # noqa: PLC0415
+    from ..tables import readable  # noqa: PLC0415
 
+    lang = cli_lang(args)
     if not args.scenario.is_file():
-        msg = f"scenario file {args.scenario} not found."
-        raise FileNotFoundError(msg)
+        raise FileNotFoundError(msg("scenario_not_found", "en", path=args.scenario))
     steps = tqdm(total=3, desc="score", unit="step", disable=None, file=sys.stderr)
+    steps.set_postfix_str(msg("atlas", lang))
     atlas = load_atlas(args.atlas)
     steps.update()
+    steps.set_postfix_str(msg("scoring", lang))
     result = score(args.scenario, atlas=atlas, seed=args.seed,
                    sensitivity=False if args.no_sensitivity else None)
     steps.update()
+    steps.set_postfix_str(msg("writing", lang))
     html = args.out / f"{output_paths(result, args.out)['csv'].stem.removesuffix('_ranking')}.html"
     if html.exists() and not args.overwrite:  # refuse before writing anything
-        msg = f"{html} already exists; pass --overwrite to replace it."
-        raise FileExistsError(msg)
-    paths = result.to_files(args.out, overwrite=args.overwrite)
+        raise FileExistsError(msg("exists", "en", path=html))
+    districts = atlas.get("districts")
+    paths = result.to_files(args.out, overwrite=args.overwrite, xlsx=args.xlsx,
+                            districts=districts)
     if not args.no_html:
-        written = _write_html(result, atlas, html, lang=args.lang, overwrite=args.overwrite)
+        written = _write_html(result, atlas, html, lang=map_lang(args), overwrite=args.overwrite)
         if written is not None:
             paths["html"] = written
     steps.update()
     steps.close()
     table = result.ranking()
     ranked = table[table["rank"].notna()]
-    label = result.scenario.label_column
+    label = "name_zh" if lang == "zh" and "name_zh" in table else result.scenario.label_column
     cols = [c for c in (result.scenario.id_column, label, "score", "p_top_k") if c and c in table]
-    sys.stdout.write(f"{result.scenario.name}: {len(ranked)} of {len(table)} sites ranked\n")
-    sys.stdout.write(ranked[cols].head(10).to_string(index=False) + "\n")
+    sys.stdout.write(msg("ranked", lang, name=result.scenario.name, ranked=len(ranked),
+                         total=len(table)) + "\n")
+    sys.stdout.write(readable(ranked[cols].head(10), lang=lang).to_string(index=False) + "\n")
     for role, p in paths.items():
         sys.stdout.write(f"  {role:<28} {p}\n")
     return 0

@@ -11,11 +11,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .._files import atomic_path, check_writable
+from ..tables import add_district_names, criterion_columns, write_csv, write_xlsx
 
 if TYPE_CHECKING:
     from .overlay import SuitabilityResult
 
-__all__ = ["output_paths", "write_outputs"]
+__all__ = ["output_paths", "ranking_table", "write_outputs"]
+
+# Columns of a candidate layer that only matter to the data's maintainer, not to a reader.
+_HIDDEN = ("confidence", "source", "notes", "geometry")
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +29,12 @@ def _slug(name: str) -> str:
     return keep.strip("_") or "suitability"
 
 
-def output_paths(result: SuitabilityResult, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+def output_paths(result: SuitabilityResult, out_dir: str | os.PathLike[str], *,
+                 xlsx: bool = False) -> dict[str, Path]:
     """Return the files :func:`write_outputs` writes, by role.
 
-    Roles: ``csv``, ``gpkg``, ``provenance``, ``composite`` and ``criterion:<name>``.
+    Roles: ``csv``, ``gpkg``, ``provenance``, ``composite``, ``criterion:<name>`` and, with
+    ``xlsx``, ``xlsx``.
     """
     d = Path(out_dir)
     stem = _slug(result.scenario.name)
@@ -37,17 +43,51 @@ def output_paths(result: SuitabilityResult, out_dir: str | os.PathLike[str]) -> 
              "composite": d / f"{stem}_composite.tif"}
     for name in result.criteria:
         paths[f"criterion:{name}"] = d / f"{stem}_criterion_{name}.tif"
+    if xlsx:
+        paths["xlsx"] = d / f"{stem}.xlsx"
     return paths
 
 
+def ranking_table(result: SuitabilityResult,
+                  districts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return the ranked sites as a person reads them (machine column names, full values).
+
+    Best first; the candidate's own columns except maintenance ones (``source``, ``notes``,
+    ``confidence``), with ``district_zh``/``district_en`` beside ``district`` when
+    ``districts`` (a districts layer) is given, then per criterion the measured value, the 0-1
+    value and the contribution to the score, then score, rank and rank stability. Pass it to
+    :func:`cci_geo.tables.write_csv` with ``columns=criterion_columns(...)`` for headers.
+
+    Examples
+    --------
+    >>> import cci_geo
+    >>> from cci_geo import suitability as su
+    >>> res = su.score("scenarios/old_factory_reuse.toml", atlas=cci_geo.load_demo(),
+    ...                sensitivity=False)
+    >>> t = ranking_table(res, cci_geo.load_demo()["districts"])
+    >>> t[["district", "district_zh", "district_en"]].iloc[0].tolist()
+    ['Chaoyang', '朝阳区', 'Chaoyang']
+    """
+    table = result.ranking()
+    table = table.drop(columns=[c for c in _HIDDEN if c in table.columns])
+    if districts is not None and "district" in table.columns:
+        table = add_district_names(table, districts)
+    return table
+
+
 def write_outputs(result: SuitabilityResult, out_dir: str | os.PathLike[str], *,
-                  overwrite: bool = False) -> dict[str, Path]:
+                  overwrite: bool = False, xlsx: bool = False,
+                  districts: pd.DataFrame | None = None) -> dict[str, Path]:
     """Write every output of a suitability run into ``out_dir``.
 
     Files (``<stem>`` is the scenario name in lower case):
 
     - ``<stem>_ranking.csv``: one row per candidate, best first, with raw measures, values,
-      contributions, score, rank, exclusion reasons and rank stability;
+      contributions, score, rank, exclusion reasons and rank stability
+      (:func:`ranking_table`), made for Excel by :func:`cci_geo.tables.write_csv`: UTF-8 with
+      BOM, bilingual headers with units, rounded values, percentages;
+    - ``<stem>.xlsx`` (with ``xlsx``): the ranking, criteria and stability tables as sheets,
+      with a sources sheet;
     - ``<stem>.gpkg``: layers ``sites`` (the same, with geometry, EPSG:4326 or the
       candidates' CRS), ``criteria`` (the criteria table), ``stability`` (one-at-a-time
       weight ranges) and ``provenance`` (key/value);
@@ -56,7 +96,8 @@ def write_outputs(result: SuitabilityResult, out_dir: str | os.PathLike[str], *,
     - ``<stem>_provenance.json``: scenario hash, data sources, version, seed, date, weights.
 
     Every file is written atomically; if any target exists and ``overwrite`` is false nothing
-    is written.
+    is written. ``districts`` (a districts layer) adds district names in Chinese and English
+    beside the candidates' district column.
 
     Returns
     -------
@@ -68,14 +109,22 @@ def write_outputs(result: SuitabilityResult, out_dir: str | os.PathLike[str], *,
     FileExistsError
         If an output exists and ``overwrite`` is false.
     """
-    paths = output_paths(result, out_dir)
+    paths = output_paths(result, out_dir, xlsx=xlsx)
     for p in paths.values():  # refuse before writing anything
         check_writable(p, overwrite=overwrite)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     prov = result.provenance
-    table = result.ranking()
-    with atomic_path(paths["csv"], overwrite=overwrite) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8")
+    table = ranking_table(result, districts)
+    columns = criterion_columns(result.criteria_table)
+    write_csv(table, paths["csv"], columns=columns, overwrite=overwrite)
+    if xlsx:
+        sheets = {"ranking": table, "criteria": result.criteria_table}
+        if result.one_at_a_time is not None:
+            sheets["stability"] = result.one_at_a_time
+        meta = {k: prov[k] for k in ("scenario", "scenario_sha256", "cci_geo_version", "seed",
+                                     "created") if k in prov}
+        write_xlsx(sheets, paths["xlsx"], sources=prov.get("layers", {}), metadata=meta,
+                   columns=columns, overwrite=overwrite)
     with atomic_path(paths["gpkg"], overwrite=overwrite) as tmp:
         sites = result.sites.copy()
         for col in sites.columns:

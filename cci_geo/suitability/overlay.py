@@ -89,15 +89,17 @@ class SuitabilityResult:
                             df["rank"].fillna(len(df) + 1).to_numpy()))
         return df.iloc[order].reset_index(drop=True)
 
-    def to_files(self, out_dir: str | os.PathLike[str], *,
-                 overwrite: bool = False) -> dict[str, Path]:
-        """Write the ranked CSV, GeoPackage, GeoTIFFs and provenance JSON.
+    def to_files(self, out_dir: str | os.PathLike[str], *, overwrite: bool = False,
+                 xlsx: bool = False, districts: gpd.GeoDataFrame | None = None,
+                 ) -> dict[str, Path]:
+        """Write the ranked CSV, GeoPackage, GeoTIFFs and provenance JSON (and a workbook).
 
         See :func:`~cci_geo.suitability.write_outputs`.
         """
         from .outputs import write_outputs  # noqa: PLC0415
 
-        return write_outputs(self, out_dir, overwrite=overwrite)
+        return write_outputs(self, out_dir, overwrite=overwrite, xlsx=xlsx,
+                             districts=districts)
 
 
 def resolve_weights(criteria: Sequence[Criterion], *, method: str = "direct",
