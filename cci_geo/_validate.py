@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from pyproj import CRS
 
 from .errors import CRSMismatchError, DataError
@@ -82,6 +83,9 @@ def ensure_metric(gdf: gpd.GeoDataFrame, name: str,
 def non_empty(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> None:
     """Raise :class:`DataError` if ``gdf`` has no rows or only empty geometries."""
     geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
+    head = np.asarray(geoms.values[:64])  # one usable geometry up front settles it cheaply
+    if len(geoms) > 0 and bool((~shapely.is_missing(head) & ~shapely.is_empty(head)).any()):
+        return
     if len(geoms) == 0 or bool(np.all(geoms.is_empty | geoms.isna())):
         msg = f"{name} is empty (0 usable geometries); pass a layer with at least one feature."
         raise DataError(msg)

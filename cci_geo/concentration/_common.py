@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -38,17 +39,53 @@ def to_frame(obj: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame:
 
 
 def point_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, name: str,
-             metric_crs: str | None = None) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+             metric_crs: str | None = None, *,
+             keep_series: bool = False) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Return ``(frame in a metric CRS, (n, 2) coordinates)`` of a layer of points.
 
-    A geographic layer is reprojected to ``metric_crs`` (default EPSG:32650).
+    A geographic layer is reprojected to ``metric_crs`` (default EPSG:32650). With
+    ``keep_series`` a GeoSeries comes back as a (metric) GeoSeries rather than wrapped in a
+    frame, which saves a reindex of every row when no column is needed.
 
     Raises
     ------
     DataError
         If the layer is empty, has missing/empty geometries or non-point geometries.
     """
-    frame = as_frame(points, name)
+    if keep_series and isinstance(points, gpd.GeoSeries):
+        has_crs(points, name)
+        non_empty(points, name)
+        frame = points
+    else:
+        frame = as_frame(points, name)
+    metric = ensure_metric(frame, name, metric_crs)  # type: ignore[arg-type]
+    xy = _fast_xy(metric.geometry.values)
+    if xy is None:  # something is wrong: find it and say which rows
+        _explain_bad_points(frame, metric, name)
+    return metric, xy  # type: ignore[return-value]
+
+
+def _fast_xy(geoms: np.ndarray) -> np.ndarray | None:
+    """Return the ``(n, 2)`` coordinates of all-valid points, or None if any row is not one.
+
+    ``get_x``/``get_y`` give NaN for missing and non-point geometries and raise for empty
+    points, so one finite sum checks every row without a per-row type test.
+    """
+    try:
+        x = shapely.get_x(geoms)
+        y = shapely.get_y(geoms)
+    except shapely.errors.GEOSException:
+        return None
+    if not math.isfinite(float(x.sum()) + float(y.sum())):
+        return None
+    xy = np.empty((x.size, 2))
+    xy[:, 0] = x
+    xy[:, 1] = y
+    return xy
+
+
+def _explain_bad_points(frame: gpd.GeoDataFrame, metric: gpd.GeoDataFrame, name: str) -> None:
+    """Raise the DataError that names the missing, non-point or non-finite rows."""
     type_id = shapely.get_type_id(frame.geometry.values)
     missing = type_id < 0
     if missing.any():
@@ -66,17 +103,15 @@ def point_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, name: str,
             f"{name}.representative_point() first."
         )
         raise DataError(msg)
-    metric = ensure_metric(frame, name, metric_crs)
     geoms = metric.geometry.values
-    xy = np.column_stack((shapely.get_x(geoms), shapely.get_y(geoms)))
-    bad = ~np.isfinite(xy).all(axis=1)
-    if bad.any():
-        msg = (
-            f"{name} has empty or non-finite point coordinates in "
-            f"{rows_hint(frame.index, bad)}; fix or drop those rows."
-        )
-        raise DataError(msg)
-    return metric, xy
+    bad = shapely.is_empty(geoms)
+    if not bad.any():
+        bad = ~(np.isfinite(shapely.get_x(geoms)) & np.isfinite(shapely.get_y(geoms)))
+    msg = (
+        f"{name} has empty or non-finite point coordinates in "
+        f"{rows_hint(frame.index, bad)}; fix or drop those rows."
+    )
+    raise DataError(msg)
 
 
 def finite_values(frame: pd.DataFrame, column: str | Sequence[float] | np.ndarray | None,
@@ -94,8 +129,9 @@ def finite_values(frame: pd.DataFrame, column: str | Sequence[float] | np.ndarra
     if column is None:
         return np.full(n, float(default))
     if isinstance(column, str):
-        if column not in frame.columns:
-            msg = f"{name} has no column {column!r}; it has {list(frame.columns)}."
+        columns = list(getattr(frame, "columns", []))
+        if column not in columns:
+            msg = f"{name} has no column {column!r}; it has {columns}."
             raise DataError(msg)
         label = f"column {column!r} of {name}"
         raw = frame[column]

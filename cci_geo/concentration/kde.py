@@ -1,23 +1,27 @@
 """Kernel density surfaces of points (quartic as in ArcGIS/QGIS heat maps, or Gaussian).
 
-The density is computed by binning the points onto the grid and convolving with the kernel by
-FFT. Binning is linear (each point's weight is split between the four nearest grid nodes) with
-a second-order correction: the binning error of a point at fractional offset ``t`` is
-``½ δ² t(1-t) ∂²K``, which is subtracted by convolving two more binned moment grids with the
-kernel's second derivatives. Where the bandwidth spans few cells, the points are binned on a
-finer grid (an odd oversampling factor) whose nodes include every output cell centre.
-Together this keeps the relative error against exact summation below 1 % wherever the
-density is at least 1 % of its maximum. The quartic kernel's second derivative jumps at its
-support radius, so binning is least accurate where a cell's density comes from a few points
-near that radius; small quartic problems (points x cells per kernel below a few million) are
-therefore summed exactly, cell by cell.
+The density is computed by binning the points onto a grid of nodes and convolving with the
+kernel by FFT. Binning keeps, per node, the weight and the first and second moments of the
+points' offsets from the node (:func:`bin_moments`); convolving those six grids with the
+kernel and its first and second derivatives is a second-order Taylor expansion of every
+point's kernel about its node. The third-order remainder changes sign with the offset and
+largely cancels between points, which keeps the relative error against exact summation near
+1e-5 wherever the density is at least 1 % of its maximum (see benchmarks/bench_concentration.py).
+Where the bandwidth spans few cells, the points are binned on a finer grid (an odd
+oversampling factor) whose nodes include every output cell centre. The quartic kernel's second
+derivative jumps at its support radius, so small quartic problems (points x cells per kernel
+below a few million) are summed exactly, cell by cell.
+
+The moment grids of disjoint point sets add up: partitions of a large point set (Dask) are
+binned separately and summed before the one FFT, giving the in-memory result.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -30,7 +34,7 @@ from ..errors import CRSMismatchError, DataError
 from ..raster import Surface, grid_for_bounds
 from ._common import finite_values, point_xy, to_frame
 
-__all__ = ["KERNELS", "default_bandwidth", "kernel_density"]
+__all__ = ["KERNELS", "bin_moments", "default_bandwidth", "kernel_density"]
 
 logger = logging.getLogger(__name__)
 
@@ -108,58 +112,125 @@ def default_bandwidth(points: gpd.GeoDataFrame | gpd.GeoSeries, *,
     return _bandwidth_rule(xy, w)
 
 
-def _kernel_arrays(kernel: str, h: float, d: float,
-                   radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return the kernel and its second x/y derivatives sampled on a (2r+1)^2 grid of step d."""
+def _kernel_terms(kernel: str, h: float, d: float, radius: int) -> np.ndarray:
+    """Return the six Taylor kernels ``K, -Kx, -Ky, Kxx/2, Kyy/2, Kxy`` on a (2r+1)^2 grid.
+
+    Offsets are in the binning grid's index space (x east, y south) with step ``d`` metres.
+    """
     o = np.arange(-radius, radius + 1) * d
     dx = o[None, :]
     dy = o[:, None]
     r2 = dx * dx + dy * dy
+    hh = h * h
     if kernel == "quartic":
-        a = 3.0 / (math.pi * h * h)
-        inside = r2 < h * h
-        u = np.where(inside, 1.0 - r2 / (h * h), 0.0)
+        a = 3.0 / (math.pi * hh)
+        inside = r2 < hh
+        u = np.where(inside, 1.0 - r2 / hh, 0.0)
         K = a * u * u
-        Kxx = np.where(inside, -4.0 * a / (h * h) * (u - 2.0 * dx * dx / (h * h)), 0.0)
-        Kyy = np.where(inside, -4.0 * a / (h * h) * (u - 2.0 * dy * dy / (h * h)), 0.0)
+        Kx = -4.0 * a / hh * u * dx
+        Ky = -4.0 * a / hh * u * dy
+        Kxx = np.where(inside, -4.0 * a / hh * (u - 2.0 * dx * dx / hh), 0.0)
+        Kyy = np.where(inside, -4.0 * a / hh * (u - 2.0 * dy * dy / hh), 0.0)
+        Kxy = np.where(inside, 8.0 * a / (hh * hh) * dx * dy, 0.0)
     else:
         inside = r2 <= (_GAUSS_TRUNCATE * h) ** 2
-        K = np.where(inside, np.exp(-r2 / (2.0 * h * h)) / (2.0 * math.pi * h * h), 0.0)
-        Kxx = K * (dx * dx / h**4 - 1.0 / (h * h))
-        Kyy = K * (dy * dy / h**4 - 1.0 / (h * h))
-    return K, Kxx, Kyy
+        K = np.where(inside, np.exp(-r2 / (2.0 * hh)) / (2.0 * math.pi * hh), 0.0)
+        Kx = -dx / hh * K
+        Ky = -dy / hh * K
+        Kxx = K * (dx * dx / (hh * hh) - 1.0 / hh)
+        Kyy = K * (dy * dy / (hh * hh) - 1.0 / hh)
+        Kxy = K * dx * dy / (hh * hh)
+    return np.stack((K, -Kx, -Ky, 0.5 * Kxx, 0.5 * Kyy, Kxy))
 
 
-def _linear_bin(fx: np.ndarray, fy: np.ndarray, w: np.ndarray,
-                shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Bin points at fractional node coordinates onto the grid.
+@functools.lru_cache(maxsize=8)
+def _kernel_spectra(kernel: str, h: float, d: float, radius: int,
+                    fshape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the rfft2 spectra of the Taylor kernels, centred on index (0, 0).
 
-    Returns the linearly binned mass, the two linearly binned second-moment grids
-    ``w t(1-t)`` (they feed the second-order correction) and the number of points binned.
+    The main kernel's spectrum is float64; the five correction kernels' are complex64: their
+    terms are a few per mille of the density, so single precision costs nothing in accuracy.
+    """
+    terms = _kernel_terms(kernel, h, d, radius)
+    wrapped = np.zeros((6, *fshape))
+    span = np.arange(-radius, radius + 1)
+    wrapped[:, (span % fshape[0])[:, None], (span % fshape[1])[None, :]] = terms
+    main = sfft.rfft2(wrapped[0])
+    corr = sfft.rfft2(wrapped[1:].astype(np.float32), axes=(1, 2))
+    main.flags.writeable = False
+    corr.flags.writeable = False
+    return main, corr
+
+
+_N_MOMENTS = 6
+_BLOCK = 1 << 16  # points per block: the per-point arithmetic stays in cache
+
+
+def bin_moments(xy: np.ndarray, w: np.ndarray | None, origin: tuple[float, float], d: float,
+                shape: tuple[int, int]) -> tuple[np.ndarray, int]:
+    """Bin points with their offsets from the nearest node (the KDE's additive statistic).
+
+    Each point at node ``k`` plus offset ``u`` (in node units, ``|u| <= 1/2``) adds ``w``,
+    ``w ux``, ``w uy``, ``w ux²``, ``w uy²`` and ``w ux uy`` to the six moment grids of node
+    ``k``. The density is then ``sum_k K(x - X_k) M0 - d ∇K·M1 + d² ½ uᵀ H u ...``, a
+    second-order Taylor expansion of every point's kernel about its node (the third-order
+    term's sign follows ``u`` and cancels between points). The grids of disjoint point sets
+    add up, which is what lets partitions be binned separately and summed.
+
+    Parameters
+    ----------
+    xy
+        ``(n, 2)`` coordinates in metres.
+    w
+        Weights, or None for 1 per point.
+    origin
+        ``(x, y)`` of node ``(0, 0)`` (the north-west node; rows go south).
+    d
+        Node spacing in metres.
+    shape
+        ``(rows, cols)`` of the node grid.
+
+    Returns
+    -------
+    tuple
+        ``(moments, n_in)``: a ``(6, rows, cols)`` float64 array and the number of points
+        binned (points off the grid are dropped).
     """
     rows, cols = shape
-    ix = fx.astype(np.int64)  # truncation == floor for the in-grid points kept below
-    iy = fy.astype(np.int64)
-    ok = (fx >= 0) & (fy >= 0) & (ix < cols - 1) & (iy < rows - 1)
-    if not ok.all():
-        ix, iy, fx, fy, w = ix[ok], iy[ok], fx[ok], fy[ok], w[ok]
-    tx = fx - ix
-    ty = fy - iy
-    base = iy * cols + ix
-    n = rows * cols
-    lam11 = tx * ty
-    lam10 = tx - lam11
-    lam01 = ty - lam11
-    lam00 = 1.0 - tx - lam01
-    grids = []
-    for vals in (w, w * tx * (1.0 - tx), w * ty * (1.0 - ty)):
-        g = np.bincount(base, weights=vals * lam00, minlength=n)
-        g += np.bincount(base + 1, weights=vals * lam10, minlength=n)
-        g += np.bincount(base + cols, weights=vals * lam01, minlength=n)
-        g += np.bincount(base + cols + 1, weights=vals * lam11, minlength=n)
-        grids.append(g)
-    g, mx, my = grids
-    return g.reshape(shape), mx.reshape(shape), my.reshape(shape), int(len(base))
+    n = len(xy)
+    idx = np.empty(n, dtype=np.int64)
+    u = np.empty((_N_MOMENTS - 1, n))
+    keep = np.ones(n, dtype=bool)
+    inv = 1.0 / d
+    x0, y0 = origin
+    for lo in range(0, n, _BLOCK):
+        hi = min(n, lo + _BLOCK)
+        fx = (xy[lo:hi, 0] - x0) * inv
+        fy = (y0 - xy[lo:hi, 1]) * inv
+        kx = np.rint(fx)
+        ky = np.rint(fy)
+        ux = np.subtract(fx, kx, out=u[0, lo:hi])
+        uy = np.subtract(fy, ky, out=u[1, lo:hi])
+        np.multiply(ux, ux, out=u[2, lo:hi])
+        np.multiply(uy, uy, out=u[3, lo:hi])
+        np.multiply(ux, uy, out=u[4, lo:hi])
+        if kx.min() < 0 or ky.min() < 0 or kx.max() > cols - 1 or ky.max() > rows - 1:
+            keep[lo:hi] = (kx >= 0) & (ky >= 0) & (kx <= cols - 1) & (ky <= rows - 1)
+            kx[~keep[lo:hi]] = 0
+            ky[~keep[lo:hi]] = 0
+        ky *= cols
+        ky += kx
+        idx[lo:hi] = ky
+    if not keep.all():
+        idx, u = idx[keep], u[:, keep]
+        w = None if w is None else w[keep]
+    size = rows * cols
+    out = np.empty((_N_MOMENTS, size))
+    out[0] = np.bincount(idx, weights=w, minlength=size)
+    for k in range(_N_MOMENTS - 1):
+        vals = u[k] if w is None else u[k] * w
+        out[k + 1] = np.bincount(idx, weights=vals, minlength=size)
+    return out.reshape(_N_MOMENTS, rows, cols), int(idx.size)
 
 
 def _resolve_grid(extent: object, xy: np.ndarray, support: float, cell_size: float,
@@ -275,7 +346,7 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float
         msg = f"kernel must be one of {KERNELS}, got {kernel!r}."
         raise ValueError(msg)
     cs = positive(cell_size, "cell_size", "metres")
-    metric, xy = point_xy(points, "points", metric_crs)
+    metric, xy = point_xy(points, "points", metric_crs, keep_series=True)
     w = finite_values(metric, weight, "points")
     rule = "given"
     if bandwidth is None:
@@ -288,7 +359,8 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float
     support = h if kernel == "quartic" else _GAUSS_TRUNCATE * h
     transform, shape = _resolve_grid(extent, xy, support, cs, crs)
     cs = float(transform.a)
-    data = _density_on_grid(xy, w, transform, shape, kernel, h, support)
+    data = _density_on_grid(xy, None if weight is None else w, transform, shape, kernel, h,
+                            support)
     total = float(w.sum())
     label = units or (f"{weight} per km²" if weight else "points per km²")
     tags = {
@@ -299,38 +371,72 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float
     return Surface(data, transform, crs.to_wkt(), units=label, name="kernel density", tags=tags)
 
 
-def _density_on_grid(xy: np.ndarray, w: np.ndarray, transform: Affine, shape: tuple[int, int],
-                     kernel: str, h: float, support: float) -> np.ndarray:
+class _FineGrid(NamedTuple):
+    """The binning grid of a KDE: node spacing, padding, oversampling and FFT size."""
+
+    origin: tuple[float, float]
+    d: float
+    shape: tuple[int, int]
+    pad: int
+    s: int
+    radius: int
+    fshape: tuple[int, int]
+
+
+def _fine_grid(transform: Affine, shape: tuple[int, int], kernel: str, h: float,
+               support: float) -> _FineGrid:
     rows, cols = shape
     cs = float(transform.a)
     x0, y1 = float(transform.c), float(transform.f)
-    if kernel == "quartic":
-        span = 2 * math.ceil(h / cs) + 3
-        if span * span <= 2500 and len(xy) * span * span <= _EXACT_BUDGET:
-            return _exact_quartic(xy, w, transform, shape, h)
     s = _oversampling(kernel, h, cs, shape, support / cs)
     d = cs / s
     radius = math.ceil(support / d)
     pad = radius + 1
     frows, fcols = rows * s + 2 * pad, cols * s + 2 * pad
-    fx = (xy[:, 0] - (x0 - pad * d)) * (1.0 / d) - 0.5
-    fy = ((y1 + pad * d) - xy[:, 1]) * (1.0 / d) - 0.5
-    G, Mx, My, n_in = _linear_bin(fx, fy, w, (frows, fcols))
+    # circular convolution: wrapped contributions land only in the padding when the FFT size
+    # is at least the fine grid and covers the kernel's reach past the last output node
+    fshape = (sfft.next_fast_len(max(frows, rows * s + pad + radius + 1), real=True),
+              sfft.next_fast_len(max(fcols, cols * s + pad + radius + 1), real=True))
+    origin = (x0 - pad * d + 0.5 * d, y1 + pad * d - 0.5 * d)
+    return _FineGrid(origin, d, (frows, fcols), pad, s, radius, fshape)
+
+
+def _convolve_moments(moments: np.ndarray, fine: _FineGrid, shape: tuple[int, int], kernel: str,
+                      h: float) -> np.ndarray:
+    """Return the density per km² at the output cell centres from the binned moments."""
+    rows, cols = shape
+    main, corr = _kernel_spectra(kernel, h, fine.d, fine.radius, fine.fshape)
+    F = sfft.rfft2(moments[0], fine.fshape)
+    F *= main
+    C = sfft.rfft2(moments[1:].astype(np.float32), fine.fshape, axes=(1, 2))
+    C *= corr
+    F += C.sum(axis=0)
+    full = sfft.irfft2(F, fine.fshape)
+    start = fine.pad + fine.s // 2
+    out = full[start:start + rows * fine.s:fine.s, start:start + cols * fine.s:fine.s]
+    return np.maximum(out * _PER_KM2, 0.0)
+
+
+def _scale_moments(moments: np.ndarray, d: float) -> np.ndarray:
+    """Turn offsets in node units into metres (in place): first moments x d, second x d²."""
+    moments[1:3] *= d
+    moments[3:] *= d * d
+    return moments
+
+
+def _density_on_grid(xy: np.ndarray, w: np.ndarray | None, transform: Affine,
+                     shape: tuple[int, int], kernel: str, h: float,
+                     support: float) -> np.ndarray:
+    if kernel == "quartic":
+        span = 2 * math.ceil(h / float(transform.a)) + 3
+        if span * span <= 2500 and len(xy) * span * span <= _EXACT_BUDGET:
+            return _exact_quartic(xy, np.ones(len(xy)) if w is None else w, transform, shape, h)
+    fine = _fine_grid(transform, shape, kernel, h, support)
+    moments, n_in = bin_moments(xy, w, fine.origin, fine.d, fine.shape)
     _check_reach(n_in, len(xy), transform, shape, support)
-    K, Kxx, Kyy = _kernel_arrays(kernel, h, d, radius)
-    fshape = (sfft.next_fast_len(frows + 2 * radius, real=True),
-              sfft.next_fast_len(fcols + 2 * radius, real=True))
-
-    def spec(a: np.ndarray) -> np.ndarray:
-        return sfft.rfft2(a, fshape)
-
-    F = spec(G) * spec(K) - 0.5 * d * d * (spec(Mx) * spec(Kxx) + spec(My) * spec(Kyy))
-    full = sfft.irfft2(F, fshape)
-    start = pad + radius + s // 2
-    out = full[start:start + rows * s:s, start:start + cols * s:s] * _PER_KM2
     logger.debug("kde: %d points, grid %dx%d, oversampling %d, kernel radius %d nodes",
-                 n_in, rows, cols, s, radius)
-    return np.maximum(out, 0.0)
+                 n_in, *shape, fine.s, fine.radius)
+    return _convolve_moments(_scale_moments(moments, fine.d), fine, shape, kernel, h)
 
 
 def _check_reach(n_in: int, n: int, transform: Affine, shape: tuple[int, int],
