@@ -92,7 +92,6 @@ def bench_kde(n: int, n_sample: int) -> None:
     rng = np.random.default_rng(1)
     xy = clustered_points(n)
     pts = gpd.GeoDataFrame(geometry=shapely.points(xy), crs="EPSG:32650")
-    w = np.ones(n)
     transform, shape = grid_for_bounds(EXTENT, CELL)
     assert shape == (600, 600)
     cx = transform.c + (np.arange(600) + 0.5) * CELL
@@ -101,32 +100,38 @@ def bench_kde(n: int, n_sample: int) -> None:
         support = h if kernel == "quartic" else 5 * h
         t_full, surf = best_of(lambda k=kernel, b=h: kernel_density(
             pts, cell_size=CELL, bandwidth=b, kernel=k, extent=EXTENT))
+        t_series, _ = best_of(lambda k=kernel, b=h: kernel_density(
+            pts.geometry, cell_size=CELL, bandwidth=b, kernel=k, extent=EXTENT), repeats=5)
         t_core, _ = best_of(lambda k=kernel, b=h, s=support: _density_on_grid(
-            xy, w, transform, shape, k, b, s))
+            xy, None, transform, shape, k, b, s))
         cells, (ri, ci) = sample_cells(surf.data, cx, cy, n_sample, rng)
         exact = exact_density(xy, cells, kernel, h)
         err = max_rel(surf.data[ri, ci], exact)
         ROWS.append((f"KDE {kernel} n={n:.0e}", "cci_geo kernel_density (GeoDataFrame in)",
                      f"{t_full:.3f}", f"{err:.2e}"))
+        ROWS.append(("", "cci_geo kernel_density (GeoSeries in)", f"{t_series:.3f}", "same"))
         ROWS.append(("", "cci_geo core (binning+FFT, arrays in)", f"{t_core:.3f}", "same"))
-        bench_kdepy(xy, kernel, h, cx, cy, cells, exact)
+        t_peer = bench_kdepy(xy, kernel, h, cx, cy, cells, exact)
+        if t_peer:
+            ROWS.append(("", "speed-up over KDEpy (GeoSeries in / arrays in)",
+                         f"{t_peer / t_series:.2f}x / {t_peer / t_core:.2f}x", ""))
     bench_scipy(xy, cx.size * cy.size)
 
 
 def bench_kdepy(xy: np.ndarray, kernel: str, h: float, cx: np.ndarray, cy: np.ndarray,
-                cells: np.ndarray, exact: np.ndarray) -> None:
+                cells: np.ndarray, exact: np.ndarray) -> float | None:
     try:
         from KDEpy import FFTKDE
         from KDEpy.kernel_funcs import _kernel_functions
     except ImportError:  # pragma: no cover - optional peer
         ROWS.append(("", "KDEpy FFTKDE", "not installed", ""))
-        return
+        return None
     name = "biweight" if kernel == "quartic" else "gaussian"
     bw = h / _kernel_functions["biweight"].support if kernel == "quartic" else h
     gx, gy = np.sort(cx), np.sort(cy)
     X, Y = np.meshgrid(gx, gy, indexing="ij")
     grid = np.column_stack((X.ravel(), Y.ravel()))
-    t, values = best_of(lambda: FFTKDE(kernel=name, bw=bw).fit(xy).evaluate(grid))
+    t, values = best_of(lambda: FFTKDE(kernel=name, bw=bw).fit(xy).evaluate(grid), repeats=5)
     dens = values.reshape(gx.size, gy.size) * xy.shape[0] * 1e6
     ix = np.searchsorted(gx, cells[:, 0])
     iy = np.searchsorted(gy, cells[:, 1])
@@ -134,6 +139,7 @@ def bench_kdepy(xy: np.ndarray, kernel: str, h: float, cx: np.ndarray, cy: np.nd
     mass = dens.sum() * (CELL / 1000) ** 2 / xy.shape[0]
     ROWS.append(("", f"KDEpy FFTKDE {name} (arrays in)", f"{t:.3f}",
                  f"{err:.2e} (mass {mass:.3f})"))
+    return t
 
 
 def bench_scipy(xy: np.ndarray, n_cells: int) -> None:

@@ -32,9 +32,14 @@ class Settings:
         Timeout of online requests in seconds.
     use_cache
         Whether online requests read and write the cache.
+    scheduler
+        Where large work runs (see :mod:`cci_geo.scale`): ``None`` in memory, as by default;
+        ``"local"`` a Dask ``LocalCluster`` sized to the machine; an address such as
+        ``"tcp://host:8786"`` a running Dask cluster.
     """
 
     cache_dir: Path = field(default_factory=_default_cache_dir)
     metric_crs: str = DEFAULT_METRIC_CRS
     http_timeout_s: float = 180.0
     use_cache: bool = True
+    scheduler: str | None = None

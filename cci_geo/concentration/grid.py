@@ -8,12 +8,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from affine import Affine
 from pyproj import CRS
 
 from .._validate import ensure_metric, positive
 from .._weights import GRID_ATTR
 from ..errors import DataError
 from ..raster import bin_points, grid_for_bounds
+from ..scale import is_partitioned
+from ..settings import Settings
 from ._common import finite_values, point_xy, to_frame
 
 __all__ = ["grid_counts"]
@@ -26,13 +29,16 @@ def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, cell_size: float, *,
                 extent: tuple[float, float, float, float] | None = None,
                 by: str | None = None, value: str | None = None,
                 keep_empty: bool = True, metric_crs: str | None = None,
-                to_crs: object = None) -> gpd.GeoDataFrame:
+                to_crs: object = None, settings: Settings | None = None) -> gpd.GeoDataFrame:
     """Count points (and sum a value) per cell of a regular square grid.
 
     Parameters
     ----------
     points
-        Point layer.
+        Point layer; or a dask-geopandas frame or the path/glob of a GeoParquet dataset,
+        counted partition by partition and summed (counts and sums are additive, so the
+        result equals the in-memory one). The grid extent is then ``extent``, the region's
+        bounds, or the points' bounds from a first pass over the partitions.
     cell_size
         Cell edge in metres.
     region
@@ -51,6 +57,9 @@ def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, cell_size: float, *,
         Metric CRS of the grid for geographic input (default EPSG:32650).
     to_crs
         CRS of the returned cells (default: the grid's metric CRS, where cells are squares).
+    settings
+        ``settings.scheduler`` chooses where partitioned input is computed (see
+        :mod:`cci_geo.scale`).
 
     Returns
     -------
@@ -67,24 +76,85 @@ def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, cell_size: float, *,
         Empty layer, NaN values, or no point inside the grid.
     """
     cs = positive(cell_size, "cell_size", "metres")
+    if is_partitioned(points):
+        from ._partitioned import partitioned_grid_counts
+
+        return partitioned_grid_counts(points, cs, region=region, extent=extent, by=by,
+                                       value=value, keep_empty=keep_empty,
+                                       metric_crs=metric_crs, to_crs=to_crs, settings=settings)
     metric, xy = point_xy(points, "points", metric_crs)
     crs = CRS.from_user_input(metric.crs)
-    region_m = None
-    if region is not None:
-        region_m = ensure_metric(to_frame(region), "region", crs.to_string()).to_crs(crs)
+    region_m = metric_region(region, crs)
     if extent is None:
         src = region_m.total_bounds if region_m is not None else np.r_[xy.min(0), xy.max(0)]
         extent = tuple(float(v) for v in src)  # type: ignore[assignment]
-    transform, (rows, cols) = grid_for_bounds(extent, cs)  # type: ignore[arg-type]
-    counts, inside = bin_points(xy[:, 0], xy[:, 1], transform, (rows, cols))
-    if not inside.any():
+    transform, shape = grid_for_bounds(extent, cs)  # type: ignore[arg-type]
+    sums = bin_cells(metric, xy, transform, shape, by, value)
+    return assemble_cells(sums, transform, shape, crs, region_m=region_m, extent=extent,
+                          keep_empty=keep_empty, to_crs=to_crs)
+
+
+def metric_region(region: gpd.GeoDataFrame | gpd.GeoSeries | None,
+                  crs: CRS) -> gpd.GeoDataFrame | None:
+    """Return the study region in the grid's metric CRS (None stays None)."""
+    if region is None:
+        return None
+    return ensure_metric(to_frame(region), "region", crs.to_string()).to_crs(crs)
+
+
+def bin_cells(metric: gpd.GeoDataFrame, xy: np.ndarray, transform: Affine,
+              shape: tuple[int, int], by: str | None, value: str | None) -> dict[str, np.ndarray]:
+    """Return the additive per-cell sums of a set of points.
+
+    Keys: ``"count"``, ``"cat:<category>"`` per category of ``by``, ``"sum:<value>"`` and
+    ``"_n"``/``"_inside"`` (points seen and points inside the grid, as 1-element arrays).
+    The sums of disjoint point sets add up key by key (a category missing from one set
+    counts zero there).
+    """
+    counts, inside = bin_points(xy[:, 0], xy[:, 1], transform, shape)
+    out: dict[str, np.ndarray] = {
+        "count": counts.ravel(), "_n": np.array([len(xy)]),
+        "_inside": np.array([int(inside.sum())]),
+    }
+    if by is not None:
+        if by not in metric.columns:
+            msg = f"points has no column {by!r}; it has {list(metric.columns)}."
+            raise DataError(msg)
+        cats = metric[by].astype("string")
+        for cat in sorted(cats.dropna().unique()):
+            m = (cats == cat).to_numpy(dtype=bool, na_value=False)
+            g, _ = bin_points(xy[m, 0], xy[m, 1], transform, shape)
+            out[f"cat:{cat}"] = g.ravel()
+    if value is not None:
+        vals = finite_values(metric, value, "points", allow_negative=True)
+        g, _ = bin_points(xy[:, 0], xy[:, 1], transform, shape, weights=vals)
+        out[f"sum:{value}"] = g.ravel()
+    return out
+
+
+def add_cells(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Add two :func:`bin_cells` results key by key."""
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out[k] + v if k in out else v
+    return out
+
+
+def assemble_cells(sums: dict[str, np.ndarray], transform: Affine, shape: tuple[int, int],
+                   crs: CRS, *, region_m: gpd.GeoDataFrame | None, extent: object,
+                   keep_empty: bool, to_crs: object) -> gpd.GeoDataFrame:
+    """Build the grid_counts frame from summed cell counts."""
+    rows, cols = shape
+    cs = float(transform.a)
+    n, n_inside = int(sums["_n"][0]), int(sums["_inside"][0])
+    if n_inside == 0:
         msg = (
-            f"none of the {len(xy)} points falls inside the grid extent {extent}; check that "
+            f"none of the {n} points falls inside the grid extent {extent}; check that "
             "extent is in metres of the metric CRS (not degrees) and covers the points."
         )
         raise DataError(msg)
-    if not inside.all():
-        logger.info("%d of %d points fall outside the grid", int((~inside).sum()), len(xy))
+    if n_inside < n:
+        logger.info("%d of %d points fall outside the grid", n - n_inside, n)
     r, c = np.divmod(np.arange(rows * cols), cols)
     keep = np.ones(rows * cols, dtype=bool)
     cx = transform.c + (c + 0.5) * cs
@@ -100,26 +170,17 @@ def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, cell_size: float, *,
             shapely.prepare(geom)
             inside_region[cand] = shapely.contains_xy(geom, cx[cand], cy[cand])
         keep &= inside_region
-    flat = counts.ravel()
+    flat = sums["count"]
     if not keep_empty:
         keep &= flat > 0
     data: dict[str, object] = {
         "id": _cell_ids(r[keep], c[keep]),
         "row": r[keep], "col": c[keep], "count": flat[keep].astype("int64"),
     }
-    if by is not None:
-        if by not in metric.columns:
-            msg = f"points has no column {by!r}; it has {list(metric.columns)}."
-            raise DataError(msg)
-        cats = metric[by].astype("string")
-        for cat in sorted(cats.dropna().unique()):
-            m = (cats == cat).to_numpy(dtype=bool, na_value=False)
-            g, _ = bin_points(xy[m, 0], xy[m, 1], transform, (rows, cols))
-            data[f"count_{cat}"] = g.ravel()[keep].astype("int64")
-    if value is not None:
-        vals = finite_values(metric, value, "points", allow_negative=True)
-        g, _ = bin_points(xy[:, 0], xy[:, 1], transform, (rows, cols), weights=vals)
-        data[f"{value}_sum"] = g.ravel()[keep]
+    for key in sorted(k for k in sums if k.startswith("cat:")):
+        data[f"count_{key[4:]}"] = sums[key][keep].astype("int64")
+    for key in (k for k in sums if k.startswith("sum:")):
+        data[f"{key[4:]}_sum"] = sums[key][keep]
     x0 = cx[keep] - cs / 2
     y0 = cy[keep] - cs / 2
     geoms = shapely.box(x0, y0, x0 + cs, y0 + cs)

@@ -15,6 +15,8 @@ import pandas as pd
 
 from .._validate import require_columns, same_crs
 from ..errors import DataError
+from ..scale import is_partitioned
+from ..settings import Settings
 from ._common import as_frame, finite_values, point_xy
 
 __all__ = ["location_quotient", "sector_concentration", "sector_by_area"]
@@ -67,7 +69,8 @@ def sector_by_area(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
 
 
 def location_quotient(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
-                      by: str = "sector", value: str | None = None) -> gpd.GeoDataFrame:
+                      by: str = "sector", value: str | None = None,
+                      settings: Settings | None = None) -> gpd.GeoDataFrame:
     """Return ``areas`` with one location quotient per sector and a Krugman index.
 
     ``LQ_ij = (E_ij / E_.j) / (E_i. / E)``: above 1 the area is specialised in the sector
@@ -77,13 +80,18 @@ def location_quotient(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
     Parameters
     ----------
     enterprises
-        Point layer with a category column (``by``).
+        Point layer with a category column (``by``); or a dask-geopandas frame or the
+        path/glob of a GeoParquet dataset, tabulated partition by partition (the area x
+        sector sums are additive, so the result equals the in-memory one).
     areas
         Polygon layer (e.g. the 16 Beijing districts), in the same CRS.
     by
         Category column, by default ``"sector"``.
     value
         Column to sum instead of counting (e.g. ``"employees"`` or ``"revenue_cny"``).
+    settings
+        ``settings.scheduler`` chooses where partitioned input is computed (see
+        :mod:`cci_geo.scale`).
 
     Returns
     -------
@@ -99,7 +107,7 @@ def location_quotient(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
     DataError
         Empty layers, NaN values, fewer than two areas, or no enterprise inside the areas.
     """
-    table, _ = _table(enterprises, areas, by, value)
+    table, _ = _table(enterprises, areas, by, value, settings)
     total = table.sum(axis=1)
     region = table.sum(axis=0) / float(table.to_numpy().sum())
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -116,19 +124,53 @@ def location_quotient(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
 
 
 def _table(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, by: str,
-           value: str | None) -> tuple[pd.DataFrame, pd.Series]:
-    table, assign = sector_by_area(enterprises, areas, by=by, value=value)
+           value: str | None, settings: Settings | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the area x sector table and per-sector ``n``, ``v`` and ``v2`` sums."""
+    if is_partitioned(enterprises):
+        from ._partitioned import partitioned_sector_stats
+
+        table, stats = partitioned_sector_stats(enterprises, areas, by=by, value=value,
+                                                settings=settings)
+    else:
+        table, stats = sector_stats(enterprises, areas, by=by, value=value)
     if len(table) < 2:
         msg = f"areas has {len(table)} unit(s); concentration indices need at least 2 areas."
         raise DataError(msg)
     if float(table.to_numpy().sum()) <= 0:
         msg = "no enterprise (or no positive value) lies inside the areas; check CRS and extent."
         raise DataError(msg)
-    return table, assign
+    return table, stats
+
+
+def sector_stats(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, by: str,
+                 value: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the additive statistics behind the indices for one set of enterprises.
+
+    ``(table, stats)``: the area x sector sums (:func:`sector_by_area`) and, per sector, the
+    number ``n`` of enterprises inside the areas and the sums ``v`` and ``v2`` of their
+    values and squared values. Both add up over disjoint sets of enterprises.
+    """
+    table, assign = sector_by_area(enterprises, areas, by=by, value=value)
+    inside = assign.notna().to_numpy()
+    vals = finite_values(enterprises, value, "enterprises")[inside]
+    cats = enterprises[by].astype(str).to_numpy()[inside]
+    stats = pd.DataFrame({"cat": cats, "n": 1.0, "v": vals, "v2": vals * vals})
+    stats = stats.groupby("cat").sum().reindex(table.columns, fill_value=0.0)
+    return table, stats
+
+
+def add_stats(a: tuple[pd.DataFrame, pd.DataFrame],
+              b: tuple[pd.DataFrame, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add two :func:`sector_stats` results (categories missing on one side count zero)."""
+    table = a[0].add(b[0], fill_value=0.0)
+    stats = a[1].add(b[1], fill_value=0.0)
+    cols = sorted(table.columns)
+    return table[cols], stats.reindex(cols, fill_value=0.0)
 
 
 def sector_concentration(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
-                         by: str = "sector", value: str | None = None) -> pd.DataFrame:
+                         by: str = "sector", value: str | None = None,
+                         settings: Settings | None = None) -> pd.DataFrame:
     """Return per-sector Herfindahl–Hirschman and Ellison–Glaeser concentration indices.
 
     With ``s_ij = E_ij / E_i.`` (the share of sector ``i`` located in area ``j``),
@@ -145,8 +187,9 @@ def sector_concentration(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame,
 
     Parameters
     ----------
-    enterprises, areas, by, value
-        As for :func:`location_quotient`.
+    enterprises, areas, by, value, settings
+        As for :func:`location_quotient` (partitioned enterprises included: ``H_i`` is
+        computed as ``Σ_k v_k² / (Σ_k v_k)²`` from additive sums).
 
     Returns
     -------
@@ -159,22 +202,18 @@ def sector_concentration(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame,
     DataError
         As for :func:`location_quotient`.
     """
-    table, assign = _table(enterprises, areas, by, value)
-    ent = enterprises.loc[assign.notna()]
-    vals = finite_values(ent, value, "enterprises")
-    cats = ent[by].astype(str).to_numpy()
+    table, stats = _table(enterprises, areas, by, value, settings)
     x = table.sum(axis=1) / float(table.to_numpy().sum())
     sum_x2 = float((x**2).sum())
     rows = []
     for cat in table.columns:
-        m = cats == cat
-        tot = float(vals[m].sum())
+        tot = float(stats.loc[cat, "v"])
         s = table[cat] / tot if tot > 0 else table[cat] * np.nan
-        h = float(((vals[m] / tot) ** 2).sum()) if tot > 0 else float("nan")
+        h = float(stats.loc[cat, "v2"]) / (tot * tot) if tot > 0 else float("nan")
         g = float(((s - x) ** 2).sum())
         denom = (1.0 - sum_x2) * (1.0 - h)
         eg = (g - (1.0 - sum_x2) * h) / denom if denom > 0 else float("nan")
-        rows.append({"category": cat, "n": int(m.sum()), "total": tot,
+        rows.append({"category": cat, "n": int(stats.loc[cat, "n"]), "total": tot,
                      "hhi": float((s**2).sum()), "plant_h": h, "g": g, "eg": eg})
     out = pd.DataFrame(rows).set_index("category")
     out.index.name = by

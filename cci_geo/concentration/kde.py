@@ -32,6 +32,8 @@ from pyproj import CRS
 from .._validate import ensure_metric, positive
 from ..errors import CRSMismatchError, DataError
 from ..raster import Surface, grid_for_bounds
+from ..scale import is_partitioned
+from ..settings import Settings
 from ._common import finite_values, point_xy, to_frame
 
 __all__ = ["KERNELS", "bin_moments", "default_bandwidth", "kernel_density"]
@@ -284,14 +286,21 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float
                    bandwidth: float | None = None,
                    kernel: Literal["quartic", "gaussian"] = "quartic",
                    weight: str | None = None, extent: object = None,
-                   metric_crs: str | None = None, units: str | None = None) -> Surface:
+                   metric_crs: str | None = None, units: str | None = None,
+                   settings: Settings | None = None) -> Surface:
     """Return the kernel density surface of points, in units per km².
 
     Parameters
     ----------
     points
         Point layer (e.g. ``atlas["enterprises"]``). Geographic layers are reprojected to
-        ``metric_crs``; the density is computed in metres.
+        ``metric_crs``; the density is computed in metres. A dask-geopandas frame or the
+        path/glob of a GeoParquet dataset is binned partition by partition (see
+        :mod:`cci_geo.scale`): the six moment grids of the partitions are summed and
+        convolved once, so the surface equals the in-memory one (up to the order of
+        floating-point additions). Such input needs ``bandwidth`` (the default rule needs a
+        median over all points); the grid extent comes from ``extent`` or from a first pass
+        over the partitions' point bounds.
     cell_size
         Cell edge in metres.
     bandwidth
@@ -312,6 +321,9 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float
         Metric CRS for geographic input (default EPSG:32650).
     units
         Unit label; default ``"points per km²"`` or ``"<weight> per km²"``.
+    settings
+        ``settings.scheduler`` chooses where partitioned input is computed (None: Dask's
+        local threads; ``"local"``; a scheduler address). In-memory input ignores it.
 
     Returns
     -------
@@ -346,6 +358,12 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float
         msg = f"kernel must be one of {KERNELS}, got {kernel!r}."
         raise ValueError(msg)
     cs = positive(cell_size, "cell_size", "metres")
+    if is_partitioned(points):
+        from ._partitioned import partitioned_density
+
+        return partitioned_density(points, cell_size=cs, bandwidth=bandwidth, kernel=kernel,
+                                   weight=weight, extent=extent, metric_crs=metric_crs,
+                                   units=units, settings=settings)
     metric, xy = point_xy(points, "points", metric_crs, keep_series=True)
     w = finite_values(metric, weight, "points")
     rule = "given"
@@ -361,12 +379,19 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float
     cs = float(transform.a)
     data = _density_on_grid(xy, None if weight is None else w, transform, shape, kernel, h,
                             support)
-    total = float(w.sum())
+    return density_surface(data, transform, crs, kernel=kernel, h=h, rule=rule,
+                           n_points=len(xy), weight=weight, total=float(w.sum()), units=units)
+
+
+def density_surface(data: np.ndarray, transform: Affine, crs: CRS, *, kernel: str, h: float,
+                    rule: str, n_points: int, weight: str | None, total: float,
+                    units: str | None) -> Surface:
+    """Wrap a density grid as the tagged Surface :func:`kernel_density` returns."""
     label = units or (f"{weight} per km²" if weight else "points per km²")
     tags = {
         "cci_geo_result": "kernel_density", "kernel": kernel, "bandwidth_m": f"{h:.6g}",
-        "bandwidth_rule": rule, "cell_size_m": f"{cs:.6g}", "n_points": str(len(xy)),
-        "weight": weight or "", "total_weight": f"{total:.10g}",
+        "bandwidth_rule": rule, "cell_size_m": f"{float(transform.a):.6g}",
+        "n_points": str(n_points), "weight": weight or "", "total_weight": f"{total:.10g}",
     }
     return Surface(data, transform, crs.to_wkt(), units=label, name="kernel density", tags=tags)
 
@@ -427,10 +452,8 @@ def _scale_moments(moments: np.ndarray, d: float) -> np.ndarray:
 def _density_on_grid(xy: np.ndarray, w: np.ndarray | None, transform: Affine,
                      shape: tuple[int, int], kernel: str, h: float,
                      support: float) -> np.ndarray:
-    if kernel == "quartic":
-        span = 2 * math.ceil(h / float(transform.a)) + 3
-        if span * span <= 2500 and len(xy) * span * span <= _EXACT_BUDGET:
-            return _exact_quartic(xy, np.ones(len(xy)) if w is None else w, transform, shape, h)
+    if _uses_exact(kernel, h, float(transform.a), len(xy)):
+        return _exact_quartic(xy, np.ones(len(xy)) if w is None else w, transform, shape, h)
     fine = _fine_grid(transform, shape, kernel, h, support)
     moments, n_in = bin_moments(xy, w, fine.origin, fine.d, fine.shape)
     _check_reach(n_in, len(xy), transform, shape, support)
@@ -457,6 +480,15 @@ def _check_reach(n_in: int, n: int, transform: Affine, shape: tuple[int, int],
 def _exact_quartic(xy: np.ndarray, w: np.ndarray, transform: Affine, shape: tuple[int, int],
                    h: float) -> np.ndarray:
     """Sum the quartic kernel of every point at every cell centre within its radius."""
+    out, touched, in_grid = _exact_quartic_sum(xy, w, transform, shape, h)
+    _check_reach(0 if touched == 0 else in_grid, len(xy), transform, shape, h)
+    logger.debug("kde: exact quartic summation of %d points", len(xy))
+    return out
+
+
+def _exact_quartic_sum(xy: np.ndarray, w: np.ndarray, transform: Affine,
+                       shape: tuple[int, int], h: float) -> tuple[np.ndarray, int, int]:
+    """Return the exact quartic sums (per km²), the kernel evaluations kept, points in reach."""
     rows, cols = shape
     cs = float(transform.a)
     x0, y1 = float(transform.c), float(transform.f)
@@ -486,6 +518,12 @@ def _exact_quartic(xy: np.ndarray, w: np.ndarray, transform: Affine, shape: tupl
             touched += idx.size
             out += np.bincount(idx, weights=np.concatenate(val_parts), minlength=rows * cols)
     in_grid = (c0 >= -reach) & (c0 < cols + reach) & (r0 >= -reach) & (r0 < rows + reach)
-    _check_reach(0 if touched == 0 else int(in_grid.sum()), len(xy), transform, shape, h)
-    logger.debug("kde: exact quartic summation of %d points", len(xy))
-    return out.reshape(rows, cols) * a
+    return out.reshape(rows, cols) * a, touched, int(in_grid.sum())
+
+
+def _uses_exact(kernel: str, h: float, cell_size: float, n_points: int) -> bool:
+    """Return True where the quartic kernel is summed exactly (small problems)."""
+    if kernel != "quartic":
+        return False
+    span = 2 * math.ceil(h / cell_size) + 3
+    return span * span <= 2500 and n_points * span * span <= _EXACT_BUDGET

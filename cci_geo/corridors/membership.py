@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from .. import _validate
-from ..errors import DataError
+from ..errors import CRSMismatchError, DataError
+from ..scale import compute, is_partitioned, read_partitioned, scheduler_client
 from ..settings import Settings
 from ._common import check_layer, feature_ids, metric_crs_for, tag, to_metric
 
@@ -67,7 +70,10 @@ def membership(
         Corridor zones from :func:`corridor_zones`.
     layer
         Features to test: districts/cities, sites, enterprises... Any geometry type; all
-        columns are kept.
+        columns are kept. A dask-geopandas frame or the path/glob of a GeoParquet dataset
+        (e.g. an enterprise registry) is tested partition by partition and the rows found are
+        gathered in the same order as in memory (the result is usually small: what lies in
+        the zones).
     corridors
         The corridor axes the zones were built from (matched on ``id``); they carry the axis
         geometry and ``origin_km``.
@@ -76,7 +82,8 @@ def membership(
         (default) keeps any overlap of positive area/length, e.g. 0.5 keeps districts mostly in
         the zone. Ignored for points.
     settings
-        Settings; ``metric_crs`` is used when the layers are geographic.
+        Settings; ``metric_crs`` is used when the layers are geographic; ``scheduler`` where
+        a partitioned ``layer`` is computed (see :mod:`cci_geo.scale`).
 
     Returns
     -------
@@ -122,6 +129,9 @@ def membership(
     >>> m[["id", "along_km", "axis_distance_km"]].to_numpy().tolist()
     [['s1', 2.5, 1.5]]
     """
+    if is_partitioned(layer):
+        return _partitioned_membership(zones, layer, corridors=corridors, min_share=min_share,
+                                       settings=settings)
     check_layer(zones, "zones")
     check_layer(layer, "layer")
     check_layer(corridors, "corridors")
@@ -182,3 +192,53 @@ def membership(
                  len(res), len(layer), len(zones))
     return tag(res, "corridor_membership")
 
+
+
+_ROW = "_cci_geo_row"
+
+
+def _membership_part(part: gpd.GeoDataFrame, offset: int, zones: gpd.GeoDataFrame,
+                     corridors: gpd.GeoDataFrame, min_share: float,
+                     settings: Settings | None) -> gpd.GeoDataFrame | None:
+    if len(part) == 0:
+        return None
+    part = part.assign(**{_ROW: np.arange(offset, offset + len(part))})
+    return membership(zones, part, corridors=corridors, min_share=min_share, settings=settings)
+
+
+def _partitioned_membership(zones: gpd.GeoDataFrame, layer: object, *,
+                            corridors: gpd.GeoDataFrame, min_share: float,
+                            settings: Settings | None) -> gpd.GeoDataFrame:
+    import dask
+
+    frame = read_partitioned(layer)
+    if frame.crs is None or not CRS.from_user_input(frame.crs).equals(zones.crs):
+        msg = (
+            f"zones is in {zones.crs} but the partitioned layer is in {frame.crs}; reproject "
+            "one of them (e.g. layer.to_crs(zones.crs))."
+        )
+        raise CRSMismatchError(msg)
+    settings = settings or Settings()
+    local = replace(settings, scheduler=None)
+    with scheduler_client(settings.scheduler) as client:
+        (lengths,) = compute(frame.map_partitions(len), client=client)
+        offsets = np.r_[0, np.cumsum(np.asarray(lengths))[:-1]]
+        z, c = dask.delayed(zones), dask.delayed(corridors)
+        fn = dask.delayed(_membership_part, pure=True)
+        tasks = [fn(p, int(o), z, c, min_share, local)
+                 for p, o in zip(frame.to_delayed(), offsets, strict=True)]
+        parts = compute(*tasks, client=client)
+    found = [p for p in parts if p is not None and len(p)]
+    if not found:
+        empty = [p for p in parts if p is not None]
+        if not empty:
+            msg = "the partitioned layer is empty (0 rows); pass a non-empty dataset."
+            raise DataError(msg)
+        return tag(empty[0].drop(columns=_ROW), "corridor_membership")
+    res = pd.concat(found)
+    zone_pos = {zid: i for i, zid in enumerate(feature_ids(zones, "id", "zones"))}
+    zi = res["corridor_id"].map(zone_pos).to_numpy()
+    order = np.lexsort((res[_ROW].to_numpy(), res["along_km"].to_numpy(), zi))
+    res = res.iloc[order].drop(columns=_ROW).reset_index(drop=True)
+    return tag(gpd.GeoDataFrame(res, geometry=found[0].geometry.name, crs=found[0].crs),
+               "corridor_membership")

@@ -1,0 +1,293 @@
+"""Run analyses beyond one machine's memory on Dask: partitioned inputs and the scheduler switch.
+
+Two things make an analysis run on Dask:
+
+- **partitioned input** — a dask-geopandas frame, or the path (or glob) of a GeoParquet
+  dataset, given where a GeoDataFrame of points is expected: the analysis runs partition by
+  partition and adds up the partial results (counts, sums and binned grids are additive), so
+  the result equals the in-memory one;
+- **a scheduler** — ``Settings(scheduler=...)`` (``--scheduler`` on the CLI): ``None`` runs in
+  memory as before (partitioned inputs then use Dask's local threads), ``"local"`` starts a
+  ``LocalCluster`` sized to the machine, and an address such as ``"tcp://10.0.0.5:8786"``
+  connects to a running cluster (dask-jobqueue, Kubernetes, ``dask scheduler``). A
+  ``distributed.Client`` may be passed as well.
+
+Dask and its companions are the optional extra ``scale`` (``pip install cci_geo[scale]``);
+nothing here is imported until it is needed. See ``docs/scale.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import CciGeoError, ParameterError
+
+__all__ = [
+    "ScaleUnavailableError",
+    "compute",
+    "is_partitioned",
+    "read_partitioned",
+    "scheduler_client",
+    "sum_partitions",
+]
+
+logger = logging.getLogger(__name__)
+
+_GLOB_CHARS = set("*?[")
+
+
+class ScaleUnavailableError(CciGeoError, ImportError):
+    """Dask (the ``scale`` extra) is needed but not installed."""
+
+
+def _require_dask() -> None:
+    try:
+        import dask  # noqa: F401
+        import dask_geopandas  # noqa: F401
+    except ImportError as exc:
+        msg = (
+            f"running on Dask needs the optional 'scale' dependencies ({exc.name} is missing); "
+            "install them with: pip install 'cci_geo[scale]'."
+        )
+        raise ScaleUnavailableError(msg) from exc
+
+
+def is_partitioned(obj: object) -> bool:
+    """Return True if ``obj`` is a dask-geopandas frame or the path/glob of a GeoParquet set.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> is_partitioned(gpd.GeoDataFrame()), is_partitioned("firms/*.parquet")
+    (False, True)
+    """
+    if isinstance(obj, (str, os.PathLike)):
+        return True
+    mod = type(obj).__module__ or ""
+    return mod.startswith(("dask_geopandas", "dask.dataframe", "dask_expr"))
+
+
+def _expand(source: str | os.PathLike[str] | Sequence[str]) -> list[str] | str:
+    if isinstance(source, (list, tuple)):
+        return [str(s) for s in source]
+    text = os.fspath(source)  # type: ignore[arg-type]
+    if _GLOB_CHARS & set(text):
+        files = sorted(glob.glob(text))  # noqa: PTH207 - a pattern with directories in it
+        if not files:
+            msg = f"no file matches {text!r}; check the path and the pattern."
+            raise ParameterError(msg)
+        return files
+    if not Path(text).exists():
+        msg = f"GeoParquet path {text!r} does not exist; pass a file, a directory or a glob."
+        raise ParameterError(msg)
+    return text
+
+
+def read_partitioned(source: Any, *, columns: Sequence[str] | None = None) -> Any:
+    """Return ``source`` as a dask-geopandas GeoDataFrame (lazily: nothing is read yet).
+
+    Parameters
+    ----------
+    source
+        A dask-geopandas GeoDataFrame (returned as is), or the path of a GeoParquet file, a
+        directory of GeoParquet files, or a glob such as ``"registry/*.parquet"``; each file
+        (or row group set, as Dask splits it) is one partition.
+    columns
+        Columns to read besides the geometry (all by default); reading only what an analysis
+        needs keeps the partitions small.
+
+    Returns
+    -------
+    dask_geopandas.GeoDataFrame
+        The lazy frame.
+
+    Raises
+    ------
+    ParameterError
+        The path does not exist or the glob matches nothing.
+    ScaleUnavailableError
+        dask-geopandas is not installed.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, tempfile, os
+    >>> from shapely.geometry import Point
+    >>> d = tempfile.mkdtemp()
+    >>> gpd.GeoDataFrame({"v": [1]}, geometry=[Point(0, 0)], crs=4326).to_parquet(
+    ...     os.path.join(d, "a.parquet"))
+    >>> read_partitioned(os.path.join(d, "*.parquet")).npartitions
+    1
+    """
+    _require_dask()
+    import dask_geopandas
+
+    if not isinstance(source, (str, os.PathLike, list, tuple)):
+        if not is_partitioned(source):
+            msg = f"expected a dask-geopandas frame or a GeoParquet path, got {type(source)}."
+            raise TypeError(msg)
+        return source
+    frame = dask_geopandas.read_parquet(_expand(source))
+    if columns is None:
+        return frame
+    keep = [c for c in dict.fromkeys([*columns, frame.geometry.name]) if c in frame.columns]
+    return frame[keep]  # the projection reaches the reader: other columns are never read
+
+
+@contextlib.contextmanager
+def scheduler_client(scheduler: Any = None, *, n_workers: int | None = None,
+                     memory_limit: str | int | None = None,
+                     processes: bool = True) -> Iterator[Any]:
+    """Yield the ``distributed.Client`` that ``scheduler`` names, or None to run in memory.
+
+    Parameters
+    ----------
+    scheduler
+        ``None``: no cluster (Dask's local threads compute partitioned inputs, or an already
+        active ``Client`` if there is one); ``"local"``: a ``LocalCluster`` sized to the machine
+        (one worker per core by default), closed on exit; any other string: the address of a
+        running scheduler (``"tcp://host:8786"``); a ``distributed.Client``: used as is.
+    n_workers, memory_limit, processes
+        For ``"local"`` only: number of workers, memory limit per worker (e.g. ``"1.5GB"``;
+        Dask spills to disk beyond 60 % and pauses at 80 %) and whether workers are processes.
+
+    Yields
+    ------
+    distributed.Client or None
+        The client; analyses given it submit their partitions and chunks to it.
+
+    Raises
+    ------
+    ParameterError
+        ``scheduler`` is not None, ``"local"``, an address string or a Client.
+    ScaleUnavailableError
+        ``scheduler`` is set but dask.distributed is not installed.
+
+    Examples
+    --------
+    >>> with scheduler_client(None) as client:
+    ...     client is None
+    True
+    """
+    if scheduler is None:
+        yield None
+        return
+    if type(scheduler).__name__ == "Client":
+        yield scheduler
+        return
+    if not isinstance(scheduler, str) or not scheduler:
+        msg = (
+            f"scheduler must be None, 'local', a scheduler address such as "
+            f"'tcp://host:8786' or a distributed.Client, got {scheduler!r}."
+        )
+        raise ParameterError(msg)
+    _require_dask()
+    from distributed import Client, LocalCluster
+
+    if scheduler == "local":
+        kwargs: dict[str, Any] = {"processes": processes, "dashboard_address": None}
+        if n_workers is not None:
+            kwargs["n_workers"] = n_workers
+            kwargs["threads_per_worker"] = 1
+        if memory_limit is not None:
+            kwargs["memory_limit"] = memory_limit
+        logger.info("starting a LocalCluster (%s)", kwargs)
+        with LocalCluster(**kwargs) as cluster, Client(cluster) as client:
+            yield client
+        return
+    logger.info("connecting to the Dask scheduler at %s", scheduler)
+    with Client(scheduler) as client:
+        yield client
+
+
+def compute(*objs: Any, client: Any = None, progress: bool = False) -> tuple[Any, ...]:
+    """Compute Dask collections or delayed objects on ``client`` (or Dask's local threads).
+
+    Parameters
+    ----------
+    objs
+        Delayed objects or Dask collections.
+    client
+        A ``distributed.Client``, or None for the default scheduler (an active client if any).
+    progress
+        Show Dask's own progress bar (``distributed.progress`` on a cluster, ``ProgressBar``
+        locally); off by default because library code stays quiet.
+
+    Returns
+    -------
+    tuple
+        The computed values, in the order given.
+
+    Examples
+    --------
+    >>> import dask
+    >>> compute(dask.delayed(sum)([1, 2]))
+    (3,)
+    """
+    _require_dask()
+    import dask
+
+    if client is not None:
+        futures = client.compute(list(objs))
+        if progress:
+            from distributed import progress as dask_progress
+
+            dask_progress(futures)
+        return tuple(client.gather(futures))
+    if progress:
+        from dask.diagnostics import ProgressBar
+
+        with ProgressBar():
+            return tuple(dask.compute(*objs))
+    return tuple(dask.compute(*objs))
+
+
+def _add(a: Any, b: Any) -> Any:
+    return a + b
+
+
+def sum_partitions(frame: Any, fn: Callable[..., Any], *args: Any,
+                   combine: Callable[[Any, Any], Any] = _add, split_every: int = 8) -> Any:
+    """Return a delayed tree reduction of ``fn(partition, *args)`` over the partitions.
+
+    ``combine`` (default ``+``) must be associative and commutative, as sums of counts, of
+    binned grids and of tables are; the partial results are combined ``split_every`` at a
+    time so no single task holds all of them.
+
+    Examples
+    --------
+    >>> import dask_geopandas, geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> g = gpd.GeoDataFrame(geometry=[Point(i, 0) for i in range(10)], crs=32650)
+    >>> d = dask_geopandas.from_geopandas(g, npartitions=3)
+    >>> compute(sum_partitions(d, len))
+    (10,)
+    """
+    _require_dask()
+    import dask
+
+    fn_d = dask.delayed(fn, pure=True)
+    shared = [dask.delayed(a) if _is_large(a) else a for a in args]
+    level = [fn_d(part, *shared) for part in frame.to_delayed()]
+    merge = dask.delayed(_combine_many, pure=True)
+    while len(level) > 1:
+        level = [merge(combine, *level[i:i + split_every])
+                 for i in range(0, len(level), split_every)]
+    return level[0]
+
+
+def _combine_many(combine: Callable[[Any, Any], Any], *parts: Any) -> Any:
+    out = parts[0]
+    for p in parts[1:]:
+        out = combine(out, p)
+    return out
+
+
+def _is_large(obj: Any) -> bool:
+    """Frames and arrays go into the graph once (as their own key), not into every task."""
+    return hasattr(obj, "shape") or hasattr(obj, "geometry")
