@@ -26,8 +26,11 @@ __all__ = ["PROVENANCE_FIELDS", "STATUSES", "Atlas"]
 
 logger = logging.getLogger(__name__)
 
-PROVENANCE_FIELDS: tuple[str, ...] = ("source", "licence", "datum", "status", "notes")
-"""Keys of each layer's provenance record."""
+PROVENANCE_FIELDS: tuple[str, ...] = ("source", "licence", "datum", "status", "notes",
+                                      "attribution")
+"""Keys of each layer's provenance record. ``attribution`` is the credit line a licence
+requires on every map that draws the layer (e.g. OpenStreetMap's ODbL), with any coverage gap
+a reader must know; maps print it as given."""
 
 STATUSES: tuple[str, ...] = ("real", "approximate", "synthetic")
 """Allowed words in a provenance ``status`` (several may be combined, e.g. 'approximate;
@@ -55,7 +58,8 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
     provenance
         Mapping of kind to a dict with ``source``, ``licence``, ``datum`` (of the original
         data), ``status`` (``real``, ``approximate`` and/or ``synthetic``) and optional
-        ``notes``. Missing entries are recorded as unknown.
+        ``notes`` and ``attribution`` (a credit line shown on maps). Missing entries are
+        recorded as unknown.
     metric_crs
         Projected CRS for metric work (default EPSG:32650, UTM 50N; CGCS2000 Gauss-Krüger
         zones such as EPSG:4546 are accepted).
@@ -92,7 +96,8 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         prov = {k: dict(v) for k, v in (provenance or {}).items()}
         self._provenance: dict[str, dict[str, str]] = {}
         for kind in self._layers:
-            rec = dict.fromkeys(PROVENANCE_FIELDS[:4], "unknown") | {"notes": ""}
+            rec = dict.fromkeys(PROVENANCE_FIELDS[:4], "unknown") | {"notes": "",
+                                                                     "attribution": ""}
             rec.update({k: str(v) for k, v in prov.get(kind, {}).items()})
             if rec["status"] != "unknown":
                 _check_status(kind, rec["status"])

@@ -151,8 +151,26 @@ LAYER_SPECS: dict[str, LayerSpec] = {
             Column("node_ids", "str", description="node ids in order, ';'-separated"),
         ), "Jing-Jin-Ji development axes, cultural belts and rail links"),
         LayerSpec("stations", ("Point",), (
-            _ID, *_NAMES, Column("mode", "str", True), Column("lines", "str"),
+            _ID, *_NAMES, Column("mode", "str", True),
+            Column("lines", "str", description="ids of the lines served, ';'-separated"),
+            Column("n_entrances", "int", min_value=0.0,
+                   description="number of mapped entrances"),
         ), "transit stations"),
+        LayerSpec("station_entrances", ("Point",), (
+            _ID, Column("station_id", "str", True, description="id of its station"),
+            Column("ref", "str", description="entrance letter (A, B, C1...)"),
+            Column("access_point", "str", True, ("entrance", "station"),
+                   description="'station' where no entrance is mapped and the station point "
+                               "stands in for its entrances"),
+        ), "where people enter transit stations: mapped entrances, else the station point"),
+        LayerSpec("transit_lines", ("LineString", "MultiLineString"), (
+            _ID, *_NAMES, Column("mode", "str", True),
+            Column("station_ids", "str", True,
+                   description="station ids in running order, ';'-separated"),
+            Column("loop", "bool"),
+            Column("track_length_m", "float", min_value=0.0,
+                   description="official track length"),
+        ), "transit lines drawn through their stations in running order"),
     )
 }
 """Specification of every layer kind, keyed by kind."""

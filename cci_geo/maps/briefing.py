@@ -46,7 +46,8 @@ BRIEFING_VISIBLE = ATLAS_VISIBLE | frozenset({
 
 #: Atlas layers drawn by the briefing, in this order (others follow alphabetically).
 ATLAS_ORDER = ("districts", "functional_areas", "corridors", "demonstrative_regions", "zones",
-               "factory_sites", "venues", "nodes", "stations", "enterprises")
+               "factory_sites", "venues", "nodes", "transit_lines", "stations",
+               "station_entrances", "enterprises")
 
 
 def _atlas_layers(atlas: Any) -> dict[str, gpd.GeoDataFrame]:
@@ -194,6 +195,9 @@ def _attribution(atlas: Any, lang: Lang, basemap: Basemap, results: Sequence[Any
     if approx:
         head = "近似位置" if lang == "zh" else "approximate positions"
         texts.append(f"{head}: {sep.join(approx)}")
+    for line in dict.fromkeys(str(p.get("attribution", "")) for _, p in sorted(prov.items())):
+        if line:  # required credits (e.g. ODbL) and stated coverage gaps of the layers
+            texts.append(line)
     if prov:
         texts.append("完整来源见「数据来源」" if lang == "zh" else "full provenance: Data sources")
     texts.append(f"cci_geo {__version__}, {_dt.date.today().isoformat()}")

@@ -174,11 +174,40 @@ def render_stations(gdf: gpd.GeoDataFrame, *, lang: Lang,
                     name: str | None = None) -> list[MapLayer]:
     """Draw transit stations as small dark squares-ish dots."""
     g = to_wgs84(gdf, "stations")
-    shown, fields = display_frame(g, ["mode", "lines"], lang)
+    lines = "lines_zh" if lang == "zh" and "lines_zh" in g else \
+        "lines_en" if "lines_en" in g else "lines"
+    shown, fields = display_frame(g, ["mode", lines, "n_entrances"], lang)
     title = name or label("stations", lang)
     colors = np.full(len(g), "#252525", dtype=object)
     return [_points(shown, title, fields, colors, (LegendItem("#252525", title, shape="circle"),),
                     radius=3, weight=1, z=45, show=False)]
+
+
+@register_renderer("transit_lines")
+def render_transit_lines(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                         name: str | None = None) -> list[MapLayer]:
+    """Draw transit lines in their own colours (``colour`` column), else dark grey."""
+    g = to_wgs84(gdf, "transit_lines")
+    shown, fields = display_frame(g, ["mode", "track_length_m"], lang)
+    title = name or label("transit_lines", lang)
+    colors = (g["colour"].fillna("#525252").astype(str).to_numpy() if "colour" in g
+              else np.full(len(g), "#525252", dtype=object))
+    return [vector_layer(shown, title, fields=fields, z=28, show=False, color=colors,
+                         weight=3, opacity=0.8,
+                         legend=Legend(title, items=(LegendItem("#525252", title,
+                                                                shape="line"),)))]
+
+
+@register_renderer("station_entrances")
+def render_station_entrances(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                             name: str | None = None) -> list[MapLayer]:
+    """Draw station entrances as tiny dark dots (off when the map opens)."""
+    g = to_wgs84(gdf, "station_entrances")
+    shown, fields = display_frame(g, ["station_id", "ref", "access_point"], lang)
+    title = name or label("station_entrances", lang)
+    colors = np.full(len(g), "#525252", dtype=object)
+    return [_points(shown, title, fields, colors, (LegendItem("#525252", title, shape="circle"),),
+                    radius=2, weight=0.5, z=44, show=False)]
 
 
 @register_renderer("enterprises")

@@ -186,6 +186,8 @@ def _source_line(atlas: Any, lang: Lang, results: Sequence[Any] = ()) -> list[st
         flag = f" [{', '.join(f.upper() if f == 'synthetic' else f for f in flags)}]" \
             if flags else ""
         parts.append(f"{label(kind, lang)}: {source}{flag}")
+    credit = (str(p.get("attribution", "")) for _, p in sorted(_provenance(atlas).items()))
+    parts.extend(c for c in dict.fromkeys(credit) if c)  # required credits, coverage gaps
     parts.append(f"cci_geo {__version__}, {_dt.date.today().isoformat()}")
     return parts
 
