@@ -163,26 +163,56 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         parts = ", ".join(f"{k}={len(v)}" for k, v in self._layers.items())
         return f"<Atlas {self.name!r}: {parts}; crs={self.crs}, metric_crs={self.metric_crs}>"
 
-    # -- GeoPackage round trip -------------------------------------------------------------
+    # -- GeoPackage, File Geodatabase and PostGIS round trips --------------------------------
+    def _metadata(self) -> pd.DataFrame:
+        """One row per layer: its provenance, the atlas name, metric CRS and package version."""
+        from . import __version__
+
+        return pd.DataFrame([
+            {"layer": k, **self._provenance[k], "atlas_name": self.name,
+             "metric_crs": self.metric_crs, "cci_geo_version": __version__}
+            for k in self._layers
+        ])
+
     def to_gpkg(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write every layer as a table of one GeoPackage, plus a metadata table.
 
         The table ``cci_geo_metadata`` holds one row per layer with its provenance, the atlas
         name and metric CRS. The file is written atomically.
         """
-        from . import __version__
-
-        meta = pd.DataFrame([
-            {"layer": k, **self._provenance[k], "atlas_name": self.name,
-             "metric_crs": self.metric_crs, "cci_geo_version": __version__}
-            for k in self._layers
-        ])
+        meta = self._metadata()
         with atomic_path(path, overwrite=overwrite) as tmp:
             for kind, gdf in self._layers.items():
                 pyogrio.write_dataframe(gdf, tmp, layer=kind, driver="GPKG")
             pyogrio.write_dataframe(meta, tmp, layer=_META_TABLE, driver="GPKG")
         logger.info("wrote atlas %s to %s", self.name, path)
         return Path(path)
+
+    def to_gdb(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write every layer as a feature class of an Esri File Geodatabase (``.gdb``).
+
+        Uses GDAL's OpenFileGDB driver (GDAL >= 3.6); Chinese field names are kept. The
+        table ``cci_geo_metadata`` holds the provenance as in :meth:`to_gpkg`. The geodatabase
+        is built beside ``path`` and swapped in, so a failed write leaves none behind.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> import cci_geo
+        >>> demo = cci_geo.load_demo()
+        >>> small = cci_geo.Atlas({"venues": demo["venues"]}, demo.provenance, name="venues")
+        >>> gdb = small.to_gdb(pathlib.Path(tempfile.mkdtemp()) / "venues.gdb")
+        >>> back = cci_geo.Atlas.from_gdb(gdb)
+        >>> len(back["venues"]), back.provenance["venues"]["status"]
+        (8, 'approximate')
+        """
+        from ._formats import write_gdb_tables
+
+        p = Path(path)
+        write_gdb_tables(p, {**self._layers, _META_TABLE: self._metadata()},
+                         overwrite=overwrite, whole=True)
+        logger.info("wrote atlas %s to %s", self.name, p)
+        return p
 
     @classmethod
     def from_gpkg(cls, path: str | os.PathLike[str], *, validate_layers: bool = True) -> Atlas:
@@ -191,33 +221,89 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         Tables named after a layer kind become layers; the metadata table, when present,
         supplies provenance and the metric CRS.
         """
-        p = Path(path)
+        return cls._from_ogr(Path(path), "GeoPackage", validate_layers)
+
+    @classmethod
+    def from_gdb(cls, path: str | os.PathLike[str], *, validate_layers: bool = True) -> Atlas:
+        """Read an atlas from an Esri File Geodatabase with feature classes named by kind.
+
+        Feature classes named after a layer kind (``zones``, ``venues``...) become layers,
+        each validated; the ``cci_geo_metadata`` table, when present, supplies provenance.
+        Layers without provenance are recorded as unknown.
+        """
+        return cls._from_ogr(Path(path), "File Geodatabase", validate_layers)
+
+    @classmethod
+    def from_postgis(cls, url: str, *, schema: str = "public",
+                     validate_layers: bool = True) -> Atlas:
+        """Read an atlas from the PostGIS tables named by kind in ``schema`` of database ``url``.
+
+        See :func:`cci_geo.postgis.read_atlas` (needs the ``postgis`` extra).
+        """
+        from .postgis import read_atlas
+
+        return read_atlas(url, schema=schema, validate_layers=validate_layers)
+
+    def to_postgis(self, url: str, *, schema: str = "public", overwrite: bool = False) -> str:
+        """Write every layer and the provenance to PostGIS in one transaction.
+
+        See :func:`cci_geo.postgis.write_atlas` (needs the ``postgis`` extra).
+        """
+        from .postgis import write_atlas
+
+        return write_atlas(self, url, schema=schema, overwrite=overwrite)
+
+    @classmethod
+    def read(cls, source: str | os.PathLike[str], *, validate_layers: bool = True) -> Atlas:
+        """Read an atlas from a ``.gpkg`` file, a ``.gdb`` geodatabase or a PostGIS URL.
+
+        ``postgresql://user@host/db`` (optionally ``?schema=name``) reads from PostGIS.
+        """
+        text = str(source)
+        if text.startswith(("postgresql://", "postgres://")):
+            from .postgis import read_atlas
+
+            return read_atlas(text, validate_layers=validate_layers)
+        if Path(text).suffix.lower() == ".gdb":
+            return cls.from_gdb(text, validate_layers=validate_layers)
+        return cls.from_gpkg(text, validate_layers=validate_layers)
+
+    @classmethod
+    def from_tables(cls, tables: Mapping[str, gpd.GeoDataFrame],
+                    metadata: pd.DataFrame | None, *, where: str,
+                    validate_layers: bool = True) -> Atlas:
+        """Build an atlas from kind-named tables and an optional metadata table (readers)."""
+        prov: dict[str, dict[str, str]] = {}
+        metric_crs, name = DEFAULT_METRIC_CRS, Path(where).stem or where
+        if metadata is not None:
+            for rec in metadata.fillna("").to_dict("records"):
+                prov[str(rec["layer"])] = {f: str(rec.get(f, "")) for f in PROVENANCE_FIELDS}
+                metric_crs = str(rec.get("metric_crs") or metric_crs)
+                name = str(rec.get("atlas_name") or name)
+        layers = {}
+        for kind, gdf in tables.items():
+            if validate_layers:
+                gdf = validate(gdf, kind, layer=f"{where}:{kind}")
+            layers[kind] = gdf
+        logger.info("read atlas %s from %s (%d layers)", name, where, len(layers))
+        return cls(layers, prov, metric_crs=metric_crs, name=name, _validated=True)
+
+    @classmethod
+    def _from_ogr(cls, p: Path, what: str, validate_layers: bool) -> Atlas:
         if not p.exists():
             msg = f"atlas file {p} does not exist."
             raise FileNotFoundError(msg)
         try:
             tables = [name for name, _ in pyogrio.list_layers(p)]
         except pyogrio.errors.DataSourceError as exc:
-            msg = f"{p} is not a readable GeoPackage: {exc}"
+            msg = f"{p} is not a readable {what}: {exc}"
             raise DataError(msg) from exc
         kinds = [t for t in tables if t in LAYER_KINDS]
         if not kinds:
             msg = (f"{p} has no table named after a layer kind (tables: {tables}); name tables "
                    f"{list(LAYER_KINDS)}.")
             raise DataError(msg)
-        prov: dict[str, dict[str, str]] = {}
-        metric_crs, name = DEFAULT_METRIC_CRS, p.stem
-        if _META_TABLE in tables:
-            meta = pyogrio.read_dataframe(p, layer=_META_TABLE, read_geometry=False)
-            for rec in meta.fillna("").to_dict("records"):
-                prov[str(rec["layer"])] = {f: str(rec.get(f, "")) for f in PROVENANCE_FIELDS}
-                metric_crs = str(rec.get("metric_crs") or metric_crs)
-                name = str(rec.get("atlas_name") or name)
-        layers = {}
-        for kind in kinds:
-            gdf = pyogrio.read_dataframe(p, layer=kind)
-            if validate_layers:
-                gdf = validate(gdf, kind, layer=f"{p.name}:{kind}")
-            layers[kind] = gdf
-        logger.info("read atlas %s from %s (%d layers)", name, p, len(layers))
-        return cls(layers, prov, metric_crs=metric_crs, name=name, _validated=True)
+        meta = (pyogrio.read_dataframe(p, layer=_META_TABLE, read_geometry=False)
+                if _META_TABLE in tables else None)
+        frames = {kind: pyogrio.read_dataframe(p, layer=kind) for kind in kinds}
+        return cls.from_tables(frames, meta, where=p.name, validate_layers=validate_layers)

@@ -1,10 +1,10 @@
 """Read a planner's layers from common GIS formats, and write layers atomically.
 
-Supported inputs: GeoPackage, GeoJSON, Shapefile (honouring ``.cpg``; GBK/GB18030 Chinese
-shapefiles with an explicit ``encoding``), GeoParquet, FlatGeobuf and CSV with longitude and
-latitude (or WKT) columns. Everything is returned in WGS-84 (EPSG:4326); data in the Chinese
-web-map datums (Amap/Gaode, Tencent: GCJ-02; Baidu: BD-09) is converted on read with
-``datum=``.
+Supported inputs: GeoPackage, Esri File Geodatabase (``.gdb``), GeoJSON, Shapefile (honouring
+``.cpg``; GBK/GB18030 Chinese shapefiles with an explicit ``encoding``), GeoParquet, FlatGeobuf,
+and CSV or Excel (``.xlsx``/``.xls``) tables with longitude and latitude (or WKT) columns.
+Everything is returned in WGS-84 (EPSG:4326); data in the Chinese web-map datums (Amap/Gaode,
+Tencent: GCJ-02; Baidu: BD-09) is converted on read with ``datum=``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import shapely
 from pyproj import CRS
 
 from ._files import atomic_path
+from ._formats import EXCEL_SUFFIXES, read_excel_table, write_gdb_tables
 from .datum import convert_gdf, normalise_datum
 from .errors import DataError, SchemaError
 from .schema import validate
@@ -56,6 +57,23 @@ def _read_csv(path: Path, encoding: str | None, lon: str | None, lat: str | None
         msg = (f"{path.name} is not valid {enc} text ({exc.reason} at byte {exc.start}); "
                "Chinese CSVs exported from Excel are often GBK: pass encoding='gbk'.")
         raise DataError(msg) from exc
+    return _table_to_points(df, path, lon, lat, crs)
+
+
+def _looks_spatial(columns: list[str]) -> bool:
+    lower = {c.lower().strip() for c in columns}
+    return bool((lower & set(_LON_NAMES) and lower & set(_LAT_NAMES)) or lower & set(_WKT_NAMES))
+
+
+def _read_excel(path: Path, sheet: str | int | None, lon: str | None, lat: str | None,
+                crs: str | None) -> gpd.GeoDataFrame:
+    df = read_excel_table(path, sheet, _looks_spatial)
+    return _table_to_points(df, path, lon, lat, crs)
+
+
+def _table_to_points(df: pd.DataFrame, path: Path, lon: str | None, lat: str | None,
+                     crs: str | None) -> gpd.GeoDataFrame:
+    """Points from a table's longitude/latitude columns (or a WKT column)."""
     cols = [str(c) for c in df.columns]
     xcol = _pick(cols, _LON_NAMES, lon, "longitude", path)
     ycol = _pick(cols, _LAT_NAMES, lat, "latitude", path)
@@ -109,12 +127,13 @@ def _read_vector(path: Path, layer: str | int | None, encoding: str | None) -> g
         kwargs["layer"] = layer
     if encoding is not None:
         kwargs["encoding"] = encoding
-    if path.suffix.lower() == ".gpkg" and layer is None:
+    if path.suffix.lower() in (".gpkg", ".gdb") and layer is None:
         layers = pyogrio.list_layers(path)
         spatial = [name for name, gtype in layers if gtype is not None]
         if len(spatial) > 1:
+            whole = "Atlas.from_gdb" if path.suffix.lower() == ".gdb" else "Atlas.from_gpkg"
             msg = (f"{path.name} holds {len(spatial)} layers {spatial}; choose one with "
-                   "layer=... (or load the whole atlas with Atlas.from_gpkg).")
+                   f"layer=... (or load the whole atlas with {whole}).")
             raise DataError(msg)
         if spatial:
             kwargs["layer"] = spatial[0]
@@ -134,12 +153,15 @@ def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
     ----------
     path
         A ``.gpkg``, ``.geojson``/``.json``, ``.shp`` (or a ``.zip`` holding one),
-        ``.parquet``/``.geoparquet``, ``.fgb`` or ``.csv`` file.
+        ``.parquet``/``.geoparquet``, ``.fgb``, ``.csv`` or Excel ``.xlsx``/``.xls`` file, or
+        an Esri File Geodatabase (``.gdb`` directory).
     kind
         Layer kind (see :data:`cci_geo.schema.LAYER_KINDS`); when given the result is
         checked with :func:`cci_geo.validate`.
     layer
-        Layer name or index inside a multi-layer file (GeoPackage).
+        Layer name or index inside a multi-layer file (GeoPackage, File Geodatabase), or the
+        sheet name or index of an Excel workbook. A workbook of several sheets is read from
+        its one sheet with coordinate columns unless ``layer`` chooses.
     datum
         Datum of the coordinates: ``"wgs84"`` (default), ``"gcj02"`` (Amap/Gaode, Tencent) or
         ``"bd09"`` (Baidu). Non-WGS-84 data is converted to WGS-84 vertex by vertex.
@@ -149,8 +171,8 @@ def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
     crs
         CRS to assume when the file declares none (CSV defaults to EPSG:4326).
     lon, lat
-        Coordinate column names of a CSV (detected from common names such as
-        ``lon``/``lng``/``longitude``/``经度`` otherwise).
+        Coordinate column names of a CSV or Excel sheet (detected from common names such as
+        ``lon``/``lng``/``longitude``/``经度``/``纬度`` otherwise).
 
     Returns
     -------
@@ -187,6 +209,8 @@ def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
     suffix = p.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         gdf = _read_csv(p, encoding, lon, lat, crs)
+    elif suffix in EXCEL_SUFFIXES:
+        gdf = _read_excel(p, layer, lon, lat, crs)
     elif suffix in (".parquet", ".geoparquet"):
         gdf = gpd.read_parquet(p)
     else:
@@ -226,9 +250,11 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
         Layer to write.
     path
         Output file; the format follows the suffix (``.gpkg``, ``.geojson``, ``.shp``,
-        ``.fgb``, ``.parquet``, ``.csv`` with WKT geometry).
+        ``.fgb``, ``.parquet``, ``.csv`` with WKT geometry, or ``.gdb`` for an Esri File
+        Geodatabase through GDAL's OpenFileGDB driver).
     layer
-        Table name inside a GeoPackage (default: the file stem).
+        Table name inside a GeoPackage or File Geodatabase (default: the file stem). A layer
+        is added to an existing geodatabase; replacing one of its tables needs ``overwrite``.
     driver
         OGR driver name, overriding the suffix.
     overwrite
@@ -242,10 +268,28 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
     Raises
     ------
     FileExistsError
-        If ``path`` exists and ``overwrite`` is false.
+        If ``path`` exists and ``overwrite`` is false (for a geodatabase: if it already
+        holds ``layer``).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> from cci_geo import read_layer, write_layer
+    >>> parks = gpd.GeoDataFrame({"id": ["P1"], "名称": ["七九八"], "kind": ["park"]},
+    ...                          geometry=[Point(116.4883, 39.9839)], crs="EPSG:4326")
+    >>> gdb = pathlib.Path(tempfile.mkdtemp()) / "planning.gdb"
+    >>> _ = write_layer(parks, gdb, layer="zones")
+    >>> read_layer(gdb, "zones", layer="zones")["名称"].tolist()
+    ['七九八']
     """
     p = Path(path)
     suffix = p.suffix.lower()
+    if suffix == ".gdb" or driver == "OpenFileGDB":
+        write_gdb_tables(p, {layer or p.stem: gdf}, overwrite=overwrite)
+        logger.info("wrote %s (%d features)", p, len(gdf))
+        return p
     with atomic_path(p, overwrite=overwrite) as tmp:
         if suffix in (".parquet", ".geoparquet"):
             gdf.to_parquet(tmp)

@@ -20,12 +20,18 @@ def add_parser(subparsers: Any) -> None:
                     "(column, rows and fix). Exit status 1 when there are errors.",
         epilog="examples:\n  cci-geo validate parks.gpkg --kind zones\n"
                "  cci-geo validate firms_amap.csv --kind enterprises --datum gcj02\n"
-               "  cci-geo validate 园区.shp --kind zones --encoding gbk",
+               "  cci-geo validate 园区.shp --kind zones --encoding gbk\n"
+               "  cci-geo validate parks.xlsx --kind zones --layer 园区 --datum gcj02\n"
+               "  cci-geo validate planning.gdb --layer zones",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("path", type=Path, help="layer file (gpkg, geojson, shp, parquet, csv)")
+    p.add_argument("path", type=Path,
+                   help="layer file (gpkg, gdb, geojson, shp, parquet, csv, xlsx, xls)")
     p.add_argument("--kind", choices=LAYER_KINDS, default=None,
                    help="layer kind (default: guessed from the file or table name)")
-    p.add_argument("--layer", default=None, help="table inside a multi-layer GeoPackage")
+    p.add_argument("--layer", default=None,
+                   help="table inside a multi-layer GeoPackage or FileGDB, or Excel sheet")
+    p.add_argument("--lon", default=None, help="longitude column of a CSV/Excel table")
+    p.add_argument("--lat", default=None, help="latitude column of a CSV/Excel table")
     p.add_argument("--datum", default="wgs84", help="wgs84 (default), gcj02 or bd09")
     p.add_argument("--encoding", default=None, help="text encoding, e.g. gbk")
     p.add_argument("--assume-crs", default=None,
@@ -51,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
                          f"(one of {', '.join(LAYER_KINDS)}).\n")
         return 2
     gdf = read_layer(args.path, None, layer=args.layer, datum=args.datum,
-                     encoding=args.encoding, crs=args.assume_crs)
+                     encoding=args.encoding, crs=args.assume_crs, lon=args.lon, lat=args.lat)
     _, problems = check(gdf, kind, layer=args.path.name)
     errors = [p for p in problems if p.severity == "error"]
     out = sys.stdout
