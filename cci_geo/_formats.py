@@ -1,6 +1,6 @@
 """Readers and writers behind :mod:`cci_geo.io` for Excel workbooks and Esri geodatabases.
 
-Excel (``.xlsx`` with openpyxl, legacy ``.xls`` with python-calamine) is read as a table with
+Excel (``.xlsx`` with openpyxl, legacy ``.xls`` with xlrd) is read as a table with
 coordinate columns, like a CSV. A File Geodatabase (a ``.gdb`` directory) is read and written
 through GDAL's OpenFileGDB driver (pyogrio); writing needs GDAL >= 3.6.
 """
@@ -12,6 +12,7 @@ import importlib
 import logging
 import shutil
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,10 +31,7 @@ _INT32 = (np.iinfo(np.int32).min, np.iinfo(np.int32).max)
 
 
 def _engine(path: Path) -> str:
-    # legacy .xls through calamine (pandas deprecates its xlrd engine); .xlsx through openpyxl
-    engine, package, module = (("calamine", "python-calamine", "python_calamine")
-                               if path.suffix.lower() == ".xls" else
-                               ("openpyxl", "openpyxl", "openpyxl"))
+    engine = package = module = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
     try:
         importlib.import_module(module)
     except ImportError as exc:
@@ -41,6 +39,14 @@ def _engine(path: Path) -> str:
                f"`pip install {package}`.")
         raise DataError(msg) from exc
     return engine
+
+
+@contextlib.contextmanager
+def _quiet_xlrd() -> Iterator[None]:
+    """pandas 3 deprecates its xlrd engine; xlrd still reads legacy .xls files correctly."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The xlrd engine is deprecated")
+        yield
 
 
 def read_excel_table(path: Path, sheet: str | int | None, looks_spatial: object) -> pd.DataFrame:
@@ -52,20 +58,24 @@ def read_excel_table(path: Path, sheet: str | int | None, looks_spatial: object)
     """
     engine = _engine(path)
     broken: tuple[type[BaseException], ...] = (zipfile.BadZipFile, ValueError, OSError, KeyError)
-    if engine == "calamine":  # calamine raises its own errors for damaged .xls files
-        broken = (*broken, importlib.import_module("python_calamine").CalamineError)
-    try:
-        book = pd.ExcelFile(path, engine=engine)
-    except broken as exc:
-        msg = f"cannot read {path.name} as an Excel workbook ({exc}); save it again from Excel."
-        raise DataError(msg) from exc
+    if engine == "xlrd":  # xlrd raises its own error for damaged .xls files
+        broken = (*broken, importlib.import_module("xlrd").XLRDError)
+    with _quiet_xlrd():
+        try:
+            book = pd.ExcelFile(path, engine=engine)
+        except broken as exc:
+            msg = (f"cannot read {path.name} as an Excel workbook ({exc}); save it again "
+                   "from Excel.")
+            raise DataError(msg) from exc
     with book:
         names = list(book.sheet_names)
         if sheet is None:
             if len(names) == 1:
                 sheet = names[0]
             else:
-                heads = {n: pd.read_excel(book, sheet_name=n, nrows=0).columns for n in names}
+                with _quiet_xlrd():
+                    heads = {n: pd.read_excel(book, sheet_name=n, nrows=0).columns
+                             for n in names}
                 spatial = [n for n in names if looks_spatial([str(c) for c in heads[n]])]
                 if len(spatial) != 1:
                     msg = (f"{path.name} holds {len(names)} sheets {names}"
@@ -81,7 +91,8 @@ def read_excel_table(path: Path, sheet: str | int | None, looks_spatial: object)
         elif isinstance(sheet, str) and sheet not in names:
             msg = f"{path.name} has no sheet {sheet!r}; its sheets are {names}."
             raise DataError(msg)
-        df = pd.read_excel(book, sheet_name=sheet, dtype={"id": str, "adcode": str})
+        with _quiet_xlrd():
+            df = pd.read_excel(book, sheet_name=sheet, dtype={"id": str, "adcode": str})
     df.columns = [str(c).strip() for c in df.columns]
     return df.dropna(how="all").reset_index(drop=True)
 

@@ -36,6 +36,22 @@ def test_xlsx_with_chinese_headers_is_converted_from_gcj02(tmp_path, digest):
     assert digest(path) == before
 
 
+def test_legacy_xls_is_read(tmp_path):
+    xlwt = pytest.importorskip("xlwt")
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("园区")
+    for j, name in enumerate(AMAP.columns):
+        sheet.write(0, j, name)
+        for i, value in enumerate(AMAP[name]):
+            sheet.write(i + 1, j, value)
+    path = tmp_path / "parks.xls"
+    book.save(str(path))
+    out = read_layer(path, "zones", datum="gcj02")
+    assert list(out["id"]) == ["001", "002"] and list(out["名称"]) == list(AMAP["名称"])
+    x, _ = datum.gcj02_to_wgs84(AMAP["经度"].to_numpy(), AMAP["纬度"].to_numpy())
+    np.testing.assert_allclose(out.geometry.x, x, atol=1e-9)
+
+
 def test_xlsx_sheet_choice(tmp_path):
     notes = pd.DataFrame({"说明": ["坐标为高德 GCJ-02"]})
     other = AMAP.rename(columns={"经度": "lon", "纬度": "lat"})
