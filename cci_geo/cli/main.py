@@ -18,11 +18,13 @@ from ._i18n import cli_lang, localise_error, msg
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS: tuple[str, ...] = ("info", "validate", "score", "optimise", "briefing")
+COMMANDS: tuple[str, ...] = ("info", "validate", "score", "optimise", "briefing", "report")
 
 EPILOG = """examples:
   cci-geo briefing --overwrite          run every analysis on the demo, write
                                         maps/beijing_briefing.html (opens offline)
+  cci-geo report --overwrite            the same analyses as a printable PDF briefing
+                                        (maps/beijing_briefing.pdf, A4, Chinese)
   cci-geo info                          summarise the embedded Beijing demo atlas
   cci-geo info my_atlas.gpkg            summarise an atlas GeoPackage
   cci-geo validate parks.shp --kind zones

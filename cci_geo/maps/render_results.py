@@ -63,7 +63,7 @@ def render_density(surface: Surface, *, lang: Lang, name: str | None = None) -> 
     the peak are transparent.
     """
     title = _title("kernel_density", lang, name)
-    units = surface.units or label("enterprises_per_km2", lang)
+    units = label(surface.units, lang) if surface.units else label("enterprises_per_km2", lang)
     return [surface_layer(surface, name=title, cmap="YlOrRd", units=units,
                           transparent_below=0.015, opacity=0.75, classes=7, lang=lang)]
 
@@ -75,7 +75,7 @@ def render_suitability(surface: Surface | gpd.GeoDataFrame, *, lang: Lang,
     if isinstance(surface, gpd.GeoDataFrame):
         return render_site_scores(surface, lang=lang, name=name)
     title = _title("suitability", lang, name)
-    return [surface_layer(surface, name=title, cmap="RdYlGn", units=surface.units,
+    return [surface_layer(surface, name=title, cmap="RdYlGn", units=label(surface.units, lang),
                           opacity=0.65)]
 
 

@@ -1,8 +1,8 @@
 """Static maps for printed reports: the briefing's layers drawn with matplotlib.
 
 The same renderers as the interactive briefing produce the layers, so colours and legends
-match. Chinese labels need a CJK font: Noto Sans CJK (Debian package ``fonts-noto-cjk``) is
-used when installed; without it a warning is logged and Chinese characters may show as boxes.
+match. Chinese labels need a CJK font (:mod:`cci_geo.maps.fonts`); without one a
+:class:`~cci_geo.maps.fonts.MissingFontWarning` names the fix.
 """
 
 from __future__ import annotations
@@ -17,36 +17,21 @@ from typing import Any
 
 import matplotlib as mpl
 import numpy as np
-from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 
 from .. import __version__
 from .._files import atomic_path
+from ..errors import ParameterError
 from .briefing import briefing_layers, study_region_bounds
+from .fonts import cjk_font, font_context
 from .labels import Lang, check_lang, label
 from .layers import Legend, MapLayer, PointLayer, RasterLayer, VectorLayer, _lonlat_to_merc
 
-__all__ = ["cjk_font", "save_png"]
+__all__ = ["cjk_font", "draw_map", "map_extent", "save_png"]
 
 logger = logging.getLogger(__name__)
-
-_CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
-                 "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei")
-
-
-def cjk_font() -> str | None:
-    """Return the name of an installed font family that covers Chinese, or None."""
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    found = next((fam for fam in _CJK_FAMILIES if fam in names), None)
-    if found is None:
-        for path in ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",):
-            if Path(path).exists():
-                font_manager.fontManager.addfont(path)
-                return font_manager.FontProperties(fname=path).get_name()
-    return found
-
 
 def _style_arrays(layer: VectorLayer, col: str, default: Any) -> np.ndarray:
     if col in layer.gdf.columns:
@@ -112,7 +97,8 @@ def _nice_length(max_m: float) -> float:
     return 50.0
 
 
-def _furniture(ax: Any, lang: Lang, bounds_merc: tuple[float, float, float, float]) -> None:
+def _furniture(ax: Any, lang: Lang, bounds_merc: tuple[float, float, float, float],
+               bold: str = "bold") -> None:
     xmin, ymin, xmax, ymax = bounds_merc
     lat = math.degrees(2 * math.atan(math.exp((ymin + ymax) / 2 / 6378137.0)) - math.pi / 2)
     k = math.cos(math.radians(lat))  # ground metres per Web Mercator metre
@@ -133,7 +119,7 @@ def _furniture(ax: Any, lang: Lang, bounds_merc: tuple[float, float, float, floa
                             head_width=(xmax - xmin) * 0.025, head_length=arrow_len * 0.45,
                             length_includes_head=True, color="#222222", zorder=95))
     ax.text(ax_x, ax_y + arrow_len * 1.08, label("north", lang), ha="center", va="bottom",
-            fontsize=11, fontweight="bold", zorder=95)
+            fontsize=11, fontweight=bold, zorder=95)
 
 
 def _legend_handles(legends: list[Legend]) -> tuple[list[Any], list[str]]:
@@ -158,10 +144,12 @@ def _legend_handles(legends: list[Legend]) -> tuple[list[Any], list[str]]:
     return handles, texts
 
 
-def _colorbars(fig: Figure, legends: list[Legend]) -> None:
+def _colorbars(fig: Figure, legends: list[Legend],
+               at: tuple[float, float, float] = (0.08, 0.085, 0.9)) -> None:
     bars = [lg for lg in legends if lg.kind == "colorbar"]
+    x, y, width = at
     for i, lg in enumerate(bars[:3]):
-        cax = fig.add_axes((0.08 + 0.3 * i, 0.085, 0.22, 0.015))
+        cax = fig.add_axes((x + width / 3 * i, y, width / 3 * 0.75, 0.015))
         cmap = mpl.colors.LinearSegmentedColormap.from_list("bar", list(lg.colors))
         mpl.colorbar.ColorbarBase(cax, cmap=cmap, orientation="horizontal",
                                   norm=mpl.colors.Normalize(lg.vmin or 0.0, lg.vmax or 1.0))
@@ -192,9 +180,78 @@ def _source_line(atlas: Any, lang: Lang, results: Sequence[Any] = ()) -> list[st
     return parts
 
 
+Extent = tuple[float, float, float, float]
+
+
+def map_extent(atlas: Any, layers: Sequence[MapLayer],
+               extent: Extent | None = None) -> Extent:
+    """Return the Web Mercator ``(xmin, ymin, xmax, ymax)`` a static map shows.
+
+    ``extent`` is ``(west, south, east, north)`` in EPSG:4326; by default the atlas's
+    Beijing districts (else all layers), padded by 4 %.
+
+    Examples
+    --------
+    >>> [round(v) for v in map_extent({}, [], (116.3, 39.8, 116.5, 40.0))]
+    [12945566, 4835760, 12969611, 4867103]
+    """
+    if extent is not None:
+        west, south, east, north = (float(v) for v in extent)
+        if not (west < east and south < north and south >= -90 and north <= 90):
+            msg = (f"extent {extent!r} is not (west, south, east, north) in degrees with "
+                   "west < east and south < north")
+            raise ParameterError(msg)
+        bounds = (south, west, north, east)
+    else:
+        bounds = study_region_bounds(atlas, layers) or (39.44, 115.42, 41.06, 117.51)
+    xs, ys = _lonlat_to_merc(np.array([bounds[1], bounds[3]]), np.array([bounds[0], bounds[2]]))
+    pad_x, pad_y = (xs[1] - xs[0]) * 0.04, (ys[1] - ys[0]) * 0.04
+    return (float(xs[0] - pad_x), float(ys[0] - pad_y), float(xs[1] + pad_x),
+            float(ys[1] + pad_y))
+
+
+def draw_map(fig: Figure, rect: tuple[float, float, float, float], layers: Sequence[MapLayer],
+             lang: Lang, extent: Extent, *, legend_at: tuple[float, float] | None = None,
+             colorbar_at: tuple[float, float, float] | None = None, bold: str = "bold",
+             legend_fontsize: float = 7.0) -> Any:
+    """Draw ``layers`` into a new axes at ``rect`` of ``fig``, framed on ``extent``.
+
+    Adds a north arrow and a scale bar; with ``legend_at`` (figure coordinates of the upper
+    left corner) the layers' legends, and with ``colorbar_at`` (x, y, width) their colour bars.
+    ``extent`` comes from :func:`map_extent`. Returns the axes.
+    """
+    ax = fig.add_axes(rect)
+    ax.set_aspect("equal")
+    ax.set_anchor("NW")
+    ax.set_facecolor("#eef0f2")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    for layer in layers:
+        _draw(ax, layer)
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    _furniture(ax, lang, extent, bold)
+    legends = [lyr.legend for lyr in layers if lyr.legend is not None]
+    handles, texts = _legend_handles(legends)
+    if handles and legend_at is not None:
+        leg = fig.legend(handles, texts, loc="upper left", bbox_to_anchor=legend_at,
+                         fontsize=legend_fontsize, frameon=False, handlelength=1.4)
+        for text, handle in zip(leg.get_texts(), handles, strict=True):
+            if isinstance(handle, Patch) and not handle.get_visible():
+                text.set_fontweight(bold)
+    if colorbar_at is not None:
+        _colorbars(fig, legends, colorbar_at)
+    return ax
+
+
 def save_png(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: Lang = "zh",
              title: str | None = None, overwrite: bool = False, dpi: int = 200,
-             figsize: tuple[float, float] = (10.0, 9.0)) -> Path:
+             figsize: tuple[float, float] = (10.0, 9.0),
+             extent: Extent | None = None) -> Path:
     """Write a static briefing map of ``atlas`` and ``results`` as a PNG, atomically.
 
     Draws the layers that are switched on in the interactive briefing, with a title, north
@@ -217,6 +274,9 @@ def save_png(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: Lang
         Replace an existing file.
     dpi, figsize
         Resolution and size in inches.
+    extent
+        ``(west, south, east, north)`` in EPSG:4326 to show (default: Beijing's districts,
+        else all layers).
 
     Returns
     -------
@@ -225,44 +285,13 @@ def save_png(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: Lang
     """
     lang = check_lang(lang)
     layers = [lyr for lyr in briefing_layers(atlas, *results, lang=lang) if lyr.show]
-    bounds = study_region_bounds(atlas, layers) or (39.44, 115.42, 41.06, 117.51)
-    xs, ys = _lonlat_to_merc(np.array([bounds[1], bounds[3]]), np.array([bounds[0], bounds[2]]))
-    pad_x, pad_y = (xs[1] - xs[0]) * 0.04, (ys[1] - ys[0]) * 0.04
-    extent = (xs[0] - pad_x, ys[0] - pad_y, xs[1] + pad_x, ys[1] + pad_y)
-    font = cjk_font()
-    if font is None and lang == "zh":
-        logger.warning("no CJK font found (install fonts-noto-cjk); Chinese may not render")
-    rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
-          "axes.unicode_minus": False}
-    with mpl.rc_context(rc):  # type: ignore[arg-type]
+    bounds = map_extent(atlas, layers, extent)
+    with font_context(lang) as bold:
         fig = Figure(figsize=figsize, dpi=dpi)
-        ax = fig.add_axes((0.02, 0.13, 0.7, 0.8))
-        ax.set_xlim(extent[0], extent[2])
-        ax.set_ylim(extent[1], extent[3])
-        ax.set_aspect("equal")
-        ax.set_facecolor("#eef0f2")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-        for layer in layers:
-            _draw(ax, layer)
-        ax.set_xlim(extent[0], extent[2])
-        ax.set_ylim(extent[1], extent[3])
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-        _furniture(ax, lang, extent)
+        draw_map(fig, (0.02, 0.13, 0.7, 0.8), layers, lang, bounds, legend_at=(0.73, 0.93),
+                 colorbar_at=(0.08, 0.085, 0.9), bold=bold)
         fig.suptitle(title or label("briefing_title", lang), x=0.02, y=0.975, ha="left",
-                     fontsize=15, fontweight="bold")
-        legends = [lyr.legend for lyr in layers if lyr.legend is not None]
-        handles, texts = _legend_handles(legends)
-        if handles:
-            leg = fig.legend(handles, texts, loc="upper left", bbox_to_anchor=(0.73, 0.93),
-                             fontsize=7, frameon=False, handlelength=1.4)
-            for text, handle in zip(leg.get_texts(), handles, strict=True):
-                if isinstance(handle, Patch) and not handle.get_visible():
-                    text.set_fontweight("bold")
-        _colorbars(fig, legends)
+                     fontsize=15, fontweight=bold)
         source = " · ".join(_source_line(atlas, lang, results))
         fig.text(0.02, 0.02, f"{label('source', lang)}: {source}", fontsize=6, color="#444444",
                  wrap=True, ha="left", va="bottom")
