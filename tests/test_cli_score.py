@@ -54,6 +54,7 @@ def test_score_writes_every_output(run_once, capsys):
     assert "old_factory_reuse_composite.tif" in names
     assert "old_factory_reuse_provenance.json" in names
     assert "old_factory_reuse.html" in names
+    assert "old_factory_reuse_whatif.html" in names  # weights to move in the browser
     assert sum(n.startswith("old_factory_reuse_criterion_") for n in names) == 4
     assert not [n for n in names if n.startswith(".")]  # no temporary files left
 

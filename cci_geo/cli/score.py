@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._i18n import cli_lang, map_lang, msg
 from .options import add_atlas_option, add_output_options, load_atlas
@@ -38,7 +38,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
             "Score candidate sites against the weighted criteria of a TOML scenario (see the "
             "README section 'Site suitability'), and write into --out: a ranked CSV, a "
             "GeoPackage (sites, criteria, stability, provenance), one GeoTIFF per criterion "
-            "plus the composite, a provenance JSON and an HTML map. The CSV opens in Excel "
+            "plus the composite, a provenance JSON, an HTML map and a what-if HTML map (move the "
+            "weights in the browser, offline, and see the ranking change). The CSV opens in Excel "
             "as is (UTF-8 with BOM, bilingual headers with units)."),
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -70,6 +71,15 @@ def _write_html(result: SuitabilityResult, atlas: object, path: Path, *, lang: s
     return maps.save_html(m, path, self_contained=True, overwrite=overwrite)
 
 
+def _write_whatif(result: SuitabilityResult, atlas: Any, path: Path, *, lang: str,
+                  overwrite: bool) -> Path:
+    from ..maps.labels import check_lang  # noqa: PLC0415
+    from ..maps.whatif import save_whatif_html  # noqa: PLC0415
+
+    context = {k: atlas[k] for k in ("districts", "zones") if k in atlas}
+    return save_whatif_html(result, path, context, lang=check_lang(lang), overwrite=overwrite)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``cci-geo score``; return the exit status."""
     from tqdm import tqdm  # noqa: PLC0415
@@ -91,8 +101,10 @@ def run(args: argparse.Namespace) -> int:
     steps.update()
     steps.set_postfix_str(msg("writing", lang))
     html = args.out / f"{output_paths(result, args.out)['csv'].stem.removesuffix('_ranking')}.html"
-    if html.exists() and not args.overwrite:  # refuse before writing anything
-        raise FileExistsError(msg("exists", "en", path=html))
+    whatif = html.with_name(html.stem + "_whatif.html")
+    for page in (html, whatif) if not args.no_html else ():
+        if page.exists() and not args.overwrite:  # refuse before writing anything
+            raise FileExistsError(msg("exists", "en", path=page))
     districts = atlas.get("districts")
     paths = result.to_files(args.out, overwrite=args.overwrite, xlsx=args.xlsx,
                             districts=districts)
@@ -100,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         written = _write_html(result, atlas, html, lang=map_lang(args), overwrite=args.overwrite)
         if written is not None:
             paths["html"] = written
+            paths["whatif html"] = _write_whatif(result, atlas, whatif, lang=map_lang(args),
+                                                 overwrite=args.overwrite)
     steps.update()
     steps.close()
     table = result.ranking()

@@ -21,6 +21,7 @@ from .layers import Legend, LegendItem, MapLayer, PointLayer, RasterLayer, Vecto
 from .registry import register_renderer, registered, render, renderer_for, result_type
 from .sources import derived_from, result_sources, synthetic_inputs
 from .static import save_png
+from .whatif import save_whatif_html, whatif_map
 
 __all__ = [
     "BASEMAPS",
@@ -47,5 +48,7 @@ __all__ = [
     "run_briefing",
     "save_html",
     "save_png",
+    "save_whatif_html",
     "synthetic_inputs",
+    "whatif_map",
 ]
