@@ -98,3 +98,58 @@ def test_scenario_scores_candidates_with_a_suitability_scenario(demo):
     with pytest.raises(ScenarioError, match="suitability_scenario = 'nope.toml'"):
         run_scenario(data | {"candidates": {"suitability_scenario": "nope.toml"}}, demo,
                      base_dir=scenarios)
+
+
+# --- planners' atlases without districts ----------------------------------------------------
+
+
+def _without_districts(demo, *, keep_districts_layer):
+    import cci_geo
+
+    kinds = ["zones", "factory_sites", "enterprises"] + (["districts"] if keep_districts_layer
+                                                         else [])
+    layers = {k: demo[k] for k in kinds}
+    layers["enterprises"] = layers["enterprises"].drop(columns=["district"])
+    return cci_geo.Atlas(layers, name="own atlas")
+
+
+def test_enterprises_without_district_get_it_from_the_districts_layer(demo, proposal):
+    atlas = _without_districts(demo, keep_districts_layer=True)
+    derived = propose_zones(atlas, k=5, standard_m=3000, district_max=2)
+    t = derived.table
+    assert len(t) > 10 and t.loc["total", "new_sites"] == 5
+    assert t.drop(index="total")["new_sites"].max() <= 2
+    # the spatial join puts 19,999 of the 20,000 demo enterprises in their recorded district
+    pd.testing.assert_index_equal(t.index, proposal.table.index)
+    assert t.loc["total", "demand"] == pytest.approx(proposal.table.loc["total", "demand"])
+
+
+def test_atlas_without_districts_proposes_without_the_balance_rule(demo, caplog):
+    atlas = _without_districts(demo, keep_districts_layer=False)
+    with caplog.at_level("WARNING", logger="cci_geo.layout.plan"):
+        prop = propose_zones(atlas, k=4, standard_m=3000, district_max=2)
+    assert "balance rule (district_max=2" in caplog.text
+    t = prop.table
+    assert list(t.index) == ["total"]
+    assert t.loc["total", "new_sites"] == 4 and t.loc["total", "zones_before"] == 24
+    assert t.loc["total", "share_before"] == pytest.approx(prop.before.coverage)
+    assert t.loc["total", "share_after"] == pytest.approx(prop.after.coverage)
+    assert t.loc["total", "covered_after"] >= t.loc["total", "covered_before"]
+
+
+def test_cli_optimise_on_an_atlas_without_districts(demo, tmp_path, capsys):
+    from cci_geo.cli.main import main
+
+    gpkg = _without_districts(demo, keep_districts_layer=False).to_gpkg(tmp_path / "own.gpkg")
+    # the demo scenario scores sites with a suitability scenario that reads the districts
+    # layer: a clear error naming it, not an AssertionError
+    assert main(["optimise", str(SCENARIO), "--atlas", str(gpkg), "--out", str(tmp_path),
+                 "--no-map"]) == 1
+    assert "'districts' is not a known layer" in capsys.readouterr().err
+    own = tmp_path / "own.toml"
+    own.write_text("\n".join(line for line in SCENARIO.read_text(encoding="utf-8").splitlines()
+                             if not line.startswith(("suitability_scenario", "score_weight"))),
+                   encoding="utf-8")
+    assert main(["optimise", str(own), "--atlas", str(gpkg), "--out", str(tmp_path),
+                 "--no-map"]) == 0
+    assert "total" in capsys.readouterr().out

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,15 +20,12 @@ import numpy as np
 import pandas as pd
 
 from .. import _validate
+from .._districts import assign_districts
+from .._toml import read_toml
 from ..errors import ScenarioError
 from .diagnose import Diagnosis, diagnose
 from .models import max_coverage, p_center, p_median, set_cover
 from .result import LayoutResult
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = ["Proposal", "aggregate_demand", "load_scenario", "propose_zones", "run_scenario"]
 
@@ -137,14 +133,6 @@ class Proposal:
         return out
 
 
-def _district_of(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> pd.Series:
-    polys = districts[districts["level"] == "district"] if "level" in districts else districts
-    polys = polys[["adcode", "geometry"]].to_crs(points.crs)
-    joined = gpd.sjoin(points[["geometry"]], polys, how="left", predicate="within")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    return joined["adcode"].astype("string").reindex(points.index)
-
-
 def _candidates(atlas: Any, statuses: Sequence[str], suitability: str | pd.Series | None
                 ) -> gpd.GeoDataFrame:
     zones = atlas["zones"]
@@ -222,13 +210,26 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
     if model not in MODELS:
         msg = f"model must be one of {MODELS}, got {model!r}."
         raise ValueError(msg)
-    demand = aggregate_demand(atlas["enterprises"], cell_m=cell_m, weights=weight,
-                              by="district")
+    enterprises = atlas["enterprises"]
+    layers = atlas.layers if hasattr(atlas, "layers") else atlas
+    districts = layers.get("districts")
+    if districts is not None and len(districts) and "district" not in enterprises.columns:
+        logger.info("enterprises have no 'district' column; derived from the districts layer")
+        enterprises = enterprises.assign(district=assign_districts(enterprises, districts))
+    demand = aggregate_demand(enterprises, cell_m=cell_m, weights=weight, by="district")
     cands = _candidates(atlas, statuses, suitability)
-    cands["district"] = _district_of(cands, atlas["districts"])
+    by_district = districts is not None and len(districts) > 0
+    if by_district:
+        cands["district"] = assign_districts(cands, districts)
+    elif district_max is not None or district_min is not None:
+        logger.warning("the atlas has no 'districts' layer: the per-district balance rule "
+                       "(district_max=%r, district_min=%r) is not applied; add a districts "
+                       "layer to apply it", district_max, district_min)
     common: dict[str, Any] = {"weights": "weight", "fixed": "existing",
-                              "district": "district", "district_max": district_max,
-                              "district_min": district_min, "time_limit_s": time_limit_s}
+                              "district": "district" if by_district else None,
+                              "district_max": district_max if by_district else None,
+                              "district_min": district_min if by_district else None,
+                              "time_limit_s": time_limit_s}
     if model == "max_coverage":
         use_score = bool(cands.loc[~cands["existing"], "score"].notna().all()) and score_weight > 0
         res = max_coverage(demand, cands, p=k, standard=standard_m,
@@ -255,13 +256,20 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
 def _before_after(before: Diagnosis, after: Diagnosis, zones: gpd.GeoDataFrame,
                   res: LayoutResult) -> pd.DataFrame:
     b, a = before.districts, after.districts
-    assert b is not None and a is not None
+    new = res.sites[~res.sites["fixed"]]
+    if b is None or a is None or "district" not in zones.columns:
+        # no district for the demand: the table has the total row only
+        w_b, w_a = _totals(before), _totals(after)
+        t = pd.DataFrame({"demand": [w_b[0]], "covered_before": [w_b[1]],
+                          "covered_after": [w_a[1]], "mean_cost_before": [w_b[2]],
+                          "mean_cost_after": [w_a[2]], "zones_before": [len(zones)],
+                          "new_sites": [len(new)]}, index=pd.Index(["total"], name="district"))
+        return _shares(t)
     t = pd.DataFrame({"demand": b["demand"], "covered_before": b["covered"],
                       "covered_after": a["covered"].reindex(b.index),
                       "mean_cost_before": b["mean_cost"],
                       "mean_cost_after": a["mean_cost"].reindex(b.index)})
     t["zones_before"] = zones["district"].astype("string").value_counts().reindex(t.index)
-    new = res.sites[~res.sites["fixed"]]
     t["new_sites"] = new["district"].astype("string").value_counts().reindex(t.index)
     t[["zones_before", "new_sites"]] = t[["zones_before", "new_sites"]].fillna(0).astype(int)
     total = pd.DataFrame({
@@ -272,6 +280,21 @@ def _before_after(before: Diagnosis, after: Diagnosis, zones: gpd.GeoDataFrame,
         "zones_before": [len(zones)], "new_sites": [len(new)]}, index=["total"])
     t = pd.concat([t.sort_index(), total])
     t.index.name = "district"
+    return _shares(t)
+
+
+def _totals(diag: Diagnosis) -> tuple[float, float, float]:
+    """Return (demand weight, covered weight, weighted mean cost) of a diagnosis."""
+    d = diag.demand
+    w = pd.to_numeric(d["weight"], errors="coerce").fillna(0.0).to_numpy(np.float64)
+    covered = d["covered"].to_numpy(bool)
+    cost = pd.to_numeric(d["cost"], errors="coerce").to_numpy(np.float64)
+    total = float(w.sum())
+    return total, float(w[covered].sum()), float((w * cost).sum() / total) if total else np.nan
+
+
+def _shares(t: pd.DataFrame) -> pd.DataFrame:
+    t = t.copy()
     t["share_before"] = t["covered_before"] / t["demand"]
     t["share_after"] = t["covered_after"] / t["demand"]
     cols = ["demand", "zones_before", "new_sites", "covered_before", "covered_after",
@@ -303,14 +326,7 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[st
         where = "scenario"
     else:
         path = Path(source)
-        if not path.exists():
-            msg = f"scenario file {path} does not exist."
-            raise FileNotFoundError(msg)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            msg = f"{path} is not valid TOML: {exc}"
-            raise ScenarioError(msg) from exc
+        data = read_toml(path, "scenario file")
         where = str(path)
     for sec, body in data.items():
         if sec not in _SCENARIO_KEYS or not isinstance(body, Mapping):
