@@ -481,7 +481,7 @@ def _provenance(sc: Scenario, book: LayerBook, w: np.ndarray, cr: float | None,
     return {
         "scenario": sc.name, "scenario_source": sc.source or "", "scenario_sha256": sc.sha256,
         "cci_geo_version": __version__, "seed": sc.seed,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "metric_crs": metric_crs, "cell_size_m": grid.cell_size,
         "grid_shape": list(grid.shape), "grid_cells_in_study_area": grid.n_cells,
         "weights_method": sc.weights_method, "consistency_ratio": cr,

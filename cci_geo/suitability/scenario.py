@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import os
-import sys
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +19,6 @@ from typing import Any
 
 from ..errors import ScenarioError
 from .criteria import Constraint, Criterion
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 __all__ = ["GridSpec", "LayerSpec", "Scenario", "SensitivitySpec", "load_scenario",
            "parse_scenario"]
