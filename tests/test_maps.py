@@ -432,18 +432,6 @@ def test_results_derived_from_synthetic_data_are_flagged_without_their_input(atl
         cm.derived_from(density, atlas)
 
 
-def test_briefing_steps_mark_results_with_their_inputs(atlas):
-    from cci_geo.maps import _analyses
-
-    grid = _grid(2)
-    grid.attrs["cci_geo_result"] = "grid_counts"
-    marked = _analyses._mark([_surface(), {"g": grid}], atlas, "enterprises", "stations")
-    assert [cm.result_sources(r) for r in marked] == [{"enterprises": "synthetic"}] * 2
-    assert cm.result_type(marked[1]) == "grid_counts"
-    scenario = _analyses._scenario_path()
-    assert scenario is not None and "enterprises" in _analyses._scenario_layers(scenario)
-
-
 def test_save_html_is_self_contained_and_atomic(atlas, tmp_path):
     m = cm.briefing_map(atlas, lang="zh")
     path = cm.save_html(m, tmp_path / "b.html")
@@ -561,22 +549,6 @@ def test_save_png_renders_chinese_with_legend(atlas, tmp_path):
 # --- CLI ---------------------------------------------------------------------------------------
 
 
-def test_cli_briefing_writes_offline_file(tmp_path, monkeypatch, atlas):
-    from cci_geo.cli import briefing as cli_briefing
-    from cci_geo.cli.main import main
-    from cci_geo.maps import _analyses
-
-    monkeypatch.setattr(cli_briefing, "load_atlas", lambda path: atlas)
-    monkeypatch.setattr(_analyses, "STEPS", (
-        ("layout", "no_such_module_for_test", lambda a: []),))
-    out = tmp_path / "maps" / "b.html"
-    assert main(["briefing", "--lang", "en", "--out", str(out)]) == 0
-    html = out.read_text(encoding="utf-8")
-    assert "cci_geo.no_such_module_for_test is not installed; skipped" in html
-    assert main(["briefing", "--out", str(out)]) == 1  # exists, no --overwrite
-    assert main(["briefing", "--out", str(out), "--overwrite"]) == 0
-
-
 # --- the embedded demo atlas -------------------------------------------------------------------
 
 
@@ -588,17 +560,3 @@ def test_demo_atlas_briefing_flags_synthetic_data(demo, tmp_path):
     assert path.stat().st_size < 6e6
     names = {lyr.name for lyr in cm.briefing_layers(demo, lang="zh")}
     assert {"行政区", "文化创意企业", "京津冀协同廊道", "老旧厂房"} <= names
-
-
-@pytest.mark.slow
-def test_cli_briefing_on_demo_runs_every_analysis(tmp_path, monkeypatch):
-    from cci_geo.cli.main import main
-
-    monkeypatch.chdir(REPO_ROOT)
-    out = tmp_path / "beijing_briefing.html"
-    assert main(["briefing", "--out", str(out)]) == 0
-    html = out.read_text(encoding="utf-8")
-    for name in ("企业核密度", "热点分析 (Gi*)", "集聚与认定差距", "选址适宜性", "布局优化",
-                 "廊道带"):
-        assert name in html, name
-    assert ": failed (" not in html  # no analysis step failed

@@ -14,7 +14,7 @@ from __future__ import annotations
 from . import render_layers as _render_layers  # noqa: F401  (registers renderers)
 from . import render_results as _render_results  # noqa: F401  (registers renderers)
 from .basemaps import BASEMAPS, Basemap, get_basemap
-from .briefing import add_to_map, briefing_layers, briefing_map, run_briefing
+from .briefing import add_to_map, briefing_layers, briefing_map
 from .export import AssetError, save_html
 from .labels import label
 from .layers import Legend, LegendItem, MapLayer, PointLayer, RasterLayer, VectorLayer
@@ -45,7 +45,6 @@ __all__ = [
     "renderer_for",
     "result_sources",
     "result_type",
-    "run_briefing",
     "save_html",
     "save_png",
     "save_whatif_html",

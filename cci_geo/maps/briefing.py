@@ -1,7 +1,8 @@
 """The briefing map: every atlas layer and analysis result on one folium map.
 
-:func:`briefing_map` draws; :func:`run_briefing` (used by ``cci-geo briefing``) also runs the
-available analyses on the atlas and writes the self-contained HTML file.
+:func:`briefing_map` only draws: the analyses are run by :mod:`cci_geo.workflows`
+(:func:`cci_geo.workflows.run_briefing`, used by ``cci-geo briefing``), which passes their
+results here with the title, first view and notes of the run.
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import folium
@@ -28,7 +28,7 @@ from .registry import render, result_parts, result_type
 from .sources import result_sources, synthetic_inputs
 
 __all__ = ["ATLAS_ORDER", "ATLAS_VISIBLE", "BRIEFING_VISIBLE", "add_to_map", "briefing_layers",
-           "briefing_map", "run_briefing"]
+           "briefing_map", "default_title"]
 
 logger = logging.getLogger(__name__)
 
@@ -110,26 +110,41 @@ def _layer_bounds(layer: MapLayer) -> tuple[float, float, float, float] | None:
     return None
 
 
-def study_region_bounds(atlas: Any, layers: Iterable[MapLayer],
-                        datum: str = "wgs84") -> tuple[float, float, float, float] | None:
-    """Return ``(south, west, north, east)`` of Beijing's districts, else of all layers."""
-    districts = _atlas_layers(atlas).get("districts")
-    if districts is not None and len(districts) and "adcode" in districts:
-        bj = districts[districts["adcode"].astype(str).str.startswith("11")]
-        if len(bj):
-            bj = bj.to_crs(4326)
-            if datum == "gcj02":
-                from ..datum import convert_gdf
+def study_region_bounds(atlas: Any, layers: Iterable[MapLayer],  # noqa: ARG001
+                        datum: str = "wgs84",  # noqa: ARG001
+                        ) -> tuple[float, float, float, float] | None:
+    """Return ``(south, west, north, east)`` of all ``layers`` (already in their datum), or None.
 
-                bj = convert_gdf(bj, "wgs84", "gcj02")
-            w, s, e, n = (float(v) for v in bj.total_bounds)
-            return s, w, n, e
+    The map draws what it is given; the study region and first view of a briefing come from
+    its workflow (``bounds=`` of :func:`briefing_map`).
+    """
     boxes = [b for b in (_layer_bounds(layer) for layer in layers) if b is not None]
     if not boxes:
         return None
     arr = np.array(boxes)
     return (float(arr[:, 0].min()), float(arr[:, 1].min()), float(arr[:, 2].max()),
             float(arr[:, 3].max()))
+
+
+def default_title(atlas: Any, lang: Lang) -> str:
+    """Return the atlas's name, or a generic briefing title in ``lang`` when it has none."""
+    name = getattr(atlas, "name", None)
+    return str(name) if name else label("briefing_title", lang)
+
+
+def _view_bounds(bounds: Sequence[float], datum: str) -> tuple[float, float, float, float]:
+    """``(west, south, east, north)`` in EPSG:4326 -> ``(south, west, north, east)`` in datum."""
+    w, s, e, n = (float(v) for v in bounds)
+    if not (w < e and s < n):
+        msg = ("bounds must be (west, south, east, north) with west < east and south < north, "
+               f"got {tuple(bounds)}.")
+        raise ValueError(msg)
+    if datum == "gcj02":
+        from ..datum import wgs84_to_gcj02
+
+        lon, lat = wgs84_to_gcj02(np.array([w, e]), np.array([s, n]))
+        w, e, s, n = float(lon[0]), float(lon[1]), float(lat[0]), float(lat[1])
+    return s, w, n, e
 
 
 def _statuses(prov: Mapping[str, Any]) -> list[str]:
@@ -267,7 +282,8 @@ def add_to_map(m: folium.Map, *objs: Any, lang: Lang = "zh",
 
 
 def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "none",
-                 title: str | None = None, tianditu_key: str | None = None,
+                 title: str | None = None, subtitle: str | None = None,
+                 bounds: Sequence[float] | None = None, tianditu_key: str | None = None,
                  notes: Sequence[str] = (), show: Iterable[str] | None = None) -> folium.Map:
     """Return a briefing map of ``atlas`` and analysis ``results``.
 
@@ -283,8 +299,11 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
     basemap
         ``"none"`` (offline, default), ``"osm"``, ``"cartodb"``, ``"gaode"`` (overlays are
         shifted to GCJ-02) or ``"tianditu"`` (needs ``tianditu_key`` or ``TIANDITU_KEY``).
-    title
-        Title shown top left (default: a bilingual briefing title).
+    title, subtitle
+        Shown top left (default: the atlas's name, else a generic title; "Planning briefing
+        map" in ``lang``).
+    bounds
+        First view ``(west, south, east, north)`` in EPSG:4326 (default: all drawn layers).
     tianditu_key
         Tianditu developer key.
     notes
@@ -299,21 +318,23 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
     -------
     folium.Map
         With a layer control, legends, scale bar, fullscreen button, minimap and measure
-        tool, zoomed to Beijing's districts (or to all layers), and the data provenance in
-        the attribution.
+        tool, zoomed to ``bounds`` (or to all layers), and the data provenance in the
+        attribution.
 
     Raises
     ------
     ValueError
-        For an unknown ``lang`` or ``basemap``, or Tianditu without a key.
+        For an unknown ``lang`` or ``basemap``, Tianditu without a key, or bounds that are not
+        ``(west, south, east, north)``.
     """
     lang = check_lang(lang)
     base = get_basemap(basemap)
     datum = "gcj02" if base.datum == "gcj02" else "wgs84"
     visible = None if show is None else frozenset(show)
     layers = briefing_layers(atlas, *results, lang=lang, datum=datum, visible=visible)
-    bounds = study_region_bounds(atlas, layers, datum=datum) or (39.44, 115.42, 41.06, 117.51)
-    center = [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2]
+    view = _view_bounds(bounds, datum) if bounds is not None else \
+        study_region_bounds(atlas, layers, datum=datum) or (-60.0, -170.0, 75.0, 170.0)
+    center = [(view[0] + view[2]) / 2, (view[1] + view[3]) / 2]
     m = BriefingFoliumMap(location=center, zoom_start=9, tiles=None, control_scale=False,
                           max_zoom=base.max_zoom, zoom_snap=0.25)
     add_basemap(m, base, tianditu_key=tianditu_key, lang=lang)
@@ -325,9 +346,9 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
     full = synthetic_note(atlas, results, lang, names=names)
     if full and results:  # the whole list in the Data sources panel; the attribution is short
         notes = [*notes, full]
-    main = title or label("briefing_title", lang)
-    add_script(m, f"cciGeo.title({{map}}, {js_json(main)}, "
-                  f"{js_json(label('briefing_subtitle', lang))});")
+    main = title or default_title(atlas, lang)
+    sub = subtitle or label("briefing_subtitle", lang)
+    add_script(m, f"cciGeo.title({{map}}, {js_json(main)}, {js_json(sub)});")
     add_script(m, f"cciGeo.attribution({{map}}, "
                   f"{js_json(_attribution(atlas, lang, base, results, names))});")
     heads = (["图层", "来源", "许可", "坐标系", "状态", "说明"] if lang == "zh" else
@@ -341,7 +362,7 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
     plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
                            secondary_length_unit="meters", primary_area_unit="hectares").add_to(m)
     _minimap(m, atlas, base, tianditu_key)
-    m.fit_bounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]])
+    m.fit_bounds([[view[0], view[1]], [view[2], view[3]]])
     logger.info("briefing map with %d layers (lang=%s, basemap=%s)", len(layers), lang,
                 base.name)
     return m
@@ -374,31 +395,3 @@ def _minimap(m: folium.Map, atlas: Any, base: Basemap, tianditu_key: str | None)
     tiles = base.tiles[0].replace("{key}", key)
     plugins.MiniMap(tile_layer=folium.TileLayer(tiles=tiles, attr=base.attribution,
                                                 subdomains=base.subdomains), **opts).add_to(m)
-
-
-def run_briefing(atlas: Any, out: str | os.PathLike[str], *, lang: Lang = "zh",
-                 basemap: str = "none", overwrite: bool = False,
-                 tianditu_key: str | None = None,
-                 progress: Callable[[str], None] | None = None) -> Path:
-    """Run the available analyses on ``atlas`` and write a self-contained briefing to ``out``.
-
-    Concentration (density, hot spots, location quotients, clusters and the designation gap)
-    always runs; suitability, layout and corridors run when their modules are installed
-    (otherwise a note is logged). ``progress`` is called with the name of each step.
-
-    Returns
-    -------
-    pathlib.Path
-        The written HTML file.
-    """
-    from ._analyses import briefing_results
-    from .export import save_html
-
-    run = briefing_results(atlas, progress=progress)
-    if progress:
-        progress("map")
-    m = briefing_map(atlas, *run.results, lang=lang, basemap=basemap, tianditu_key=tianditu_key,
-                     notes=run.notes, show=BRIEFING_VISIBLE)
-    if progress:
-        progress("write")
-    return save_html(m, out, self_contained=True, overwrite=overwrite)

@@ -168,7 +168,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "axis": ("发展轴", "Axis"),
     "missing": ("无数据", "No data"),
     # map furniture
-    "briefing_title": ("北京市文化创意产业空间布局", "Beijing cultural and creative industry"),
+    "briefing_title": ("文化创意产业空间布局", "Cultural and creative industry"),
     "briefing_subtitle": ("规划简报图", "Planning briefing map"),
     "synthetic": ("模拟数据", "synthetic data"),
     "approximate": ("近似位置", "approximate"),

@@ -24,7 +24,7 @@ from matplotlib.patches import FancyArrow, Patch, Rectangle
 from .. import __version__
 from .._files import atomic_path
 from ..errors import ParameterError
-from .briefing import briefing_layers, study_region_bounds
+from .briefing import briefing_layers, default_title, study_region_bounds
 from .fonts import cjk_font, font_context
 from .labels import Lang, check_lang, label
 from .layers import Legend, MapLayer, PointLayer, RasterLayer, VectorLayer, _lonlat_to_merc
@@ -203,7 +203,7 @@ def map_extent(atlas: Any, layers: Sequence[MapLayer],
             raise ParameterError(msg)
         bounds = (south, west, north, east)
     else:
-        bounds = study_region_bounds(atlas, layers) or (39.44, 115.42, 41.06, 117.51)
+        bounds = study_region_bounds(atlas, layers) or (-60.0, -170.0, 75.0, 170.0)
     xs, ys = _lonlat_to_merc(np.array([bounds[1], bounds[3]]), np.array([bounds[0], bounds[2]]))
     pad_x, pad_y = (xs[1] - xs[0]) * 0.04, (ys[1] - ys[0]) * 0.04
     return (float(xs[0] - pad_x), float(ys[0] - pad_y), float(xs[1] + pad_x),
@@ -290,7 +290,7 @@ def save_png(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: Lang
         fig = Figure(figsize=figsize, dpi=dpi)
         draw_map(fig, (0.02, 0.13, 0.7, 0.8), layers, lang, bounds, legend_at=(0.73, 0.93),
                  colorbar_at=(0.08, 0.085, 0.9), bold=bold)
-        fig.suptitle(title or label("briefing_title", lang), x=0.02, y=0.975, ha="left",
+        fig.suptitle(title or default_title(atlas, lang), x=0.02, y=0.975, ha="left",
                      fontsize=15, fontweight=bold)
         source = " · ".join(_source_line(atlas, lang, results))
         fig.text(0.02, 0.02, f"{label('source', lang)}: {source}", fontsize=6, color="#444444",
