@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from ._i18n import map_lang
 from .options import add_atlas_option, load_atlas
 
 __all__ = ["add_parser", "run"]
@@ -88,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
         msg = f"{out} already exists; pass --overwrite to replace it."
         raise FileExistsError(msg)
     config = load_config(args.config) if args.config is not None else BriefingConfig()
-    config = config.with_overrides(title=args.title, subtitle=args.subtitle, lang=args.lang,
+    # --lang, else CCI_GEO_LANG, else the config's language
+    lang = map_lang(args) if args.lang or os.environ.get("CCI_GEO_LANG") else None
+    config = config.with_overrides(title=args.title, subtitle=args.subtitle, lang=lang,
                                    basemap=args.basemap)
     atlas = load_atlas(args.atlas)
     plan = plan_briefing(atlas, config)

@@ -119,10 +119,11 @@ def run(args: argparse.Namespace) -> int:
         bar.set_postfix_str(msg("drawing the map", lang))
         try:
             from ..maps import briefing_map, save_html
+            from ..maps.labels import check_lang
         except ImportError as exc:
             logger.warning("maps module unavailable (%s); HTML map skipped", exc)
         else:
-            m = briefing_map(atlas, prop, lang=map_lang(args))
+            m = briefing_map(atlas, prop, lang=check_lang(map_lang(args)))
             save_html(m, paths["map"], self_contained=True, overwrite=args.overwrite)
             written.append(paths["map"])
         bar.update()

@@ -180,7 +180,7 @@ def partitioned_grid_counts(points: Any, cell_size: float, *, region: Any, exten
                           keep_empty=keep_empty, to_crs=to_crs)
 
 
-def _stats_part(part: Any, areas: Any, by: str, value: str | None) -> tuple:
+def _stats_part(part: Any, areas: Any, by: str, value: str | None) -> tuple | None:
     from .indices import sector_stats
 
     if len(part) == 0:

@@ -6,7 +6,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -121,8 +121,8 @@ def write_outputs(result: SuitabilityResult, out_dir: str | os.PathLike[str], *,
         sheets = {"ranking": table, "criteria": result.criteria_table}
         if result.one_at_a_time is not None:
             sheets["stability"] = result.one_at_a_time
-        meta = {k: prov[k] for k in ("scenario", "scenario_sha256", "cci_geo_version", "seed",
-                                     "created") if k in prov}
+        keys = ("scenario", "scenario_sha256", "cci_geo_version", "seed", "created")
+        meta: dict[str, Any] = {k: prov[k] for k in keys if k in prov}
         write_xlsx(sheets, paths["xlsx"], sources=prov.get("layers", {}), metadata=meta,
                    columns=columns, overwrite=overwrite)
     with atomic_path(paths["gpkg"], overwrite=overwrite) as tmp:
