@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +49,8 @@ def _quiet_xlrd() -> Iterator[None]:
         yield
 
 
-def read_excel_table(path: Path, sheet: str | int | None, looks_spatial: object) -> pd.DataFrame:
+def read_excel_table(path: Path, sheet: str | int | None,
+                     looks_spatial: Callable[[list[str]], bool]) -> pd.DataFrame:
     """Return the chosen sheet of an Excel workbook as a DataFrame (ids kept as text).
 
     With ``sheet=None`` a one-sheet workbook is read; in a workbook of several sheets the one

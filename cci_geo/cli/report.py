@@ -35,7 +35,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--lang", choices=("zh", "en"), default=None,
                    help="report language (default: CCI_GEO_LANG, else zh)")
     p.add_argument("--paper", choices=("A4", "A3"), default="A4", help="paper size (A4)")
-    p.add_argument("--title", default=None, help="cover title (default: the briefing title)")
+    p.add_argument("--title", default=None, help="cover title (default: the atlas's name)")
     p.add_argument("--extent", type=float, nargs=4, default=None,
                    metavar=("WEST", "SOUTH", "EAST", "NORTH"),
                    help="frame the maps on this box in degrees (default: the study region)")
@@ -48,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .._files import check_writable
-    from ..maps._analyses import briefing_results
     from ..reports import write_report
+    from ..workflows import BriefingConfig, plan_briefing, run_plan
 
     lang = cli_lang(args)
     check_writable(args.out, overwrite=args.overwrite)  # refuse before minutes of analysis
@@ -61,12 +61,14 @@ def run(args: argparse.Namespace) -> int:
 
     progress("atlas")
     atlas = load_atlas(args.atlas)
-    run_ = briefing_results(atlas, progress=progress)
+    lang_map = map_lang(args)
+    plan = plan_briefing(atlas, BriefingConfig(lang=lang_map, title=args.title))
+    run_ = run_plan(plan, progress=progress)
     progress("report")
-    path = write_report(atlas, *run_.results, path=Path(args.out), lang=map_lang(args),
-                        title=args.title, paper=args.paper,
-                        extent=tuple(args.extent) if args.extent else None,
-                        notes=run_.notes, overwrite=args.overwrite)
+    path = write_report(plan.atlas, *run_.results, path=Path(args.out), lang=lang_map,
+                        title=plan.title, paper=args.paper,
+                        extent=tuple(args.extent) if args.extent else plan.view,
+                        notes=run_.notes(lang_map), overwrite=args.overwrite)
     bar.close()
     sys.stdout.write(msg("wrote", lang, path=path) + "\n")
     return 0

@@ -124,7 +124,7 @@ def font_context(lang: str, *, for_pdf: bool = False) -> Iterator[str]:
     True
     """
     rc, bold = font_rc(lang, for_pdf=for_pdf)
-    with mpl.rc_context(rc), warnings.catch_warnings():
+    with mpl.rc_context(rc), warnings.catch_warnings():  # type: ignore[arg-type]
         if rc["font.family"] == ["DejaVu Sans"]:
             warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
         yield bold

@@ -74,7 +74,7 @@ def lq_table(results: Sequence[Any], lang: str) -> ReportTable | None:
     sectors = [c.removeprefix("lq_") for c in lq.columns if c.startswith("lq_")]
     lq = lq.sort_values("total", ascending=False) if "total" in lq else lq
     headers = [_t("区", "District", lang), _t("企业数", "Firms", lang)]
-    headers += [sector_label(s, lang) for s in sectors]
+    headers += [sector_label(s, lang) for s in sectors]  # type: ignore[arg-type]
     rows = []
     for _, r in lq.iterrows():
         row = [_name(r, lang, 12), _num(r.get("total"))]
@@ -240,5 +240,6 @@ def sources_rows(atlas: Any, lang: str) -> list[list[str]]:
             flags.append(_t("真实", "real", lang))
         source = str(rec.get("source", ""))
         source = source if len(source) <= 80 else source[:79] + "…"
-        rows.append([label(kind, lang), source, ", ".join(flags)])
+        rows.append([label(kind, lang), source,  # type: ignore[arg-type]
+                     ", ".join(flags)])
     return rows

@@ -87,7 +87,8 @@ class _Page:
         height = min(height, 0.6 * w_in * ratio / h_in)
         bottom = self.y - height
         draw_map(self.fig, (self.margin, bottom, 0.6, height), layers,
-                 self.lang, bounds, legend_at=(0.69, self.y), colorbar_at=(
+                 self.lang, bounds, legend_at=(0.69, self.y),  # type: ignore[arg-type]
+                 colorbar_at=(
                      self.margin, bottom - 0.035, 0.6), bold=self.bold,
                  legend_fontsize=6.0 * self.k)
         bars = any(lyr.legend is not None and lyr.legend.kind == "colorbar" for lyr in layers)
@@ -111,7 +112,8 @@ class _Page:
         ax = self.fig.add_axes((self.margin, self.y - height, 1 - 2 * self.margin, height))
         ax.axis("off")
         tab = ax.table(cellText=t.rows or [[""] * len(t.headers)], colLabels=headers,
-                       colWidths=fracs, cellLoc="left", bbox=(0, 0, 1, 1))
+                       colWidths=fracs, cellLoc="left",
+                       bbox=(0, 0, 1, 1))  # type: ignore[arg-type]
         tab.auto_set_font_size(False)
         tab.set_fontsize(size * self.k)
         for (row, _col), cell in tab.get_celld().items():
@@ -198,7 +200,7 @@ def _compose(pdf: PdfPages, atlas: Any, results: Sequence[Any], *, lang: str,
     p.paragraph(subtitle or _t("文化创意产业空间规划简报", "Planning briefing: cultural and "
                                "creative industry", lang), 11.0)
     p.paragraph(_t(f"日期：{today}", f"Date: {today}", lang), 9.0, color="#444444")
-    layout = label("layout", lang)  # the map's name of the layout results
+    layout = label("layout", lang)  # type: ignore[arg-type]  # the layout results' name
     note = synthetic_note(atlas, results, lang,  # type: ignore[arg-type]
                           names={"selected_sites": layout, "layout_sites": layout})
     if note:
@@ -221,7 +223,8 @@ def _compose(pdf: PdfPages, atlas: Any, results: Sequence[Any], *, lang: str,
         p = new()
         p.heading(_t(f"{numerals[i]}、{zh}", f"{i + 1}. {en}", lang))
         p.map(atlas, results, PAGE_LAYERS[key], extent, 0.45, frame=frame)
-        p.table(table, 6.0)
+        if table is not None:
+            p.table(table, 6.0)
         p.footer(footer, page_no)
         p.save()
     # 5. accessibility, methods, sources
