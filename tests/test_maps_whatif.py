@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 from _browser import console_errors, load, offline_chromium, require_browser
 
 import cci_geo
