@@ -9,7 +9,16 @@ weights 1..9, Euclidean costs (seed 42). Cases:
   ``--limit`` seconds (spopt only with ``--spopt-large``).
 * 2,000 x 20,000, p = 20: the cci_geo heuristic with its Lagrangian lower bound in 30 s.
 
-Run: ``python benchmarks/bench_layout.py [--limit 60] [--skip-peers] [--spopt-large]``.
+OR-Library (``--orlib DIR``): the 40 uncapacitated p-median instances of Beasley (1990),
+costs = shortest paths over the graph (the last occurrence of a duplicated edge wins), solved
+by the default ``p_median`` and by ``p_center`` with a 60 s limit each; the table lists the
+published optimum (``pmed_optima.csv``, ``kcenteropt.txt``), ours, the proven bound, whether
+ours is proven optimal, the seconds, and the 1-minute load average when the row finished
+(the machine is shared; a high load stretches the seconds).
+
+Run: ``python benchmarks/bench_layout.py [--limit 60] [--skip-peers] [--spopt-large]``
+     ``python benchmarks/bench_layout.py --orlib /path/to/orlib-pmed [--instances 1-40]
+     [--models p_median,p_center]``.
 Timings are wall-clock on whatever machine runs it; a shared machine makes them noisy.
 """
 
@@ -17,15 +26,18 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.spatial.distance import cdist
 
-from cci_geo.layout import p_median
+from cci_geo.layout import p_center, p_median
+from cci_geo.layout.orlib import read_orlib_pmed
 
 
 def instance(m: int, n: int, seed: int = 42) -> tuple[np.ndarray, np.ndarray]:
@@ -90,14 +102,63 @@ def row(case: str, solver: str, r: dict) -> str:
             f"{r['time']:>8.1f}  {r['status']}")
 
 
+def _instances(spec: str) -> list[int]:
+    out: list[int] = []
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def orlib_table(folder: Path, numbers: list[int], models: list[str], limit: float) -> None:
+    """Solve OR-Library instances with the default methods and print one table per model."""
+    optima = {"p_median": {}, "p_center": {}}
+    for line in (folder / "pmed_optima.csv").read_text().split()[1:]:
+        name, value = line.split(",")
+        optima["p_median"][name] = float(value)
+    for line in (folder / "kcenteropt.txt").read_text().split("\n"):
+        if line.strip():
+            name, value = line.split()
+            optima["p_center"][name] = float(value)
+    solvers = {"p_median": p_median, "p_center": p_center}
+    for model in models:
+        print(f"\nOR-Library {model}, default method, time_limit_s={limit:g} "
+              f"({os.cpu_count()} CPUs, shared machine)")
+        head = (f"{'instance':<9}{'n':>5}{'p':>5}{'optimum':>10}{'ours':>10}{'bound':>12}"
+                f"{'proven':>8}{'seconds':>9}{'load':>6}")
+        print(head)
+        print("-" * len(head))
+        solved = within = 0
+        for k in numbers:
+            name = f"pmed{k}"
+            cost, p = read_orlib_pmed(folder / f"{name}.txt")
+            t0 = time.perf_counter()
+            res = solvers[model](cost=cost, p=p, time_limit_s=limit)
+            secs = time.perf_counter() - t0
+            opt = optima[model][name]
+            proven = res.status == "optimal" and math.isclose(res.objective, opt)
+            solved += proven
+            within += proven and secs <= 60.0
+            print(f"{name:<9}{cost.shape[0]:>5}{p:>5}{opt:>10,.0f}{res.objective:>10,.0f}"
+                  f"{res.bound:>12,.2f}{'yes' if proven else 'NO':>8}{secs:>9.1f}"
+                  f"{os.getloadavg()[0]:>6.1f}", flush=True)
+        print(f"proven optimal: {solved} of {len(numbers)}; within 60 s: {within}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--orlib", type=Path, help="folder with pmed1.txt ... pmed40.txt")
+    ap.add_argument("--instances", default="1-40", help="OR-Library numbers, e.g. 1-5,36")
+    ap.add_argument("--models", default="p_median,p_center", help="OR-Library models")
     ap.add_argument("--limit", type=float, default=60.0, help="time limit (s) per large solve")
     ap.add_argument("--skip-peers", action="store_true", help="only run cci_geo")
     ap.add_argument("--spopt-large", action="store_true", help="also run spopt on 300 x 3,000")
     ap.add_argument("--cases", default="small,medium,large",
                     help="comma-separated subset of small, medium, large")
     args = ap.parse_args()
+    if args.orlib is not None:
+        orlib_table(args.orlib, _instances(args.instances), args.models.split(","), args.limit)
+        return
     cases = set(args.cases.split(","))
     header = (f"{'case':<22} {'solver':<26} {'objective':>14} {'bound':>14} {'gap':>8} "
               f"{'time s':>8}  status")

@@ -4,27 +4,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import shortest_path
 
-from cci_geo.layout import p_median
+from cci_geo.layout import p_center, p_median
+from cci_geo.layout.orlib import read_orlib_pmed
 
 DATA = Path(__file__).parent / "data" / "orlib"
 
 
 def orlib_costs(name: str) -> tuple[np.ndarray, int]:
-    lines = (DATA / name).read_text().split("\n")
-    n, m, p = (int(v) for v in lines[0].split())
-    edges: dict[tuple[int, int], float] = {}
-    for line in lines[1 : m + 1]:
-        i, j, c = (int(v) for v in line.split())
-        a, b = sorted((i - 1, j - 1))
-        edges[(a, b)] = float(c)  # the LAST occurrence of an edge gives its cost
-    rows = [a for a, _ in edges] + [b for _, b in edges]
-    cols = [b for _, b in edges] + [a for a, _ in edges]
-    vals = list(edges.values()) * 2
-    graph = csr_array((vals, (rows, cols)), shape=(n, n))
-    return shortest_path(graph, directed=False), p
+    return read_orlib_pmed(DATA / name)
 
 
 @pytest.mark.parametrize(("name", "optimum"), [("pmed1.txt", 5819), ("pmed5.txt", 1355)])
@@ -56,3 +44,33 @@ def test_minimum_edge_rule_would_be_wrong():
         i, j, c = (int(v) for v in line.split())
         seen.setdefault(tuple(sorted((i, j))), []).append(float(c))
     assert any(len(v) > 1 and min(v) != v[-1] for v in seen.values())
+
+
+@pytest.mark.parametrize(("name", "optimum"), [("pmed7.txt", 5631), ("pmed13.txt", 4374)])
+def test_default_method_proves_mid_size_optimum(name, optimum):
+    cost, p = orlib_costs(name)
+    res = p_median(cost=cost, p=p, time_limit_s=60)
+    assert res.objective == pytest.approx(optimum)
+    assert res.status == "optimal"
+    assert res.bound == pytest.approx(optimum)
+
+
+# vertex p-center optima of the same graphs (Pullan 2008, OR-Library kcenteropt.txt)
+@pytest.mark.parametrize(("name", "optimum"),
+                         [("pmed1.txt", 127), ("pmed5.txt", 48), ("pmed7.txt", 64),
+                          ("pmed13.txt", 36)])
+def test_p_center_published_optimum(name, optimum):
+    cost, p = orlib_costs(name)
+    res = p_center(cost=cost, p=p, time_limit_s=60)
+    assert res.objective == optimum
+    assert res.bound == optimum
+    assert res.status == "optimal"
+    assert len(res.selected) == p
+    assert cost[:, res.selected].min(axis=1).max() == optimum
+
+
+def test_p_center_out_of_time_returns_the_greedy_radius_and_a_bound():
+    cost, p = orlib_costs("pmed13.txt")
+    res = p_center(cost=cost, p=p, time_limit_s=0.0)
+    assert res.status == "time_limit"
+    assert res.bound <= 36 <= res.objective

@@ -26,6 +26,7 @@ from ..errors import InfeasibleError
 from . import heuristics as heur
 from ._milp import RowBlock, solve_milp
 from .costs import CostInput, Instance, candidate_values, prepare_instance, require_finite
+from .pcenter import solve_p_center
 from .pmedian import capacitated_p_median, radius_p_median
 from .result import LayoutResult, build_result
 from .rules import CountRule, FixedInput, SiteRules, build_rules, site_blocks, site_bounds
@@ -35,7 +36,7 @@ __all__ = ["max_coverage", "p_center", "p_median", "set_cover"]
 logger = logging.getLogger(__name__)
 
 DistrictInput: TypeAlias = str | Sequence[object] | pd.Series | None
-EXACT_AUTO_LIMIT = 250_000
+EXACT_AUTO_LIMIT = 1_000_000
 """``method="auto"`` solves p-median exactly when demand x candidates is at most this."""
 LARGE = 5_000_000
 """Above this many pairs the p-median heuristic works on neighbour lists."""
@@ -181,7 +182,7 @@ def p_median(demand: gpd.GeoDataFrame | None = None,
     method
         ``"exact"`` (HiGHS, truncated radius formulation after Lagrangian fixing),
         ``"heuristic"`` (multi-start greedy + vertex substitution with a Lagrangian lower
-        bound), or ``"auto"`` (exact up to 250,000 demand x candidate pairs, and whenever
+        bound), or ``"auto"`` (exact up to 1,000,000 demand x candidate pairs, and whenever
         district, budget or capacity rules apply).
     time_limit_s, mip_gap
         Solver limits; the reached gap is reported.
@@ -471,8 +472,10 @@ def p_center(demand: gpd.GeoDataFrame | None = None,
              time_limit_s: float = 60.0, metric_crs: str | None = None) -> LayoutResult:
     """Choose ``p`` new sites minimising the largest cost from any demand to its nearest site.
 
-    Solved exactly by bisection over the distinct costs: each step asks HiGHS whether the
-    site rules can be met while every demand is within the trial radius.
+    Solved exactly by bisection over the distinct costs between the largest nearest-site cost
+    and a greedy solution's radius: each step asks whether the site rules can be met with
+    every demand within the trial radius (a set-cover test, reduced by dominance, answered by
+    a greedy cover or by HiGHS). ``time_limit_s`` is checked before each test.
 
     Parameters
     ----------
@@ -503,44 +506,15 @@ def p_center(demand: gpd.GeoDataFrame | None = None,
                          district_max=district_max, count_fixed=count_fixed,
                          site_cost=site_cost, budget=budget)
     require_finite(inst, "p_center")
-    C = inst.cost
-    m = C.shape[1]
-    usable = rules.allowed | rules.fixed
-    lower = float(C[:, usable].min(axis=1).max())
-    radii = np.unique(C[:, usable])
-    radii = radii[radii >= lower]
-    lo, hi = 0, radii.size - 1
-    best: NDArray[np.intp] | None = None
-    status = "optimal"
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        left = time_limit_s - (time.perf_counter() - t0)
-        if left <= 0:
-            status = "time_limit"
-            break
-        N = sparse.csr_array(np.less_equal(C, radii[mid]).astype(np.float64))
-        blocks = [RowBlock("coverage", N, np.ones(C.shape[0]), np.full(C.shape[0], np.inf)),
-                  *site_blocks(rules, m, 0)]
-        lb, ub = site_bounds(rules)
-        out = solve_milp(np.zeros(m), blocks, integrality=np.ones(m, np.int8), lb=lb, ub=ub,
-                         time_limit_s=left, mip_gap=0.0)
-        if out.x is not None:
-            best, hi = np.flatnonzero(out.x > 0.5), mid - 1
-        elif out.status == "infeasible":
-            lo = mid + 1
-        else:
-            status = "time_limit"
-            break
-    if best is None:
-        if status == "optimal":
+    out = solve_p_center(inst.cost, rules, time_limit_s=time_limit_s)
+    if out.open_idx.size == 0:
+        if out.status == "infeasible":
             _check_site_rules(rules)
             msg = "p_center: no choice of sites satisfies the rules."
             raise InfeasibleError(msg)
         msg = f"p_center: time limit of {time_limit_s}s reached before any feasible radius."
         raise InfeasibleError(msg)
-    objective = float(C[:, best].min(axis=1).max())
-    bound = float(radii[lo]) if lo < radii.size else objective
-    return build_result(inst, model="p_center", open_idx=best, fixed=rules.fixed,
-                        objective=objective, bound=min(bound, objective), status=status,
-                        method="highs-bisection", seconds=time.perf_counter() - t0,
+    return build_result(inst, model="p_center", open_idx=out.open_idx, fixed=rules.fixed,
+                        objective=out.objective, bound=out.bound, status=out.status,
+                        method="bisection+set-cover", seconds=time.perf_counter() - t0,
                         district=rules.district, params=_params(p=p))
