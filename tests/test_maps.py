@@ -473,7 +473,52 @@ def test_data_is_escaped_in_the_page(atlas, tmp_path):
     assert "\\u007b{ 7*7 }}" in html and "\\u007b% raw %}" in html
 
 
-def test_compressed_payload_keeps_attributes():
+def _column(b64: str, dtype: str, n: int) -> np.ndarray:
+    """Decode one WebGL payload column as the page does (inflate, un-shuffle the bytes)."""
+    raw = np.frombuffer(zlib.decompress(base64.b64decode(b64)), dtype=np.uint8)
+    size = np.dtype(dtype).itemsize
+    return raw.reshape(size, n).T.copy().view("<" + np.dtype(dtype).str[1:]).ravel()
+
+
+def _gl_payload(html: str) -> dict:
+    (text,) = re.findall(r"cciGeo\.glPoints\((\{.*?\}), \{\"radius\"", html)
+    return json.loads(text)
+
+
+def test_webgl_payload_keeps_every_point_with_its_attributes():
+    ent = synthetic_enterprises(5000, seed=3)
+    ent.loc[7, "name_en"] = "line\nbreak 北京 " + XSS_IMG
+    ent.loc[8, "employees"] = 2**31 + 5  # too large for Int32: sent as Float64
+    m = cm.briefing_map({"enterprises": ent}, lang="en")
+    data = _gl_payload(m.get_root().render())
+    n = data["n"]
+    assert n == 5000
+    lon = data["west"] + np.cumsum(_column(data["dx"], "int32", n)) * data["quantum"]
+    lat = data["south"] + np.cumsum(_column(data["dy"], "int32", n)) * data["quantum"]
+    lengths = _column(data["title"]["lengths"], data["title"]["dtype"], n).astype(int)
+    text = zlib.decompress(base64.b64decode(data["title"]["text"]))
+    ends = np.cumsum(lengths)
+    names = [text[e - k:e].decode("utf-8") for e, k in zip(ends, lengths, strict=True)]
+    emp_field = next(f for f in data["fields"] if f["label"] == "Employees")
+    assert emp_field["dtype"] == "float64"
+    emp = _column(emp_field["data"], emp_field["dtype"], n)
+    sector_field = next(f for f in data["fields"] if f.get("same_as_category"))
+    sectors = np.array(sector_field["codes"])[_column(data["cat"], "uint8", n)]
+    decoded = sorted(zip(names, np.round(lon, 5), np.round(lat, 5), emp, sectors, strict=True))
+    from cci_geo.maps.labels import sector_label
+
+    expected = sorted(zip(ent["name_en"], np.round(ent.geometry.x, 5), np.round(ent.geometry.y, 5),
+                          ent["employees"].astype(float),
+                          [sector_label(c, "en") for c in ent["sector"]], strict=True))
+    assert [d[0] for d in decoded] == [e[0] for e in expected]  # names, newline included
+    assert np.allclose([d[1:3] for d in decoded], [e[1:3] for e in expected], atol=1e-5)
+    assert [d[3:] for d in decoded] == [e[3:] for e in expected]
+
+
+def test_canvas_engine_keeps_the_json_payload(monkeypatch):
+    from cci_geo.maps import folium_layers
+
+    monkeypatch.setattr(folium_layers, "POINT_ENGINE", "canvas")
     ent = synthetic_enterprises(5000, seed=3)
     layer = cm.render(ent, kind="enterprises", lang="en")[0]
     m = cm.briefing_map({"enterprises": ent}, lang="en")

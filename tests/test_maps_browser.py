@@ -16,6 +16,7 @@ import pytest
 from _browser import console_errors, load, offline_chromium, require_browser
 from _maps_data import XSS_IMG, XSS_SCRIPT, synthetic_atlas, synthetic_enterprises
 from affine import Affine
+from shapely.geometry import Point
 
 import cci_geo.maps as cm
 from cci_geo.raster import Surface
@@ -98,7 +99,7 @@ def test_briefing_loads_offline_with_layers_and_legends(driver, briefing_file, a
     # atlas point layers start off (the first view stays readable), and so do their legends
     assert "Creative enterprises" not in legends
     assert driver.execute_script(
-        "return document.querySelectorAll('canvas.cci-canvas-points').length") == 0
+        "return document.querySelectorAll('canvas.cci-gl-points').length") == 0
     for name in ("Hot spots (Gi*)", "Creative enterprises"):
         driver.execute_script(TOGGLE_JS, name)
     time.sleep(0.3)
@@ -108,7 +109,7 @@ def test_briefing_loads_offline_with_layers_and_legends(driver, briefing_file, a
         var img = document.querySelector('.leaflet-image-layer');
         return {raster: img ? img.naturalWidth : 0,
                 paths: document.querySelectorAll('path.leaflet-interactive').length,
-                canvas: document.querySelectorAll('canvas.cci-canvas-points').length,
+                canvas: document.querySelectorAll('canvas.cci-gl-points').length,
                 scale: document.querySelector('.leaflet-control-scale-line').textContent,
                 minimap: document.querySelectorAll('.leaflet-control-minimap').length,
                 fullscreen: document.querySelectorAll('.leaflet-control-zoom-fullscreen').length,
@@ -157,26 +158,118 @@ def test_injected_markup_shows_as_text_and_never_runs(driver, briefing_file, art
     _shot(driver, artifacts, "injection_inert")
 
 
-def test_canvas_points_draw_and_answer_clicks(driver, tmp_path, artifacts):
+POINTS_LAYER_JS = """
+    var map = Object.values(window).find(v => v instanceof L.Map), layer = null;
+    map.eachLayer(l => { if (l.isCciPoints) layer = l; });"""
+
+
+def _colourful_pixels(path: Path) -> int:
+    """Pixels of the screenshot's map area (legend and controls left out) that are strongly
+    coloured (the sector colours; basemap-free pages are grey/white elsewhere)."""
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    area = rgb[120:-60, 200:-250]
+    return int(((area.max(axis=2) - area.min(axis=2)) > 80).sum())
+
+
+def _click_point(driver, lat: float, lon: float) -> str | None:
+    """Centre the map on (lat, lon) at zoom 16 and click there with the mouse."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    driver.execute_script(POINTS_LAYER_JS + f"""
+        map.setView([{lat}, {lon}], 16, {{animate: false}});
+        map.closePopup();""")
+    time.sleep(0.3)
+    box = driver.find_element(By.CSS_SELECTOR, ".leaflet-container")
+    x, y = driver.execute_script(POINTS_LAYER_JS + f"""
+        var pt = map.latLngToContainerPoint([{lat}, {lon}]);
+        var size = map.getSize();
+        return [pt.x - size.x / 2, pt.y - size.y / 2];""")
+    ActionChains(driver).move_to_element_with_offset(box, round(x), round(y)).click().perform()
+    time.sleep(0.5)  # let the popup fade in
+    return driver.execute_script(
+        "var box = document.querySelector('.leaflet-popup-content');"
+        "return box ? box.textContent : null;")
+
+
+@pytest.fixture(scope="module")
+def points_file(tmp_path_factory):
     ent = synthetic_enterprises(20_000, seed=11)
     ent.loc[0, "name_zh"] = XSS_IMG
-    m = cm.briefing_map({"enterprises": ent}, lang="zh")
-    path = cm.save_html(m, tmp_path / "points.html")
+    ent.loc[1, ["name_zh", "employees", "founded"]] = ["孤立企业", 4242, 1999]
+    ent.loc[1, "geometry"] = Point(116.62, 40.12)  # far from every other point
+    m = cm.briefing_map({"enterprises": ent}, lang="zh", show={"enterprises"})
+    return ent, cm.save_html(m, tmp_path_factory.mktemp("points") / "points.html")
+
+
+def test_webgl_points_draw_and_a_click_opens_the_nearest_points_popup(driver, points_file,
+                                                                       artifacts):
+    ent, path = points_file
     load(driver, path)
-    driver.execute_script(TOGGLE_JS, "文化创意企业")
-    lon, lat = ent.geometry.x.iloc[0], ent.geometry.y.iloc[0]
-    popup = driver.execute_script(f"""
-        var map = Object.values(window).find(v => v instanceof L.Map);
-        map.setView([{lat}, {lon}], 16, {{animate: false}});
-        map.fire('moveend');
-        var pt = map.latLngToContainerPoint([{lat}, {lon}]);
-        map.fire('click', {{latlng: L.latLng({lat}, {lon}), containerPoint: pt}});
-        var box = document.querySelector('.leaflet-popup-content');
-        return box ? box.textContent : null;""")
-    assert popup is not None and XSS_IMG in popup
+    assert driver.execute_script(POINTS_LAYER_JS + "return layer instanceof cciGeo.GLPoints;")
+    lon, lat = ent.geometry.x.iloc[1], ent.geometry.y.iloc[1]
+    popup = _click_point(driver, lat, lon)
+    assert popup is not None and "孤立企业" in popup
+    assert "4,242" in popup and "1999" in popup and "1,999" not in popup
     assert "行业" in popup and "从业人员" in popup and "成立年份" in popup
-    assert "1,9" not in popup and "2,0" not in popup  # years are not formatted as numbers
+    lon, lat = ent.geometry.x.iloc[0], ent.geometry.y.iloc[0]
+    popup = _click_point(driver, lat, lon)
+    assert popup is not None and XSS_IMG in popup  # markup in a name is shown as text
     assert driver.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0
+    # the points are on the screen: coloured pixels appear with the layer and go without it
+    driver.execute_script(POINTS_LAYER_JS + """
+        map.closePopup(); map.setView([39.94, 116.40], 13, {animate: false});""")
+    time.sleep(0.3)
+    with_points = _colourful_pixels(_shot(driver, artifacts, "webgl_points"))
+    assert driver.execute_script(POINTS_LAYER_JS + "return layer._mode;") == "points"
+    driver.execute_script(POINTS_LAYER_JS + "map.removeLayer(layer);")
+    time.sleep(0.3)
+    without = _colourful_pixels(_shot(driver, artifacts, "webgl_points_removed"))
+    assert with_points > 20_000 and without < 2_000
+    assert console_errors(driver) == []
+
+
+def test_many_points_in_view_are_drawn_as_cells_with_counts(driver, points_file, artifacts):
+    _, path = points_file
+    load(driver, path)
+    info = driver.execute_script(POINTS_LAYER_JS + """
+        var cells = cciGeo.glPoints(layer._payload, {maxPoints: 1000, radius: 2.5});
+        map.removeLayer(layer); cells.addTo(map);
+        map.setView([39.94, 116.40], 11, {animate: false});
+        var agg = cells._cells(), best = 0, at = 0;
+        for (var c = 0; c < agg.col.length; c++) {
+          var s = 0; for (var q = 0; q < agg.ncat; q++) { s += agg.counts[c * agg.ncat + q]; }
+          if (s > best) { best = s; at = c; }
+        }
+        var row = 0; while (agg.rowStart[row + 1] <= at) { row++; }
+        var k = Math.pow(2, map.getZoom()), origin = map.getPixelBounds().min;
+        var x = (agg.col[at] + agg.gx0 + 0.5) / agg.k * k - origin.x;
+        var y = (row + agg.gy0 + 0.5) / agg.k * k - origin.y;
+        map.fire("click", {containerPoint: L.point(x, y),
+                           latlng: map.containerPointToLatLng([x, y])});
+        var box = document.querySelector('.leaflet-popup-content');
+        return {mode: cells._mode, best: best, popup: box ? box.textContent : null};""")
+    assert info["mode"] == "cells"
+    assert info["popup"] is not None
+    assert f"n = {info['best']:,}" in info["popup"]
+    time.sleep(0.5)
+    assert _colourful_pixels(_shot(driver, artifacts, "webgl_cells")) > 5_000
+    assert console_errors(driver) == []
+
+
+def test_without_webgl_the_canvas_layer_draws_the_same_points(driver, points_file, artifacts):
+    ent, path = points_file
+    load(driver, path)
+    driver.execute_script(POINTS_LAYER_JS + """
+        var fallback = cciGeo.glPoints(layer._payload, {webgl: false, radius: 2.5});
+        map.removeLayer(layer); fallback.addTo(map);""")
+    assert driver.execute_script(
+        POINTS_LAYER_JS + "return layer instanceof cciGeo.DecodedCanvasPoints;")
+    lon, lat = ent.geometry.x.iloc[1], ent.geometry.y.iloc[1]
+    popup = _click_point(driver, lat, lon)
+    assert popup is not None and "孤立企业" in popup and "4,242" in popup
     painted = driver.execute_script("""
         var c = document.querySelector('canvas.cci-canvas-points');
         var d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, n = 0;
@@ -184,7 +277,6 @@ def test_canvas_points_draw_and_answer_clicks(driver, tmp_path, artifacts):
         return n;""")
     assert painted > 100
     assert console_errors(driver) == []
-    time.sleep(0.5)  # let the popup fade in before the screenshot
     _shot(driver, artifacts, "canvas_points_popup")
 
 

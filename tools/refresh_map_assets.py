@@ -46,8 +46,8 @@ logger = logging.getLogger("refresh_map_assets")
 
 ASSET_DIR = Path(__file__).resolve().parent.parent / "cci_geo" / "maps" / "assets"
 MANIFEST = "assets.json"
-# cci_geo_maps.js, cci_geo_maps.css and LICENSE-cci_geo.txt in the same folder are cci_geo's
-# own files (not from npm); this script never touches them.
+# cci_geo_maps.js, cci_geo_points.js, cci_geo_maps.css and LICENSE-cci_geo.txt in the same
+# folder are cci_geo's own files (not from npm); this script never touches them.
 
 
 @dataclass(frozen=True)

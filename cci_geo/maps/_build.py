@@ -41,18 +41,16 @@ def to_wgs84(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
 def display_name(gdf: pd.DataFrame, lang: Lang) -> pd.Series:
     """Return each row's name in ``lang`` (falling back to the other language, then ``id``)."""
     order = ["name_zh", "name_en", "name"] if lang == "zh" else ["name_en", "name_zh", "name"]
-    out = np.full(len(gdf), None, dtype=object)
+    out = pd.Series("", index=gdf.index, dtype="string")
     missing = np.ones(len(gdf), dtype=bool)
     for col in [*order, "id"]:
         if col not in gdf.columns or not missing.any():
             continue
-        values = gdf[col].to_numpy(dtype=object)
-        ok = missing & pd.notna(values)
-        ok[ok] = np.array([str(v).strip() != "" for v in values[ok]], dtype=bool)
-        out[ok] = values[ok]
+        text = gdf[col].astype("string")  # vectorised: 10^6 names without a Python loop
+        ok = missing & (text.str.strip() != "").fillna(False).to_numpy(dtype=bool)
+        out = out.mask(ok, text)
         missing &= ~ok
-    out[missing] = ""
-    return pd.Series(out, index=gdf.index, dtype=object).astype(str)
+    return out.astype(str)
 
 
 def display_frame(gdf: gpd.GeoDataFrame, columns: Sequence[str],

@@ -26,6 +26,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.elements import ElementAddToElement
 from jinja2 import Template
 
+from ._pointdata import points_payload
 from .layers import STYLE_COLUMNS, Legend, MapLayer, PointLayer, RasterLayer, VectorLayer
 
 __all__ = ["BriefingFoliumMap", "add_layer", "asset_text", "controls_last", "js_json"]
@@ -72,6 +73,11 @@ def js_json(obj: Any, *, clean: bool = True) -> str:
     return _TEMPLATE_OPENER.sub(r"\\u007b", text)
 
 
+#: How point layers are drawn: ``"webgl"`` (typed-array payload, GPU drawing, aggregated when
+#: zoomed out, the canvas layer as fallback without WebGL) or ``"canvas"`` (the JSON payload
+#: and the 2D canvas layer, kept for comparison in ``benchmarks/bench_maps.py``).
+POINT_ENGINE = "webgl"
+
 #: JSON payloads larger than this are zlib-compressed and base64-encoded in the page.
 COMPRESS_ABOVE = 64_000
 
@@ -114,6 +120,7 @@ class CciAssets(MacroElement):
         figure = self.get_root()
         if isinstance(figure, Figure):
             js = asset_text("cci_geo_maps.js").replace("</", "<\\/")
+            js += "\n" + asset_text("cci_geo_points.js").replace("</", "<\\/")
             pako = asset_text("pako_inflate.min.js").replace("</", "<\\/")
             icons = asset_text("leaflet-marker-icons.json")
             figure.header.add_child(
@@ -294,8 +301,12 @@ def add_layer(m: folium.Map, layer: MapLayer) -> folium.map.Layer:
         js = f"cciGeo.features({js_payload(_geojson(layer), clean=False)}, {js_json(opts)})"
         element = _JsLayer(js, name=layer.name, legend=layer.legend, show=layer.show)
     elif isinstance(layer, PointLayer):
-        js = (f"cciGeo.points({js_payload(_points_payload(layer), clean=False)}, "
-              f"{js_json({'radius': layer.radius})})")
+        if POINT_ENGINE == "webgl":
+            js = (f"cciGeo.glPoints({js_json(points_payload(layer), clean=False)}, "
+                  f"{js_json({'radius': layer.radius})})")
+        else:
+            js = (f"cciGeo.points({js_payload(_points_payload(layer), clean=False)}, "
+                  f"{js_json({'radius': layer.radius})})")
         element = _JsLayer(js, name=layer.name, legend=layer.legend, show=layer.show)
     elif isinstance(layer, RasterLayer):
         s, w, n, e = layer.bounds_latlon()

@@ -239,9 +239,9 @@ def render_enterprises(gdf: gpd.GeoDataFrame, *, lang: Lang,
             if pd.api.types.is_numeric_dtype(values) and col != "founded":
                 fields.append((label(col, lang), values.to_numpy()))
             elif col == "founded":  # few distinct years: codes into a short list of strings
-                years = values.map(lambda v: str(int(v)) if pd.notna(v) else "")
-                cats = pd.Categorical(years)
-                fields.append((label(col, lang), (cats.codes, list(cats.categories))))
+                cats = pd.Categorical(pd.to_numeric(values, errors="coerce"))
+                years = [str(int(v)) for v in cats.categories]
+                fields.append((label(col, lang), (cats.codes, years)))
             else:
                 cats = pd.Categorical(values.astype(str))
                 fields.append((label(col, lang), (cats.codes, list(cats.categories))))
@@ -250,7 +250,7 @@ def render_enterprises(gdf: gpd.GeoDataFrame, *, lang: Lang,
     names = display_name(g, lang)
     legend = Legend(title, items=items, note=f"n = {len(g):,}")
     return [PointLayer(title, g.geometry.x.to_numpy(), g.geometry.y.to_numpy(), category,
-                       colors, title=names.to_numpy(), fields=tuple(fields), legend=legend,
+                       colors, title=names, fields=tuple(fields), legend=legend,
                        z=40, radius=2.5 if len(g) > 20_000 else 3.2)]
 
 
