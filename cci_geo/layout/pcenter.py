@@ -212,7 +212,7 @@ def _test(C: NDArray[np.float64], r: float, rules: SiteRules,
     if simple:
         if N.shape[0] == 0:
             return "yes", np.sort(np.concatenate([fixed, cols[: int(rules.p or 0)]]))
-        keep = N.any(axis=0)
+        keep: NDArray[np.bool_] = np.asarray(N.any(axis=0), dtype=bool)
         if keep.sum() <= DOMINANCE_MAX:
             keep[keep] = _undominated(N[:, keep], 1)
         N, cols = N[:, keep], cols[keep]
