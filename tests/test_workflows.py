@@ -179,6 +179,9 @@ def test_plan_derives_district_and_study_region(demo):
                               "layer",)
     assert "district" in plan.atlas["enterprises"].columns
     assert "district" not in atlas["enterprises"].columns  # the input is untouched
+    prov = plan.atlas.provenance["enterprises"]
+    assert prov["status"] == atlas.provenance["enterprises"]["status"] == "synthetic"
+    assert "enterprises.district derived by spatial join" in prov["notes"]
     derived = plan.atlas["enterprises"]["district"]
     assert derived.notna().all() and derived.str.startswith("11").all()
     assert plan.region.attrs["derived_from"] == "districts holding the data"

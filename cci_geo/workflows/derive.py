@@ -85,15 +85,18 @@ def derive_columns(atlas: Any, wanted: Iterable[tuple[str, str]]) -> tuple[Any, 
             continue
         values = assign_districts(gdf, layers["districts"])
         new = gdf.assign(**{column: values})
-        if hasattr(atlas, "with_layer"):
-            atlas = atlas.with_layer(layer, new)
-        else:
-            atlas = {**dict(atlas), layer: new}
-        layers = _layers(atlas)
         outside = int(values.isna().sum())
         text = f"{layer}.{column} derived {how}"
         if outside:
             text += f" ({outside} of {len(values)} features lie in no district)"
+        if hasattr(atlas, "with_layer"):
+            # the layer keeps its provenance (a synthetic layer stays synthetic)
+            prov = dict(getattr(atlas, "provenance", {}).get(layer, {}))
+            prov["notes"] = "; ".join(n for n in (prov.get("notes", ""), text) if n)
+            atlas = atlas.with_layer(layer, new, prov)
+        else:
+            atlas = {**dict(atlas), layer: new}
+        layers = _layers(atlas)
         logger.info(text)
         derived.append(text)
     return atlas, derived
