@@ -274,6 +274,20 @@ def _check_run(run, plan):
             assert outcome.detail == planned.reason and planned.reason
 
 
+def _check_printed(printed: str, plan) -> None:
+    """The CLI's summary says, for every planned step, that it ran or why it was skipped."""
+    for planned in plan.steps:
+        if planned.status == "run":
+            assert re.search(rf"^{planned.name}\s+ran\s+[1-9]\d* result", printed, re.M), \
+                planned.name
+        else:
+            expected = {"skip": "skipped", "off": "off"}[planned.status]
+            line = next(line for line in printed.splitlines()
+                        if re.match(rf"{planned.name}\s+{expected}\s", line))
+            assert planned.reason in line
+    assert "failed" not in printed
+
+
 def _html(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
@@ -309,7 +323,7 @@ def test_demo_briefing_runs_every_step(demo, tmp_path):
     assert 115.3 < w < 115.6 and 117.3 < e < 117.6 and 39.3 < s < 39.6 and 40.9 < n < 41.2
 
 
-def test_zones_and_enterprises_only(demo, tmp_path):
+def test_zones_and_enterprises_only(demo, tmp_path, capsys):
     atlas = zones_enterprises_atlas(demo)
     gpkg = atlas.to_gpkg(tmp_path / "chaoyang.gpkg")
     out = tmp_path / "a.html"
@@ -317,6 +331,7 @@ def test_zones_and_enterprises_only(demo, tmp_path):
     loaded = cci_geo.Atlas.from_gpkg(gpkg)
     plan = plan_briefing(loaded, BriefingConfig(lang="en"))
     assert plan.to_run == ["concentration"]
+    _check_printed(capsys.readouterr().out, plan)
     html = _html(out)
     assert _title(html) == "朝阳区文创园区调查"
     assert "Enterprise density" in html and "Hot spots (Gi*)" in html
@@ -324,8 +339,6 @@ def test_zones_and_enterprises_only(demo, tmp_path):
     assert "SYNTHETIC" not in html and "synthetic enterprises" not in html
     (s, w), (n, e) = _fit_bounds(html)
     assert e - w < 0.5 and n - s < 0.5  # the planner's data, not all of Beijing
-    run = run_plan(plan)
-    _check_run(run, plan)
 
 
 def test_enterprises_without_district(demo, tmp_path, capsys):
@@ -336,14 +349,12 @@ def test_enterprises_without_district(demo, tmp_path, capsys):
                  "--title", "Haidian briefing"]) == 0
     printed = capsys.readouterr().out
     assert "enterprises.district derived by spatial join" in printed
-    assert re.search(r"layout\s+ran\s+\d+ result", printed)
-    assert _title(_html(out)) == "Haidian briefing"
     plan = plan_briefing(cci_geo.Atlas.from_gpkg(gpkg))
-    run = run_plan(plan)
-    _check_run(run, plan)
     assert plan.to_run == BRIEFING_STEPS
-    prop = run.plan.atlas  # layout got districts derived, so the table is per district
-    assert "district" in prop["enterprises"].columns
+    _check_printed(printed, plan)
+    html = _html(out)
+    assert _title(html) == "Haidian briefing"
+    assert "layout: enterprises.district derived by spatial join" in html
 
 
 # --- loud failures -----------------------------------------------------------------------
@@ -360,14 +371,14 @@ def _broken(monkeypatch):
 
 def test_a_failing_step_stops_the_run(demo, monkeypatch, tmp_path, capsys):
     _broken(monkeypatch)
-    cfg = BriefingConfig(steps=("concentration", "layout"))
+    cfg = BriefingConfig(steps=("accessibility", "layout"))
     with pytest.raises(StepFailedError, match="briefing step 'layout' failed: KeyError") as err:
         run_briefing(demo, tmp_path / "x.html", config=cfg)
     assert isinstance(err.value.__cause__, KeyError)
     assert not (tmp_path / "x.html").exists()
     # the CLI exits non-zero with the step and its error on one line
     conf = tmp_path / "c.toml"
-    conf.write_text('[briefing]\nsteps = ["concentration", "layout"]\n', encoding="utf-8")
+    conf.write_text('[briefing]\nsteps = ["accessibility", "layout"]\n', encoding="utf-8")
     out = tmp_path / "cli.html"
     assert main(["briefing", "--config", str(conf), "--out", str(out)]) == 1
     err_text = capsys.readouterr().err
@@ -378,6 +389,7 @@ def test_a_failing_step_stops_the_run(demo, monkeypatch, tmp_path, capsys):
                  "--lang", "en"]) == 1
     captured = capsys.readouterr()
     assert re.search(r"layout\s+failed\s+KeyError", captured.out)
+    assert re.search(r"accessibility\s+ran\s+1 result", captured.out)
     assert "step(s) failed: layout" in captured.err
     assert "layout: FAILED: KeyError" in _html(out)
 
