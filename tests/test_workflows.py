@@ -208,6 +208,9 @@ def test_write_config_round_trips_to_the_defaults(tmp_path):
     for name, step in registered_steps().items():
         assert cfg.step_params(name) == dict(step.params), name
     assert cfg.step_names() == list(registered_steps())
+    from cci_geo.maps.briefing import BRIEFING_VISIBLE
+
+    assert set(cfg.visible or ()) == BRIEFING_VISIBLE
     with pytest.raises(FileExistsError):
         write_config(path)
     assert tomllib.loads(text)["briefing"]["basemap"] == "none"

@@ -250,11 +250,12 @@ def _toml(value: Any) -> str:
     raise TypeError(msg)
 
 
-def default_config_text(visible: Sequence[str] = ()) -> str:
+def default_config_text(visible: Sequence[str] | None = None) -> str:
     """Return the default briefing config as a commented TOML file.
 
     Every registered step gets a ``[steps.<name>]`` table with its parameters at their
-    defaults and one comment each; loading the text gives the defaults back.
+    defaults and one comment each; loading the text gives the defaults back. ``visible``
+    defaults to the briefing's first-view layers (:data:`cci_geo.maps.briefing.BRIEFING_VISIBLE`).
 
     Examples
     --------
@@ -265,7 +266,10 @@ def default_config_text(visible: Sequence[str] = ()) -> str:
     >>> tomllib.loads(text)["steps"]["concentration"]["eps_m"]
     400.0
     """
+    from ..maps.briefing import BRIEFING_VISIBLE
+
     steps = registered_steps()
+    visible = sorted(BRIEFING_VISIBLE) if visible is None else list(visible)
     lines = [
         "# cci-geo briefing config: cci-geo briefing --atlas my_atlas.gpkg --config THIS_FILE",
         "# Every value below is the default; delete what you do not change.",
@@ -281,9 +285,9 @@ def default_config_text(visible: Sequence[str] = ()) -> str:
         "                    # steps to run; a step whose layers are missing is skipped and",
         "                    # the plan printed before the run says why",
     ]
-    if visible:
-        lines.append(f"visible = {_toml(sorted(visible))}")
-        lines.append("                    # layers switched on when the map opens")
+    lines += [f"visible = {_toml(visible)}",
+              "                    # layer kinds / results switched on when the map opens; the",
+              "                    # others are listed, off, in the map's layer control"]
     for step in steps.values():
         lines += ["", f"# {step.name}: {step.summary}" if step.summary else f"# {step.name}",
                   f"[steps.{step.name}]"]
@@ -295,7 +299,7 @@ def default_config_text(visible: Sequence[str] = ()) -> str:
 
 
 def write_config(path: str | os.PathLike[str], *, overwrite: bool = False,
-                 visible: Sequence[str] = ()) -> Path:
+                 visible: Sequence[str] | None = None) -> Path:
     """Write :func:`default_config_text` to ``path`` (atomically; never replaces a file
     unless ``overwrite``).
 
