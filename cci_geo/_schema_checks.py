@@ -69,7 +69,8 @@ class _Checker:
             self._column(out, col)
 
     def _missing(self, col: Column) -> None:
-        have = [str(c) for c in self.gdf.columns if c != self.gdf.geometry.name]
+        geom = self.gdf.geometry.name if isinstance(self.gdf, gpd.GeoDataFrame) else None
+        have = [str(c) for c in self.gdf.columns if c != geom]
         close = difflib.get_close_matches(col.name, have, n=1, cutoff=0.6)
         lower = [c for c in have if c.lower() == col.name.lower()]
         hint = lower or close

@@ -19,7 +19,7 @@ from pyproj import CRS
 
 from ._files import atomic_path
 from .errors import DataError
-from .schema import LAYER_KINDS, validate
+from .schema import LAYER_KINDS, TABLE_KINDS, validate, validate_table
 from .settings import DEFAULT_METRIC_CRS
 
 __all__ = ["PROVENANCE_FIELDS", "STATUSES", "Atlas"]
@@ -65,6 +65,12 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         zones such as EPSG:4546 are accepted).
     name
         Title used in summaries and map attributions.
+    tables
+        Mapping of table kind (see :data:`cci_geo.schema.TABLE_KINDS`, e.g.
+        ``"enterprise_years"``: annual observations in long format) to a DataFrame without
+        geometry. Each is validated with :func:`cci_geo.schema.validate_table` (against the
+        ``enterprises`` layer when there is one); provenance is given in ``provenance`` under
+        the table kind, like a layer's.
 
     Examples
     --------
@@ -81,6 +87,7 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
     def __init__(self, layers: Mapping[str, gpd.GeoDataFrame],
                  provenance: Mapping[str, Mapping[str, str]] | None = None, *,
                  metric_crs: str = DEFAULT_METRIC_CRS, name: str = "CCI atlas",
+                 tables: Mapping[str, pd.DataFrame] | None = None,
                  _validated: bool = False) -> None:
         crs = CRS.from_user_input(metric_crs)
         if not crs.is_projected:
@@ -93,9 +100,16 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
                 msg = f"unknown layer kind {kind!r}; use one of {list(LAYER_KINDS)}."
                 raise ValueError(msg)
             self._layers[kind] = gdf.copy() if _validated else validate(gdf, kind)
+        self._tables: dict[str, pd.DataFrame] = {}
+        for kind, df in (tables or {}).items():
+            if kind not in TABLE_KINDS:
+                msg = f"unknown table kind {kind!r}; use one of {list(TABLE_KINDS)}."
+                raise ValueError(msg)
+            self._tables[kind] = df.copy() if _validated else validate_table(
+                df, kind, enterprises=self._layers.get("enterprises"))
         prov = {k: dict(v) for k, v in (provenance or {}).items()}
         self._provenance: dict[str, dict[str, str]] = {}
-        for kind in self._layers:
+        for kind in [*self._layers, *self._tables]:
             rec = dict.fromkeys(PROVENANCE_FIELDS[:4], "unknown") | {"notes": "",
                                                                      "attribution": ""}
             rec.update({k: str(v) for k, v in prov.get(kind, {}).items()})
@@ -126,6 +140,21 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         return dict(self._layers)
 
     @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """A new dict of table kind -> DataFrame (tables without geometry, e.g. the annual
+        observations ``"enterprise_years"``); empty when the atlas has none."""
+        return dict(self._tables)
+
+    def table(self, kind: str) -> pd.DataFrame:
+        """Return table ``kind`` (e.g. ``"enterprise_years"``)."""
+        try:
+            return self._tables[kind]
+        except KeyError:
+            msg = (f"this atlas has no {kind!r} table; it has {list(self._tables) or 'none'}. "
+                   "Add one with atlas.with_table(kind, df).")
+            raise KeyError(msg) from None
+
+    @property
     def provenance(self) -> dict[str, dict[str, str]]:
         """Per layer: ``source``, ``licence``, ``datum``, ``status`` and ``notes``."""
         return {k: dict(v) for k, v in self._provenance.items()}
@@ -144,7 +173,26 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         layers = self.layers | {kind: validate(gdf, kind)}
         prov = self.provenance
         prov[kind] = dict(provenance or {})
-        return Atlas(layers, prov, metric_crs=self.metric_crs, name=self.name, _validated=True)
+        return Atlas(layers, prov, metric_crs=self.metric_crs, name=self.name,
+                     tables=self._tables, _validated=True)
+
+    def with_table(self, kind: str, df: pd.DataFrame,
+                   provenance: Mapping[str, str] | None = None) -> Atlas:
+        """Return a new atlas with table ``kind`` added or replaced (validated).
+
+        Examples
+        --------
+        >>> import cci_geo
+        >>> atlas = cci_geo.load_demo()
+        >>> obs = atlas.table("enterprise_years").head(3)
+        >>> atlas.with_table("enterprise_years", obs).table("enterprise_years").shape[0]
+        3
+        """
+        table = validate_table(df, kind, enterprises=self._layers.get("enterprises"))
+        prov = self.provenance
+        prov[kind] = dict(provenance or {})
+        return Atlas(self._layers, prov, metric_crs=self.metric_crs, name=self.name,
+                     tables=self._tables | {kind: table}, _validated=True)
 
     def summary(self) -> pd.DataFrame:
         """Return one row per layer: features, geometry types, status, source, licence."""
@@ -157,10 +205,16 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
                 "status": p["status"], "datum": p["datum"], "licence": p["licence"],
                 "source": p["source"],
             })
+        for kind, df in self._tables.items():
+            p = self._provenance[kind]
+            rows.append({"layer": kind, "features": len(df), "geometry": "none (table)",
+                         "status": p["status"], "datum": p["datum"], "licence": p["licence"],
+                         "source": p["source"]})
         return pd.DataFrame(rows)
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{k}={len(v)}" for k, v in self._layers.items())
+        parts = ", ".join(f"{k}={len(v)}" for k, v in [*self._layers.items(),
+                                                        *self._tables.items()])
         return f"<Atlas {self.name!r}: {parts}; crs={self.crs}, metric_crs={self.metric_crs}>"
 
     # -- GeoPackage, File Geodatabase and PostGIS round trips --------------------------------
@@ -171,19 +225,22 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         return pd.DataFrame([
             {"layer": k, **self._provenance[k], "atlas_name": self.name,
              "metric_crs": self.metric_crs, "cci_geo_version": __version__}
-            for k in self._layers
+            for k in [*self._layers, *self._tables]
         ])
 
     def to_gpkg(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write every layer as a table of one GeoPackage, plus a metadata table.
 
         The table ``cci_geo_metadata`` holds one row per layer with its provenance, the atlas
-        name and metric CRS. The file is written atomically.
+        name and metric CRS. Tables without geometry (:attr:`tables`) are written as GeoPackage
+        attribute tables named after their kind. The file is written atomically.
         """
         meta = self._metadata()
         with atomic_path(path, overwrite=overwrite) as tmp:
             for kind, gdf in self._layers.items():
                 pyogrio.write_dataframe(gdf, tmp, layer=kind, driver="GPKG")
+            for kind, df in self._tables.items():  # attribute-only GeoPackage tables
+                pyogrio.write_dataframe(df, tmp, layer=kind, driver="GPKG")
             pyogrio.write_dataframe(meta, tmp, layer=_META_TABLE, driver="GPKG")
         logger.info("wrote atlas %s to %s", self.name, path)
         return Path(path)
@@ -209,7 +266,7 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         from ._formats import write_gdb_tables
 
         p = Path(path)
-        write_gdb_tables(p, {**self._layers, _META_TABLE: self._metadata()},
+        write_gdb_tables(p, {**self._layers, **self._tables, _META_TABLE: self._metadata()},
                          overwrite=overwrite, whole=True)
         logger.info("wrote atlas %s to %s", self.name, p)
         return p
@@ -271,8 +328,13 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
     @classmethod
     def from_tables(cls, tables: Mapping[str, gpd.GeoDataFrame],
                     metadata: pd.DataFrame | None, *, where: str,
-                    validate_layers: bool = True) -> Atlas:
-        """Build an atlas from kind-named tables and an optional metadata table (readers)."""
+                    validate_layers: bool = True,
+                    attribute_tables: Mapping[str, pd.DataFrame] | None = None) -> Atlas:
+        """Build an atlas from kind-named tables and an optional metadata table (readers).
+
+        ``attribute_tables`` are tables without geometry named after a table kind
+        (``enterprise_years``), validated against the enterprises layer.
+        """
         prov: dict[str, dict[str, str]] = {}
         metric_crs, name = DEFAULT_METRIC_CRS, Path(where).stem or where
         if metadata is not None:
@@ -285,8 +347,15 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
             if validate_layers:
                 gdf = validate(gdf, kind, layer=f"{where}:{kind}")
             layers[kind] = gdf
-        logger.info("read atlas %s from %s (%d layers)", name, where, len(layers))
-        return cls(layers, prov, metric_crs=metric_crs, name=name, _validated=True)
+        extra = {}
+        for kind, df in (attribute_tables or {}).items():
+            extra[kind] = validate_table(df, kind, layer=f"{where}:{kind}",
+                                         enterprises=layers.get("enterprises")) \
+                if validate_layers else df
+        logger.info("read atlas %s from %s (%d layers, %d tables)", name, where, len(layers),
+                    len(extra))
+        return cls(layers, prov, metric_crs=metric_crs, name=name, tables=extra,
+                   _validated=True)
 
     @classmethod
     def _from_ogr(cls, p: Path, what: str, validate_layers: bool) -> Atlas:
@@ -294,16 +363,21 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
             msg = f"atlas file {p} does not exist."
             raise FileNotFoundError(msg)
         try:
-            tables = [name for name, _ in pyogrio.list_layers(p)]
+            tables_present = [name for name, _ in pyogrio.list_layers(p)]
         except pyogrio.errors.DataSourceError as exc:
             msg = f"{p} is not a readable {what}: {exc}"
             raise DataError(msg) from exc
-        kinds = [t for t in tables if t in LAYER_KINDS]
+        kinds = [t for t in tables_present if t in LAYER_KINDS]
         if not kinds:
-            msg = (f"{p} has no table named after a layer kind (tables: {tables}); name tables "
+            msg = (f"{p} has no table named after a layer kind (tables: {tables_present}); "
+                   "name tables "
                    f"{list(LAYER_KINDS)}.")
             raise DataError(msg)
         meta = (pyogrio.read_dataframe(p, layer=_META_TABLE, read_geometry=False)
-                if _META_TABLE in tables else None)
+                if _META_TABLE in tables_present else None)
         frames = {kind: pyogrio.read_dataframe(p, layer=kind) for kind in kinds}
-        return cls.from_tables(frames, meta, where=p.name, validate_layers=validate_layers)
+        attribute_tables = {
+            kind: pd.DataFrame(pyogrio.read_dataframe(p, layer=kind, read_geometry=False))
+            for kind in tables_present if kind in TABLE_KINDS}
+        return cls.from_tables(frames, meta, where=p.name, validate_layers=validate_layers,
+                               attribute_tables=attribute_tables)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import pandas as pd
 
 __all__ = [
     "LAYER_KINDS",
@@ -29,10 +30,14 @@ __all__ = [
     "SECTORS",
     "SECTOR_NAMES",
     "STUDY_REGION",
+    "TABLE_KINDS",
+    "TABLE_SPECS",
     "Column",
     "LayerSpec",
+    "TableSpec",
     "check",
     "validate",
+    "validate_table",
 ]
 
 SECTORS: tuple[str, ...] = (
@@ -141,7 +146,9 @@ LAYER_SPECS: dict[str, LayerSpec] = {
             Column("sector", "sector", True),
             Column("revenue_cny", "float", True, min_value=0.0),
             Column("employees", "int", True, min_value=0.0),
-            Column("founded", "int"),
+            Column("founded", "int", description="year the enterprise was founded"),
+            Column("closed", "int", description="year the enterprise closed (empty while it "
+                   "operates); it operates in the years founded <= year < closed"),
         ), "creative enterprises, one point each"),
         LayerSpec("nodes", ("Point",), (
             _ID, *_NAMES, Column("province", "str", True), Column("role", "str"),
@@ -176,6 +183,38 @@ LAYER_SPECS: dict[str, LayerSpec] = {
 """Specification of every layer kind, keyed by kind."""
 
 LAYER_KINDS: tuple[str, ...] = tuple(LAYER_SPECS)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Columns and key of one table kind: a table without geometry kept in an atlas."""
+
+    kind: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    description: str
+    geom_types: tuple[str, ...] = ()
+
+    column = LayerSpec.column
+
+
+TABLE_SPECS: dict[str, TableSpec] = {
+    spec.kind: spec
+    for spec in (
+        TableSpec("enterprise_years", ("enterprise_id", "year"), (
+            Column("enterprise_id", "str", True, description="id of a row of the enterprises "
+                   "layer"),
+            Column("year", "int", True, min_value=1900, description="calendar year"),
+            Column("revenue_cny", "float", min_value=0.0, description="revenue in that year, "
+                   "yuan"),
+            Column("employees", "int", min_value=0.0, description="employees in that year"),
+        ), "annual observations of enterprises: one row per enterprise and year (long "
+           "format)"),
+    )
+}
+"""Specification of every table kind (tables without geometry), keyed by kind."""
+
+TABLE_KINDS: tuple[str, ...] = tuple(TABLE_SPECS)
 
 
 def check(gdf: gpd.GeoDataFrame, kind: str, *, layer: str | None = None,
@@ -239,5 +278,58 @@ def validate(gdf: gpd.GeoDataFrame, kind: str, *, layer: str | None = None,
     for p in problems:
         warnings.warn(str(p), UserWarning, stacklevel=2)
     if out is None:  # pragma: no cover - no errors always yields a frame
+        raise SchemaError(problems, layer=layer or kind)
+    return out
+
+
+def validate_table(df: pd.DataFrame, kind: str, *, layer: str | None = None,
+                   enterprises: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return a validated copy of ``df`` as a table of ``kind`` (a table without geometry).
+
+    Checks required columns and their types (as :func:`validate` does for layers), NaN in the
+    key, duplicate keys (one row per enterprise and year) and, when ``enterprises`` is given,
+    that every ``enterprise_id`` is an id of that layer and that each year lies within the
+    enterprise's ``founded`` .. ``closed - 1`` years. Extra columns are kept; the input is
+    never modified; rows come back sorted by the key.
+
+    Parameters
+    ----------
+    df
+        The table, e.g. annual observations in long format.
+    kind
+        One of :data:`TABLE_KINDS`.
+    layer
+        Name used in messages (default: ``kind``).
+    enterprises
+        Optional enterprises layer to check ids and years against.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame with coerced column types and a fresh 0..n-1 index.
+
+    Raises
+    ------
+    TypeError
+        If ``df`` is not a DataFrame.
+    ValueError
+        If ``kind`` is unknown.
+    cci_geo.SchemaError
+        Listing every problem found, each with the column, the rows and the fix.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cci_geo.schema import validate_table
+    >>> obs = pd.DataFrame({"enterprise_id": ["E1", "E1"], "year": [2021, 2020],
+    ...                     "revenue_cny": [2.0e6, 1.5e6], "employees": [12, 10]})
+    >>> validate_table(obs, "enterprise_years")["year"].tolist()
+    [2020, 2021]
+    """
+    from ._table_checks import run_table_checks
+    from .errors import SchemaError
+
+    out, problems = run_table_checks(df, kind, layer=layer, enterprises=enterprises)
+    if out is None:
         raise SchemaError(problems, layer=layer or kind)
     return out

@@ -15,6 +15,9 @@ Inputs
 * Metro stations, entrances and lines: ``data/reference/transit/`` (OpenStreetMap, ODbL; line
   order MIT), see ``build_transit.py``.
 * Enterprises and candidate factory sites: synthetic, generated here with a fixed seed.
+* The annual panel of the enterprises (``enterprise_years``, 2012-2025) and their founding and
+  closing years: synthetic, seeded, with growth around parks after their designation year,
+  decline elsewhere, and births and closures.
 
 See ``data/README.md`` for each layer's source, licence, datum and status.
 """
@@ -45,6 +48,8 @@ HERE = Path(__file__).resolve().parent
 SEED = 20180704  # date the 2018 Opinions were issued, as a memorable seed
 METRIC = "EPSG:32650"
 N_ENTERPRISES = 20_000
+PANEL_YEARS = (2012, 2025)  # first and last year of the synthetic annual panel
+PANEL_SEED = SEED + 16  # own stream: the panel never changes the other synthetic layers
 
 log = logging.getLogger("build_demo")
 
@@ -320,7 +325,7 @@ def synthetic_enterprises(rng: np.random.Generator, districts: gpd.GeoDataFrame,
     counts = rng.multinomial(N_ENTERPRISES - n_bg, pull / pull.sum())
     codes = np.array(SECTORS)
     mix = np.array([CITY_MIX[s] for s in SECTORS])
-    xy, sectors = [], []
+    xy, sectors, anchor_ids = [], [], []
     for (_, a), n in zip(anchors.iterrows(), counts, strict=True):
         pts = _sample_in(rng, beijing, (a.geometry.x, a.geometry.y), SITE_PULL[a["id"]][1], n)
         own = [s for s in str(a["sectors"]).split(";") if s]
@@ -328,6 +333,7 @@ def synthetic_enterprises(rng: np.random.Generator, districts: gpd.GeoDataFrame,
         local[[SECTORS.index(s) for s in own]] += 0.7 / len(own)
         xy.append(pts)
         sectors.append(rng.choice(codes, size=n, p=local / local.sum()))
+        anchor_ids.append(np.full(n, a["id"], dtype=object))
     w = np.array([DISTRICT_WEIGHT[c] for c in bj["adcode"]])
     bg_counts = rng.multinomial(n_bg, w / w.sum())
     for (_, d), n in zip(bj.iterrows(), bg_counts, strict=True):
@@ -335,10 +341,12 @@ def synthetic_enterprises(rng: np.random.Generator, districts: gpd.GeoDataFrame,
         sigma = math.sqrt(d.geometry.area) / 4
         xy.append(_sample_in(rng, d.geometry, (c.x, c.y), sigma, n))
         sectors.append(rng.choice(codes, size=n, p=mix / mix.sum()))
+        anchor_ids.append(np.full(n, "", dtype=object))
     pts = np.vstack(xy)
     sec = np.concatenate(sectors)
+    anchor = np.concatenate(anchor_ids)
     order = rng.permutation(len(pts))
-    pts, sec = pts[order], sec[order]
+    pts, sec, anchor = pts[order], sec[order], anchor[order]
     n = len(pts)
     employees = np.minimum(np.ceil(3 * (rng.pareto(1.2, n) + 1)), 30_000).astype(int)
     factor = {"think_tanks": 0.6, "performing_arts": 0.8, "media": 1.4, "film_tv": 1.5,
@@ -354,7 +362,90 @@ def synthetic_enterprises(rng: np.random.Generator, districts: gpd.GeoDataFrame,
     joined = gpd.sjoin(gdf, districts[["adcode", "geometry"]], how="left", predicate="within")
     gdf["district"] = joined["adcode"].groupby(level=0).first()
     gdf["geometry"] = gdf.geometry.set_precision(1e-6)
+    gdf["_anchor"] = anchor  # the park an enterprise clusters around (dropped by the panel)
     return gdf
+
+
+def designation_years(ref: Path, functional: gpd.GeoDataFrame) -> dict[str, int]:
+    """First designation year within the panel years of each park or functional area."""
+    des = pd.read_csv(ref / "park_designations.csv", dtype=str)
+    des["y"] = des["year"].map(_year)
+    des = des[des["site_id"].notna() & (des["y"] >= PANEL_YEARS[0])
+              & (des["y"] <= PANEL_YEARS[1])]
+    years = {str(k): int(v) for k, v in des.groupby("site_id")["y"].min().items()}
+    for fid, d in zip(functional["id"], functional["designated"], strict=True):
+        if pd.notna(d) and PANEL_YEARS[0] <= int(d) <= PANEL_YEARS[1]:
+            years[str(fid)] = int(d)
+    return years
+
+
+def _draw_lifespans(rng: np.random.Generator, d_year: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Founding and closing years: births follow designation, closures hit elsewhere."""
+    first, last = PANEL_YEARS
+    n = d_year.size
+    near = ~np.isnan(d_year)
+    d = np.where(near, d_year, first)
+    old = rng.random(n) < np.where(near, 0.40, 0.85)
+    before = np.where(near, d - 1, first + 2) - np.floor(rng.exponential(7.0, n))
+    after_from = np.where(near, d, first + 2)
+    after = after_from + np.floor(rng.random(n) * (last + 1 - after_from))
+    founded = np.maximum(np.where(old, before, after), 1985).astype(int)
+    closes = rng.random(n) < np.where(near, 0.06, 0.30)
+    lo = np.maximum(founded + 1, first + 1)
+    span = last + 1 - lo
+    closed = lo + np.floor(rng.random(n) ** 0.7 * np.maximum(span, 0))
+    closed = np.where(closes & (span > 0), closed, np.nan)
+    return founded, closed
+
+
+def synthetic_panel(enterprises: gpd.GeoDataFrame, design_years: dict[str, int]
+                    ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Founding/closing years and annual revenue and employees 2012-2025 (synthetic).
+
+    Enterprises clustered around a park or functional area designated in the panel years are
+    mostly founded after the designation and grow ~8 %/year from it; the others are older,
+    shrink ~3 %/year and close more often. The enterprise layer keeps its 20,000 rows (closed
+    ones carry ``closed``); its ``revenue_cny`` and ``employees`` are each enterprise's last
+    observed year.
+    """
+    rng = np.random.default_rng(PANEL_SEED)
+    first, last = PANEL_YEARS
+    ent = enterprises.copy()
+    d_year = np.array([design_years.get(a, np.nan) for a in ent.pop("_anchor")], dtype=float)
+    founded, closed = _draw_lifespans(rng, d_year)
+    ent["founded"] = founded
+    ent["closed"] = pd.array(np.where(np.isnan(closed), pd.NA, closed), dtype="Int64")
+    years = np.arange(first, last + 1)
+    near = ~np.isnan(d_year)
+    growth = np.where(near[:, None] & (years[None, :] >= d_year[:, None]), 0.08,
+                      np.where(near[:, None], 0.01, -0.03))
+    growth = growth + rng.normal(0, 0.04, growth.shape)
+    end = np.where(np.isnan(closed), last, closed - 1).astype(int)
+    # log size relative to the last observed year: minus the growth of the years after
+    cum = np.cumsum(growth[:, ::-1], axis=1)[:, ::-1]  # sum of growth from year t to last
+    after = np.concatenate([cum[:, 1:], np.zeros((len(ent), 1))], axis=1)
+    rel = after - after[np.arange(len(ent)), end - first][:, None]
+    alive = (years[None, :] >= founded[:, None]) & (years[None, :] <= end[:, None])
+    i, t = np.nonzero(alive)
+    rev = ent["revenue_cny"].to_numpy()[i] * np.exp(-rel[i, t])
+    emp = np.maximum(1, np.round(ent["employees"].to_numpy()[i] * np.exp(-0.6 * rel[i, t])))
+    panel = pd.DataFrame({"enterprise_id": ent["id"].to_numpy()[i], "year": years[t],
+                          "revenue_cny": np.round(rev, -3), "employees": emp.astype(int)})
+    panel["supported_sme"] = False
+    for y in range(2018, last + 1):  # ~200 small firms supported each year (PT24), synthetic
+        pool = np.flatnonzero((panel["year"].to_numpy() == y)
+                              & (panel["employees"].to_numpy() < 300))
+        weight = np.where(near[i[pool]], 3.0, 1.0)
+        k = int(rng.integers(150, 231))
+        pick = rng.choice(pool, size=min(k, pool.size), replace=False, p=weight / weight.sum())
+        panel.loc[pick, "supported_sme"] = True
+    last_rev = ent["revenue_cny"].to_numpy()
+    p = np.sqrt(last_rev) / np.sqrt(last_rev).sum()
+    brand = rng.choice(len(ent), size=96, replace=False, p=p)
+    ent["brand"] = False
+    ent.loc[ent.index[brand], "brand"] = True
+    return ent, panel
 
 
 def build_nodes_corridors(ref: Path, stations: gpd.GeoDataFrame
@@ -417,7 +508,16 @@ PROVENANCE = {
     "enterprises": {
         "source": "synthetic: data/build_demo.py (seeded), clustered around real parks",
         "licence": "CC0", "datum": "WGS-84", "status": "synthetic",
-        "notes": "not real firms; for demonstrating the methods only"},
+        "notes": "not real firms; for demonstrating the methods only. founded/closed years, "
+                 "the brand flag and the annual panel are synthetic too; revenue_cny and "
+                 "employees are each firm's last observed year"},
+    "enterprise_years": {
+        "source": "synthetic: data/build_demo.py (seeded) annual panel 2012-2025 of the "
+                  "synthetic enterprises: growth around parks after their designation year, "
+                  "decline elsewhere, births and closures; supported_sme flags ~200 firms a "
+                  "year from 2018",
+        "licence": "CC0", "datum": "none (table without geometry)", "status": "synthetic",
+        "notes": "not real firms or statistics; for demonstrating monitoring methods only"},
     "nodes": {
         "source": "reference jingjinji_nodes.csv", "licence": "facts compiled from public "
         "sources; see source column", "datum": AUDITED, "status": "approximate",
@@ -459,10 +559,13 @@ def build(reference: Path | None = None) -> Atlas:
     factories["heritage"] = factories["heritage"].astype("boolean")
     enterprises = synthetic_enterprises(rng, districts, places["zones"],
                                         places["functional_areas"])
+    enterprises, panel = synthetic_panel(
+        enterprises, designation_years(ref, places["functional_areas"]))
     nodes, corridors = build_nodes_corridors(ref, transit["stations"])
     layers = {"districts": districts, **places, "factory_sites": factories,
               "enterprises": enterprises, "nodes": nodes, "corridors": corridors, **transit}
-    return Atlas(layers, PROVENANCE, name="Beijing CCI demo atlas")
+    return Atlas(layers, PROVENANCE, name="Beijing CCI demo atlas",
+                 tables={"enterprise_years": panel})
 
 
 def main() -> None:
