@@ -25,8 +25,8 @@ __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-_LAZY_MODULES = ("access", "concentration", "corridors", "layout", "maps", "network",
-                 "raster", "suitability")
+_LAZY_MODULES = ("access", "concentration", "corridors", "layout", "maps", "monitoring",
+                 "network", "raster", "suitability")
 
 
 def __getattr__(name: str) -> object:

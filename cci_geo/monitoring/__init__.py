@@ -1,0 +1,33 @@
+"""Change over time: emerging hot spots, policy targets and park scorecards.
+
+- :func:`space_time_cube` — enterprises (or panel sums) per grid cell and year;
+  :func:`operating` — the enterprises operating in a year;
+- :func:`space_time_gi`, :func:`mann_kendall`, :func:`emerging_hot_spots` — Gi* per year with
+  a space-time neighbourhood, the Mann-Kendall trend and the seventeen categories of ArcGIS
+  Pro's Emerging Hot Spot Analysis (rules and choices in :mod:`cci_geo.monitoring.emerging`);
+- :func:`target_progress` — progress toward the 2018 Opinions' enterprise targets (PT21-PT24);
+- :func:`park_scorecards`, :func:`designation_effect` — designated areas against the city and
+  matched comparison areas, with a seeded permutation test.
+"""
+
+from __future__ import annotations
+
+from .cube import SpaceTimeCube, operating, space_time_cube, years_of
+from .emerging import CATEGORIES, CATEGORY_COLOURS, classify, emerging_hot_spots
+from .gistar import significance_bins, space_time_gi
+from .trend import MannKendall, mann_kendall
+
+__all__ = [
+    "CATEGORIES",
+    "CATEGORY_COLOURS",
+    "MannKendall",
+    "SpaceTimeCube",
+    "classify",
+    "emerging_hot_spots",
+    "mann_kendall",
+    "operating",
+    "significance_bins",
+    "space_time_cube",
+    "space_time_gi",
+    "years_of",
+]
