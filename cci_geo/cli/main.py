@@ -18,7 +18,8 @@ from ._i18n import cli_lang, localise_error, msg
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS: tuple[str, ...] = ("info", "validate", "score", "optimise", "briefing", "report")
+COMMANDS: tuple[str, ...] = ("info", "validate", "score", "optimise", "briefing", "report",
+                            "monitor")
 
 EPILOG = """examples:
   cci-geo briefing --overwrite          run every analysis on the demo, write

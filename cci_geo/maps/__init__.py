@@ -12,6 +12,7 @@ so a map of results derived from synthetic data says so even without the synthet
 from __future__ import annotations
 
 from . import render_layers as _render_layers  # noqa: F401  (registers renderers)
+from . import render_monitoring as _render_monitoring  # noqa: F401  (registers renderers)
 from . import render_results as _render_results  # noqa: F401  (registers renderers)
 from .basemaps import BASEMAPS, Basemap, get_basemap
 from .briefing import add_to_map, briefing_layers, briefing_map

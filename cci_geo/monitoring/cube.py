@@ -43,7 +43,7 @@ class SpaceTimeCube:
     variable
         What ``values`` measure (``"count"``, ``"revenue_cny"``, ``"employees"``).
     attrs
-        Provenance: cell size, metric CRS, whether inputs are synthetic.
+        Cell size and metric CRS.
     """
 
     cells: gpd.GeoDataFrame
@@ -237,6 +237,5 @@ def space_time_cube(enterprises: gpd.GeoDataFrame, *, years: object, cell_size_m
     out_cells = cells[["id", "row", "col", "geometry"]].copy()
     out_cells.attrs[GRID_ATTR] = cells.attrs[GRID_ATTR]
     logger.info("space-time cube: %d cells x %d years of %s", len(cells), yrs.size, variable)
-    attrs: dict[str, object] = {"cell_size_m": cs, "crs": cells.crs.to_string(),
-                                "synthetic": bool(enterprises.attrs.get("synthetic", False))}
+    attrs: dict[str, object] = {"cell_size_m": cs, "crs": cells.crs.to_string()}
     return SpaceTimeCube(out_cells.reset_index(drop=True), yrs, values, variable, attrs)

@@ -227,8 +227,7 @@ def emerging_hot_spots(cube: SpaceTimeCube, *, k: int = 1, weights: object = "qu
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=cube.cells.crs)
     tag(out, "emerging_hot_spots")
     out.attrs.update({"years": [int(y) for y in cube.years], "k": int(k), "alpha": alpha,
-                      "fdr": bool(fdr), "trend_alpha": ta, "variable": cube.variable,
-                      "synthetic": bool(cube.attrs.get("synthetic", False))})
+                      "fdr": bool(fdr), "trend_alpha": ta, "variable": cube.variable})
     logger.info("emerging hot spots on %d cells: %s", len(out),
                 out["category"].value_counts().to_dict())
     return out

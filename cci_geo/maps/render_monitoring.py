@@ -1,0 +1,140 @@
+"""Renderers for monitoring results: emerging hot spots (with year-by-year Gi* layers).
+
+The emerging hot spot layer colours each grid cell by its category (seventeen categories of
+ArcGIS Pro's Emerging Hot Spot Analysis) with a legend in Chinese or English; one extra layer
+per year (off when the map opens) shows that year's significant Gi* bins, so a planner can
+step through the years in the layer control. Renderers only read documented columns.
+"""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..monitoring.emerging import CATEGORIES, CATEGORY_COLOURS
+from ._build import categorical_colors, display_frame, to_wgs84, vector_layer
+from .labels import Lang
+from .layers import Legend, MapLayer
+from .registry import register_renderer
+from .render_layers import render_polygons
+from .sources import result_sources
+from .style import HOT_SPOT_COLORS
+
+__all__ = ["render_emerging_hot_spots", "render_park_scorecards"]
+
+_BIN_KEYS = {3: "hot_99", 2: "hot_95", 1: "hot_90", -1: "cold_90", -2: "cold_95",
+             -3: "cold_99"}
+_TITLE = {"zh": "新兴热点分析", "en": "Emerging hot spots"}
+_YEAR = {"zh": "{} 年热点 (Gi*)", "en": "Gi* hot spots {}"}
+_SYNTHETIC = {"zh": "（合成数据）", "en": " (synthetic data)"}
+_CARDS = {"zh": "园区计分卡", "en": "Park scorecards"}
+_GREW = {"faster": ("快于对照区", "grew faster than comparison areas", "#1a9850"),
+         "slower": ("慢于对照区", "grew slower than comparison areas", "#d73027"),
+         "untested": ("考察期内未认定", "not designated within the years", "#bdbdbd")}
+
+
+def _category_layer(g: gpd.GeoDataFrame, lang: Lang, title: str) -> MapLayer:
+    idx = 1 if lang == "zh" else 0
+    codes = g["category_code"].astype(int)
+    palette = {CATEGORIES[c][idx]: CATEGORY_COLOURS[c] for c in sorted(
+        CATEGORIES, key=lambda c: (c == 0, -np.sign(c), abs(c)))}
+    names = codes.map(lambda c: CATEGORIES[int(c)][idx])
+    colors, items = categorical_colors(names, palette, lang, shape="square",
+                                       labeller=lambda v: str(v))
+    shown = g.assign(category_label=names)
+    shown, fields = display_frame(shown, ["category_label", "trend_z", "trend_p", "n_hot",
+                                          "n_cold", "value_first", "value_last"], lang)
+    pattern = (codes != 0).to_numpy()
+    return vector_layer(shown, title, fields=fields, legend=Legend(title, items=items), z=18,
+                        color="#8c8c8c", fill=colors, weight=np.where(pattern, 0.3, 0.1),
+                        fill_opacity=np.where(pattern, 0.8, 0.0))
+
+
+def _year_layers(g: gpd.GeoDataFrame, lang: Lang, suffix: str) -> list[MapLayer]:
+    layers: list[MapLayer] = []
+    years = sorted(int(m.group(1)) for c in g.columns if (m := re.fullmatch(r"gi_bin_(\d{4})",
+                                                                             str(c))))
+    for year in years:
+        bins = g[f"gi_bin_{year}"].astype(int)
+        sig = g[bins != 0]
+        if sig.empty:
+            continue
+        keys = pd.Series([_BIN_KEYS[int(b)] for b in bins[bins != 0]], index=sig.index)
+        colors, items = categorical_colors(keys, HOT_SPOT_COLORS, lang, shape="square")
+        title = _YEAR[lang].format(year) + suffix
+        shown, fields = display_frame(sig.assign(gi_class=keys), ["gi_class",
+                                                                  f"gi_z_{year}"], lang)
+        layers.append(vector_layer(shown, title, fields=fields,
+                                   legend=Legend(title, items=items), z=17, show=False,
+                                   color="#8c8c8c", fill=colors, weight=0.2, fill_opacity=0.7))
+    return layers
+
+
+@register_renderer("emerging_hot_spots")
+def render_emerging_hot_spots(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                              name: str | None = None) -> list[MapLayer]:
+    """Draw emerging hot spot categories and one Gi* layer per year (hidden at first).
+
+    Examples
+    --------
+    >>> import cci_geo
+    >>> from cci_geo.maps import derived_from
+    >>> from cci_geo.monitoring import emerging_hot_spots, space_time_cube
+    >>> atlas = cci_geo.load_demo()
+    >>> cube = space_time_cube(atlas["enterprises"], years=range(2012, 2026), cell_size_m=3000)
+    >>> ehs = derived_from(emerging_hot_spots(cube), atlas, "enterprises")
+    >>> layers = render_emerging_hot_spots(ehs, lang="zh")
+    >>> layers[0].name, len(layers) > 1
+    ('新兴热点分析（合成数据）', True)
+    """
+    g = to_wgs84(gdf, "emerging_hot_spots")
+    if "category_code" not in g.columns:
+        return render_polygons(g, lang=lang, name=name)
+    sources = result_sources(gdf) or {}
+    synthetic = any("synthetic" in str(v) for v in sources.values())
+    suffix = _SYNTHETIC[lang] if synthetic else ""
+    title = name or _TITLE[lang] + suffix
+    return [_category_layer(g, lang, title), *_year_layers(g, lang, suffix)]
+
+
+
+
+@register_renderer("park_scorecards")
+def render_park_scorecards(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                           name: str | None = None) -> list[MapLayer]:
+    """Draw designated areas green (grew faster than comparison areas) or red (slower).
+
+    Examples
+    --------
+    >>> import cci_geo
+    >>> from cci_geo.monitoring import designated_areas, park_scorecards
+    >>> atlas = cci_geo.load_demo()
+    >>> cards = park_scorecards(atlas["enterprises"],
+    ...                         designated_areas(functional_areas=atlas["functional_areas"]),
+    ...                         years=range(2012, 2026))
+    >>> render_park_scorecards(cards, lang="en")[0].name
+    'Park scorecards'
+    """
+    g = to_wgs84(gdf, "park_scorecards")
+    if "excess_vs_comparison_pp" not in g.columns:
+        return render_polygons(g, lang=lang, name=name)
+    idx = 0 if lang == "zh" else 1
+    tested = set((gdf.attrs.get("comparison_sets") or {}).keys())
+    excess = pd.to_numeric(g["excess_vs_comparison_pp"], errors="coerce")
+    keys = np.where(~g["id"].astype(str).isin(tested), "untested",
+                    np.where(excess > 0, "faster", "slower"))
+    palette = {_GREW[k][idx]: _GREW[k][2] for k in _GREW}
+    labels = pd.Series([_GREW[k][idx] for k in keys], index=g.index)
+    colors, items = categorical_colors(labels, palette, lang, shape="square",
+                                       labeller=lambda v: str(v))
+    sources = result_sources(gdf) or {}
+    suffix = _SYNTHETIC[lang] if any("synthetic" in str(v) for v in sources.values()) else ""
+    title = name or _CARDS[lang] + suffix
+    shown, fields = display_frame(g, ["designated", "enterprises_baseline", "enterprises_last",
+                                      "growth_since_designation_pct", "comparison_growth_pct",
+                                      "city_growth_pct", "top_sector", "cluster_gi_z"], lang)
+    return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items), z=20,
+                         color=colors, fill=colors, weight=1.5, fill_opacity=0.25)]
