@@ -24,7 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 EXPECTED = ("01_beijing_cci_atlas", "02_concentration", "03_old_factory_suitability",
-            "04_layout_optimisation", "05_jingjinji_corridors", "06_street_access")
+            "04_layout_optimisation", "05_jingjinji_corridors", "06_street_access",
+            "07_is_the_policy_working")
 CELL_TIMEOUT_S = 600
 KERNEL = "python3"
 DEAD_PROXY = "http://127.0.0.1:9"  # the discard port: nothing answers

@@ -34,6 +34,8 @@ EPILOG = """examples:
                                         rank old factory sites for creative reuse
   cci-geo optimise scenarios/layout_new_zones.toml --out out/layout
                                         propose new CCI zones
+  cci-geo monitor --overwrite           is the policy working? emerging hot spots, targets
+                                        and park scorecards 2012-2025
   cci-geo --lang zh score scenarios/old_factory_reuse.toml --xlsx
                                         Chinese messages; tables also as one Excel workbook
 """

@@ -3,8 +3,9 @@
 :func:`monitor` runs the emerging hot spot analysis, the target progress and the park
 scorecards with the permutation test on an atlas that carries enterprises with founding and
 closing years (and, for revenue and employment, the ``enterprise_years`` table).
-:meth:`MonitoringReport.tables` returns them as plain tables with units in the headers and
-rounded values, which the ``cci-geo monitor`` command writes as UTF-8 CSV.
+:meth:`MonitoringReport.tables` returns them as plain tables whose headers, units and rounding
+are in :data:`MONITORING_COLUMNS`, which the ``cci-geo monitor`` command writes with :mod:`cci_geo.tables`
+(Excel-ready CSV, optionally one workbook).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..schema import SECTOR_NAMES
+from ..tables import Column
 from .cube import SpaceTimeCube, space_time_cube
 from .emerging import emerging_hot_spots
 from .scorecards import DesignationEffect, designated_areas, designation_effect, park_scorecards
 from .targets import target_progress
 
-__all__ = ["MonitoringReport", "monitor"]
+__all__ = ["MONITORING_COLUMNS", "MonitoringReport", "monitor"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +62,8 @@ class MonitoringReport:
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Return the export tables: units in headers, values rounded.
+        """Return the export tables (machine column names; headers and units in
+        :data:`MONITORING_COLUMNS` for :mod:`cci_geo.tables`).
 
         Returns
         -------
@@ -68,75 +72,101 @@ class MonitoringReport:
             ``designation_effect`` (each a DataFrame).
         """
         return {"emerging_hot_spots": _ehs_table(self.emerging),
-                "target_progress": _target_table(self.targets),
+                "target_progress": pd.DataFrame(self.targets).copy(),
                 "park_scorecards": _scorecard_table(self.scorecards),
                 "designation_effect": _effect_table(self.effect, self.parameters)}
 
 
+def _c(zh: str, en: str, unit: str = "", fmt: str = "text") -> Column:
+    return Column(zh, en, unit, fmt)
+
+
+MONITORING_COLUMNS: dict[str, Column] = {
+    "cell_id": _c("格网编号", "Grid cell"), "lon": _c("经度", "Longitude", "°", "float:5"),
+    "lat": _c("纬度", "Latitude", "°", "float:5"),
+    "category": _c("新兴热点类别", "Emerging hot spot category"),
+    "category_zh": _c("新兴热点类别（中文）", "Category in Chinese"),
+    "category_code": _c("类别代码", "Category code", fmt="int"),
+    "trend_z": _c("趋势 z 值", "Trend z (Mann-Kendall)", fmt="float:3"),
+    "trend_p": _c("趋势 p 值", "Trend p-value", fmt="float:4"),
+    "n_hot": _c("热点年数", "Hot spot years", "years", "int"),
+    "n_cold": _c("冷点年数", "Cold spot years", "years", "int"),
+    "value_first": _c("首年企业数", "Enterprises in the first year", "enterprises", "int"),
+    "value_last": _c("末年企业数", "Enterprises in the last year", "enterprises", "int"),
+    "target_id": _c("指标编号", "Target"), "metric_zh": _c("指标", "Metric in Chinese"),
+    "metric_en": _c("指标英文", "Metric"), "scope": _c("统计范围", "Scope"),
+    "area_id": _c("区域编号", "Area"), "area_name": _c("区域名称", "Area name"),
+    "year": _c("年份", "Year", fmt="int"),
+    "value": _c("企业数", "Enterprises counted", "enterprises", "int"),
+    "target": _c("目标值", "Target value", "enterprises", "int"),
+    "target_text": _c("目标表述", "Target as stated"),
+    "target_year": _c("目标年份（0 为每年）", "Target year (0 = every year)", fmt="int"),
+    "share_of_target": _c("完成比例", "Share of target", "%", "percent"),
+    "met": _c("是否达标", "Met"), "designated": _c("认定年份", "Designated", fmt="int"),
+    "area_km2": _c("面积", "Area", "km²", "float:2"),
+    "baseline_year": _c("基期年份", "Baseline year", fmt="int"),
+    "enterprises_baseline": _c("基期企业数", "Enterprises, baseline", "enterprises", "int"),
+    "enterprises_last": _c("末年企业数", "Enterprises, last year", "enterprises", "int"),
+    "employees_last": _c("末年从业人员", "Employees, last year", "persons", "int"),
+    "revenue_last_mcny": _c("末年营业收入", "Revenue, last year", "million CNY", "float:2"),
+    "growth_since_designation": _c("认定以来企业数增长", "Enterprise growth since designation",
+                                   "%", "percent"),
+    "revenue_growth": _c("认定以来营业收入增长", "Revenue growth since designation", "%",
+                         "percent"),
+    "city_growth": _c("同期全市增长", "City growth, same years", "%", "percent"),
+    "comparison_growth": _c("同期对照区增长", "Comparison areas' growth, same years", "%",
+                            "percent"),
+    "excess_vs_city_pp": _c("高于全市", "Above the city", "percentage points", "float:1"),
+    "excess_vs_comparison_pp": _c("高于对照区", "Above comparison areas",
+                                  "percentage points", "float:1"),
+    "comparison_cells": _c("对照格网", "Comparison cells"),
+    "density_per_km2": _c("企业密度", "Density", "enterprises/km²", "float:1"),
+    "cluster_gi_z": _c("集聚强度 (Gi* z)", "Cluster strength (Gi* z)", fmt="float:2"),
+    "top_sector": _c("主导行业", "Top sector"),
+    "nearest_station_m": _c("最近站点距离", "Nearest station", "m", "int"),
+    "nearest_venue_m": _c("最近文化设施距离", "Nearest venue", "m", "int"),
+    "test": _c("检验", "Test"),
+    "statistic": _c("统计量（对数增长差）", "Statistic (log growth difference)", fmt="float:4"),
+    "p_value": _c("p 值", "p-value", fmt="float:4"),
+    "n_areas": _c("检验区域数", "Areas tested", fmt="int"),
+    "n_permutations": _c("置换次数", "Permutations", fmt="int"), "seed": _c("随机种子", "Seed"),
+    "synthetic_inputs": _c("合成数据输入", "Synthetic inputs"),
+    "years": _c("考察年份", "Years"),
+} | {f"lq_{s}": _c(f"区位商：{zh}", f"LQ: {en}", fmt="float:2")
+     for s, (zh, en) in SECTOR_NAMES.items()}
+"""Headers (Chinese, English, unit) and rounding of every exported monitoring column."""
+
+
 def _ehs_table(ehs: gpd.GeoDataFrame) -> pd.DataFrame:
     pts = ehs.geometry.centroid.to_crs("EPSG:4326")
-    return pd.DataFrame({
-        "cell_id": ehs["id"].to_numpy(), "lon (deg)": pts.x.round(5).to_numpy(),
-        "lat (deg)": pts.y.round(5).to_numpy(), "category": ehs["category"].to_numpy(),
-        "category_zh": ehs["category_zh"].to_numpy(),
-        "category_code": ehs["category_code"].to_numpy(),
-        "trend_z": ehs["trend_z"].round(3).to_numpy(),
-        "trend_p": ehs["trend_p"].round(4).to_numpy(),
-        "hot_years (count)": ehs["n_hot"].to_numpy(),
-        "cold_years (count)": ehs["n_cold"].to_numpy(),
-        "enterprises_first_year (count)": ehs["value_first"].round(0).to_numpy(),
-        "enterprises_last_year (count)": ehs["value_last"].round(0).to_numpy()})
-
-
-def _target_table(t: pd.DataFrame) -> pd.DataFrame:
-    out = t.rename(columns={"value": "value (enterprises)", "target": "target (enterprises)",
-                            "share_of_target": "share_of_target (%)"}).copy()
-    out["share_of_target (%)"] = (out["share_of_target (%)"] * 100).round(1)
-    return pd.DataFrame(out)
-
-
-_SCORE_UNITS = {
-    "area_km2": ("area (km2)", 2), "enterprises_baseline": ("enterprises_baseline (count)", 0),
-    "enterprises_last": ("enterprises_last (count)", 0),
-    "employees_last": ("employees_last (persons)", 0),
-    "revenue_last_cny": ("revenue_last (million CNY)", 2),
-    "growth_since_designation_pct": ("growth_since_designation (%)", 1),
-    "revenue_growth_pct": ("revenue_growth_since_designation (%)", 1),
-    "city_growth_pct": ("city_growth_same_years (%)", 1),
-    "comparison_growth_pct": ("comparison_growth_same_years (%)", 1),
-    "excess_vs_city_pp": ("excess_vs_city (percentage points)", 1),
-    "excess_vs_comparison_pp": ("excess_vs_comparison (percentage points)", 1),
-    "density_per_km2": ("density (enterprises per km2)", 1),
-    "cluster_gi_z": ("cluster_strength (Gi* z)", 2),
-    "nearest_station_m": ("nearest_station (m)", 0), "nearest_venue_m": ("nearest_venue (m)", 0),
-}
+    cols = ["category", "category_zh", "category_code", "trend_z", "trend_p", "n_hot",
+            "n_cold", "value_first", "value_last"]
+    out = pd.DataFrame({"cell_id": ehs["id"].to_numpy(), "lon": pts.x.to_numpy(),
+                        "lat": pts.y.to_numpy()})
+    for col in cols:
+        out[col] = ehs[col].to_numpy()
+    return out
 
 
 def _scorecard_table(cards: gpd.GeoDataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(cards.drop(columns="geometry"))
-    if "revenue_last_cny" in out.columns:
-        out["revenue_last_cny"] = out["revenue_last_cny"] / 1e6
-    for col, (name, digits) in _SCORE_UNITS.items():
-        if col in out.columns:
-            out[col] = pd.to_numeric(out[col], errors="coerce").round(digits)
-            out = out.rename(columns={col: name})
-    lq = [c for c in out.columns if c.startswith("lq_")]
-    out[lq] = out[lq].round(2)
-    return out.rename(columns={c: f"{c} (ratio)" for c in lq})
+    out = pd.DataFrame(cards.drop(columns="geometry")).copy()
+    out["revenue_last_mcny"] = out.pop("revenue_last_cny") / 1e6
+    for col in ("growth_since_designation", "revenue_growth", "city_growth",
+                "comparison_growth"):
+        out[col] = out.pop(f"{col}_pct") / 100.0
+    return out
 
 
 def _effect_table(effect: DesignationEffect | None, params: dict[str, Any]) -> pd.DataFrame:
     row: dict[str, Any] = {"test": "designated areas grew faster than matched comparison areas"
                                    " (stratified permutation, one-sided)"}
     if effect is None:
-        row |= {"statistic (log growth difference)": np.nan, "p_value": np.nan,
-                "areas_tested (count)": 0}
+        row |= {"statistic": np.nan, "p_value": np.nan, "n_areas": 0}
     else:
-        row |= {"statistic (log growth difference)": round(effect.statistic, 4),
-                "p_value": round(effect.p_value, 4), "areas_tested (count)": effect.n_areas,
-                "permutations (count)": effect.n_permutations, "seed": effect.seed}
-    row |= {"years": params.get("years"), "synthetic_inputs": params.get("synthetic_inputs"),
-            "cci_geo_version": params.get("cci_geo_version"), "date": params.get("date")}
+        row |= {"statistic": effect.statistic, "p_value": effect.p_value,
+                "n_areas": effect.n_areas, "n_permutations": effect.n_permutations,
+                "seed": effect.seed}
+    row |= {"years": params.get("years"), "synthetic_inputs": params.get("synthetic_inputs")}
     return pd.DataFrame([row])
 
 
