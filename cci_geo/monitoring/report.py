@@ -4,8 +4,8 @@
 scorecards with the permutation test on an atlas that carries enterprises with founding and
 closing years (and, for revenue and employment, the ``enterprise_years`` table).
 :meth:`MonitoringReport.tables` returns them as plain tables whose headers, units and rounding
-are in :data:`MONITORING_COLUMNS`, which the ``cci-geo monitor`` command writes with :mod:`cci_geo.tables`
-(Excel-ready CSV, optionally one workbook).
+are in :data:`MONITORING_COLUMNS`; the ``cci-geo monitor`` command writes them with
+:mod:`cci_geo.tables` (Excel-ready CSV, optionally one workbook).
 """
 
 from __future__ import annotations
@@ -259,8 +259,7 @@ def monitor(atlas: Any, *, years: Iterable[int] | None = None, cell_size_m: floa
     bar.update()
     areas = designated_areas(**layers)  # type: ignore[arg-type]
     cards = park_scorecards(ent, areas, panel, years=yrs, metric_crs=crs,
-                            stations=atlas["stations"] if "stations" in atlas else None,
-                            venues=atlas["venues"] if "venues" in atlas else None)
+                            stations=atlas.get("stations"), venues=atlas.get("venues"))
     bar.update()
     effect = designation_effect(cards, n_permutations=n_permutations, seed=seed) \
         if cards.attrs.get("comparison_sets") else None

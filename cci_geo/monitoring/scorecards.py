@@ -122,7 +122,8 @@ def _sector_columns(sec: np.ndarray, members: list[np.ndarray], alive: np.ndarra
                     ) -> dict[str, list[object]]:
     city = np.array([(sec[alive] == s).sum() for s in SECTORS], dtype=float)
     city_share = city / max(city.sum(), 1.0)
-    cols: dict[str, list[object]] = {"top_sector": []} | {f"lq_{s}": [] for s in SECTORS}
+    cols: dict[str, list[object]] = {"top_sector": []}
+    cols.update({f"lq_{s}": [] for s in SECTORS})
     for m in members:
         m = m[alive[m]]
         local = np.array([(sec[m] == s).sum() for s in SECTORS], dtype=float)
