@@ -37,7 +37,8 @@ from cci_geo.workflows import (
 PACKAGE = Path(cci_geo.__file__).resolve().parent
 ANALYSES = ("concentration", "network", "access", "suitability", "layout", "corridors",
             "monitoring")
-BRIEFING_STEPS = ["concentration", "accessibility", "suitability", "layout", "corridors"]
+BRIEFING_STEPS = ["concentration", "accessibility", "suitability", "layout", "corridors",
+                  "monitoring"]
 
 
 # --- import rules ------------------------------------------------------------------------
@@ -101,7 +102,7 @@ def test_import_rule_checker_sees_relative_and_lazy_imports(tmp_path):
 
 
 def test_steps_are_declared_with_todays_defaults():
-    assert list(registered_steps())[:5] == BRIEFING_STEPS
+    assert list(registered_steps())[:6] == BRIEFING_STEPS
     assert get_step("concentration").params["kde_cell_m"] == 250.0
     assert get_step("concentration").params["eps_m"] == 400.0
     assert get_step("concentration").params["min_samples"] == 25
@@ -123,14 +124,15 @@ def test_a_new_step_is_one_registration(monkeypatch, demo):
         seen["window"] = ctx.params["window_years"]
         return []
 
-    register_step(Step("monitoring", run=count, needs=(Need("enterprises", ("founded",)),),
+    register_step(Step("trend_example", run=count, needs=(Need("enterprises", ("founded",)),),
                        params={"window_years": 5}, param_help={"window_years": "years"},
                        summary="change over time"))
-    assert "[steps.monitoring]" in default_config_text()
-    cfg = BriefingConfig(steps=("monitoring",), params={"monitoring": {"window_years": 3}})
+    assert "[steps.trend_example]" in default_config_text()
+    cfg = BriefingConfig(steps=("trend_example",),
+                         params={"trend_example": {"window_years": 3}})
     run = run_plan(plan_briefing(demo, cfg))
     assert seen == {"n": 20000, "window": 3}
-    assert [o.status for o in run.outcomes] == ["off"] * 5 + ["ran"]
+    assert [o.status for o in run.outcomes] == ["off"] * 6 + ["ran"]
 
 
 # --- the plan ----------------------------------------------------------------------------
@@ -319,7 +321,7 @@ def test_demo_briefing_runs_every_step(demo, tmp_path):
     _check_run(run, plan)
     html = _html(out)
     for name in ("企业核密度", "热点分析 (Gi*)", "集聚与认定差距", "选址适宜性", "布局优化",
-                 "廊道带"):
+                 "廊道带", "新兴热点分析（合成数据）", "园区计分卡"):
         assert name in html, name
     assert _title(html) == demo.name
     (s, w), (n, e) = _fit_bounds(html)

@@ -14,7 +14,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..monitoring.emerging import CATEGORIES, CATEGORY_COLOURS
 from ._build import categorical_colors, display_frame, to_wgs84, vector_layer
 from .labels import Lang
 from .layers import Legend, MapLayer
@@ -23,7 +22,17 @@ from .render_layers import render_polygons
 from .sources import result_sources
 from .style import HOT_SPOT_COLORS
 
-__all__ = ["render_emerging_hot_spots", "render_park_scorecards"]
+__all__ = ["EMERGING_HOT_SPOT_COLORS", "render_emerging_hot_spots", "render_park_scorecards"]
+
+EMERGING_HOT_SPOT_COLORS: dict[int, str] = {
+    0: "#e8e8e8",
+    1: "#fdbe85", 2: "#fd8d3c", 3: "#a50f15", 4: "#de2d26", 5: "#fb6a4a", 6: "#fcbba1",
+    7: "#e6550d", 8: "#d9b8a8",
+    -1: "#9ecae1", -2: "#6baed6", -3: "#08306b", -4: "#2171b5", -5: "#4292c6", -6: "#c6dbef",
+    -7: "#3f5aa8", -8: "#bcbddc",
+}
+"""Fill colour of each emerging hot spot ``category_code`` (reds for hot, blues for cold, grey
+for no pattern)."""
 
 _BIN_KEYS = {3: "hot_99", 2: "hot_95", 1: "hot_90", -1: "cold_90", -2: "cold_95",
              -3: "cold_99"}
@@ -37,11 +46,12 @@ _GREW = {"faster": ("快于对照区", "grew faster than comparison areas", "#1a
 
 
 def _category_layer(g: gpd.GeoDataFrame, lang: Lang, title: str) -> MapLayer:
-    idx = 1 if lang == "zh" else 0
     codes = g["category_code"].astype(int)
-    palette = {CATEGORIES[c][idx]: CATEGORY_COLOURS[c] for c in sorted(
-        CATEGORIES, key=lambda c: (c == 0, -np.sign(c), abs(c)))}
-    names = codes.map(lambda c: CATEGORIES[int(c)][idx])
+    label_col = "category_zh" if lang == "zh" and "category_zh" in g.columns else "category"
+    names = g[label_col].astype(str)
+    order = sorted(set(codes), key=lambda c: (c == 0, -np.sign(c), abs(c)))
+    first = dict(zip(codes, names, strict=True))
+    palette = {first[c]: EMERGING_HOT_SPOT_COLORS.get(c, "#999999") for c in order}
     colors, items = categorical_colors(names, palette, lang, shape="square",
                                        labeller=lambda v: str(v))
     shown = g.assign(category_label=names)

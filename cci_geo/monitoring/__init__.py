@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from .cube import SpaceTimeCube, operating, space_time_cube, years_of
-from .emerging import CATEGORIES, CATEGORY_COLOURS, classify, emerging_hot_spots
+from .emerging import CATEGORIES, classify, emerging_hot_spots
 from .gistar import significance_bins, space_time_gi
 from .scorecards import DesignationEffect, designated_areas, designation_effect, park_scorecards
 from .targets import OPINIONS_2018_TARGETS, target_progress
@@ -21,7 +21,6 @@ from .trend import MannKendall, mann_kendall
 
 __all__ = [
     "CATEGORIES",
-    "CATEGORY_COLOURS",
     "OPINIONS_2018_TARGETS",
     "DesignationEffect",
     "MannKendall",

@@ -58,7 +58,7 @@ from .cube import SpaceTimeCube
 from .gistar import significance_bins, space_time_gi
 from .trend import mann_kendall
 
-__all__ = ["CATEGORIES", "CATEGORY_COLOURS", "classify", "emerging_hot_spots"]
+__all__ = ["CATEGORIES", "classify", "emerging_hot_spots"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,15 +74,6 @@ the matching cold spots; 0 no pattern."""
 for _code, _kind in enumerate(_KINDS, start=1):
     CATEGORIES[_code] = (f"{_kind} hot spot", f"{_ZH[_kind]}热点")
     CATEGORIES[-_code] = (f"{_kind} cold spot", f"{_ZH[_kind]}冷点")
-
-CATEGORY_COLOURS: dict[int, str] = {
-    0: "#e8e8e8",
-    1: "#fdbe85", 2: "#fd8d3c", 3: "#a50f15", 4: "#de2d26", 5: "#fb6a4a", 6: "#fcbba1",
-    7: "#e6550d", 8: "#d9b8a8",
-    -1: "#9ecae1", -2: "#6baed6", -3: "#08306b", -4: "#2171b5", -5: "#4292c6", -6: "#c6dbef",
-    -7: "#3f5aa8", -8: "#bcbddc",
-}
-"""Fill colour of each category code (reds for hot, blues for cold, grey for no pattern)."""
 
 
 def _one_side(side: np.ndarray, other: np.ndarray, trend_sig: np.ndarray,

@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 from . import briefing_steps as _briefing_steps  # noqa: F401  (registers the steps)
+from . import monitoring_step as _monitoring_step  # noqa: F401  (registers the step)
 from .config import BriefingConfig, default_config_text, load_config, write_config
 from .derive import derive_columns, first_view, study_region
 from .plan import Plan, PlannedStep, plan_briefing

@@ -222,7 +222,7 @@ def plan_briefing(atlas: Any, config: BriefingConfig | None = None) -> Plan:
     >>> import cci_geo
     >>> plan = plan_briefing(cci_geo.load_demo())
     >>> plan.to_run
-    ['concentration', 'accessibility', 'suitability', 'layout', 'corridors']
+    ['concentration', 'accessibility', 'suitability', 'layout', 'corridors', 'monitoring']
     >>> plan.title
     'Beijing CCI demo atlas'
     """
