@@ -46,6 +46,8 @@ _GREW = {"faster": ("快于对照区", "grew faster than comparison areas", "#1a
 
 
 def _category_layer(g: gpd.GeoDataFrame, lang: Lang, title: str) -> MapLayer:
+    if (g["category_code"] != 0).any():  # cells without a pattern would only add speckle
+        g = g[g["category_code"] != 0]
     codes = g["category_code"].astype(int)
     label_col = "category_zh" if lang == "zh" and "category_zh" in g.columns else "category"
     names = g[label_col].astype(str)
@@ -87,6 +89,9 @@ def _year_layers(g: gpd.GeoDataFrame, lang: Lang, suffix: str) -> list[MapLayer]
 def render_emerging_hot_spots(gdf: gpd.GeoDataFrame, *, lang: Lang,
                               name: str | None = None) -> list[MapLayer]:
     """Draw emerging hot spot categories and one Gi* layer per year (hidden at first).
+
+    Cells with no pattern are left out (when any cell has one), so the city is not covered in
+    grey outlines; the per-year layers show only significant cells.
 
     Examples
     --------
