@@ -202,13 +202,15 @@ class _Checker:
             out.loc[invalid, geom.name] = repaired
         return out
 
-    def location(self, out: gpd.GeoDataFrame) -> None:
+    def location(self, out: gpd.GeoDataFrame, region: tuple[float, float, float, float]) -> None:
         geom = out.geometry
         usable = ~(geom.isna() | geom.is_empty)
         if not usable.any():
             return
         b = geom[usable].bounds
-        w, s, e, n = STUDY_REGION
+        w, s, e, n = region
+        where = ("the Beijing-Tianjin-Hebei (Jing-Jin-Ji) study region" if region == STUDY_REGION
+                 else "the study region")
         cx, cy = (b.minx + b.maxx) / 2, (b.miny + b.maxy) / 2
         outside = (cx < w) | (cx > e) | (cy < s) | (cy > n)
         if not outside.any():
@@ -235,10 +237,12 @@ class _Checker:
         if rest.any():
             mask = pd.Series(False, index=out.index)
             mask[rest.index[rest]] = True
-            self.add("outside_region", f"features lie outside the Beijing-Tianjin-Hebei study "
-                     f"region (lon {w}..{e}, lat {s}..{n}); first at lon {cx[rest].iloc[0]:.4f}, "
-                     f"lat {cy[rest].iloc[0]:.4f}", "check the CRS and the coordinates, or drop "
-                     "features outside the region", column=geom.name, mask=mask)
+            self.add("outside_region", f"features lie outside {where} "
+                     f"(lon {w}..{e}, lat {s}..{n}); first at lon {cx[rest].iloc[0]:.4f}, "
+                     f"lat {cy[rest].iloc[0]:.4f}", "check the CRS and the coordinates, drop "
+                     "features outside the region, or pass region=(west, south, east, north) "
+                     "for another study area (validate/read_layer/Atlas)", column=geom.name,
+                     mask=mask)
 
 
 _POLYGONAL = ("Polygon", "MultiPolygon")
@@ -264,7 +268,9 @@ def _crs(gdf: gpd.GeoDataFrame, checker: _Checker, assume_crs: str | None) -> CR
 
 
 def run_checks(gdf: gpd.GeoDataFrame, kind: str, *, layer: str | None = None,
-               assume_crs: str | None = None) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
+               assume_crs: str | None = None,
+               region: tuple[float, float, float, float] = STUDY_REGION,
+               ) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
     """Run every check; return the checked copy (or None) and the problems."""
     if not isinstance(gdf, gpd.GeoDataFrame):
         msg = f"validate() needs a GeoDataFrame, got {type(gdf).__name__}."
@@ -287,7 +293,7 @@ def run_checks(gdf: gpd.GeoDataFrame, kind: str, *, layer: str | None = None,
             out.loc[usable, out.geometry.name] = out.geometry[usable].to_crs("EPSG:4326").values
             out = out.set_crs("EPSG:4326", allow_override=True)
     if crs is not None:
-        checker.location(out)
+        checker.location(out, region)
     checker.columns(out)
     if "id" in out.columns:
         out["id"] = out["id"].astype("string").str.strip().astype(object)

@@ -14,8 +14,8 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
+from ._crs import resolve_metric_crs, stamped_metric_crs
 from .errors import CRSMismatchError, DataError
-from .settings import DEFAULT_METRIC_CRS
 
 __all__ = [
     "ensure_metric",
@@ -61,23 +61,27 @@ def is_geographic(crs: object) -> bool:
 
 def ensure_metric(gdf: gpd.GeoDataFrame, name: str,
                   metric_crs: str | None = None) -> gpd.GeoDataFrame:
-    """Return ``gdf`` in a metric CRS.
+    """Return ``gdf`` in the metric CRS chosen by :func:`cci_geo._crs.resolve_metric_crs`.
 
-    A frame already in a projected CRS is returned unchanged; a geographic one is reprojected
-    to ``metric_crs`` (default EPSG:32650). The input is never modified.
+    The explicit ``metric_crs`` wins, then the atlas's stamp on ``gdf``, then ``gdf``'s own
+    projected CRS (returned unchanged), then the UTM zone of its extent. The input is never
+    modified.
     """
     has_crs(gdf, name)
     crs = CRS.from_user_input(gdf.crs)
-    if crs.is_projected:
+    if crs.is_projected and metric_crs is None and stamped_metric_crs(gdf) is None:
         unit = crs.axis_info[0].unit_name if crs.axis_info else "metre"
         if unit not in ("metre", "meter", "m"):
             msg = (
                 f"{name} is in {crs.to_string()} whose unit is {unit!r}; reproject it to a "
-                f"metric CRS such as {DEFAULT_METRIC_CRS} first."
+                "metric CRS first or pass metric_crs='EPSG:...'."
             )
             raise CRSMismatchError(msg)
         return gdf
-    return gdf.to_crs(metric_crs or DEFAULT_METRIC_CRS)
+    target = resolve_metric_crs(gdf, metric_crs=metric_crs)
+    if crs.equals(CRS.from_user_input(target)):
+        return gdf
+    return gdf.to_crs(target)
 
 
 def non_empty(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> None:

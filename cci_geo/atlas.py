@@ -15,12 +15,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
-from pyproj import CRS
 
+from ._crs import check_metric_crs, estimate_utm_crs, lonlat_bounds, stamp_metric_crs
 from ._files import atomic_path
-from .errors import DataError
-from .schema import LAYER_KINDS, TABLE_KINDS, validate, validate_table
-from .settings import DEFAULT_METRIC_CRS
+from .errors import DataError, ParameterError
+from .schema import LAYER_KINDS, TABLE_KINDS, Region, check_region, validate, validate_table
 
 __all__ = ["PROVENANCE_FIELDS", "STATUSES", "Atlas"]
 
@@ -37,6 +36,30 @@ STATUSES: tuple[str, ...] = ("real", "approximate", "synthetic")
 synthetic' for a layer mixing real places at approximate positions and synthetic rows)."""
 
 _META_TABLE = "cci_geo_metadata"
+
+_REGION_MARGIN_DEG = 0.5
+"""Margin (degrees) added around the data's extent when the region is estimated."""
+
+
+def _data_region(layers: Mapping[str, gpd.GeoDataFrame]) -> Region:
+    bounds = lonlat_bounds(tuple(layers.values()))
+    if bounds is None:
+        msg = ("region='data' needs at least one layer with a CRS and geometries; pass "
+               "region=(west, south, east, north) instead.")
+        raise ParameterError(msg)
+    w, s, e, n = bounds
+    m = _REGION_MARGIN_DEG
+    return check_region((max(-180.0, w - m), max(-90.0, s - m), min(180.0, e + m),
+                         min(90.0, n + m)))
+
+
+def _parse_region(text: str, where: str) -> Region:
+    try:
+        return check_region(tuple(float(v) for v in text.split(",")))
+    except (ValueError, TypeError) as exc:
+        msg = (f"{where} stores region {text!r} in {_META_TABLE}, which is not 'west,south,east,"
+               "north'; fix the table or pass region= when reading the atlas.")
+        raise DataError(msg) from exc
 
 
 def _check_status(kind: str, status: str) -> None:
@@ -61,8 +84,11 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         ``notes`` and ``attribution`` (a credit line shown on maps). Missing entries are
         recorded as unknown.
     metric_crs
-        Projected CRS for metric work (default EPSG:32650, UTM 50N; CGCS2000 Gauss-Krüger
-        zones such as EPSG:4546 are accepted).
+        Projected CRS (metres) for metric work, e.g. ``"EPSG:32650"`` (UTM 50N, Beijing) or a
+        CGCS2000 Gauss-Krüger zone such as ``"EPSG:4546"``. Default: the UTM zone of the
+        layers' joint extent (logged at INFO). Stamped on every layer in
+        ``gdf.attrs["cci_geo_metric_crs"]``, so every analysis given a layer of this atlas
+        measures in it (see :func:`cci_geo._crs.resolve_metric_crs`).
     name
         Title used in summaries and map attributions.
     tables
@@ -71,6 +97,10 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         geometry. Each is validated with :func:`cci_geo.schema.validate_table` (against the
         ``enterprises`` layer when there is one); provenance is given in ``provenance`` under
         the table kind, like a layer's.
+    region
+        Study region ``(west, south, east, north)`` in EPSG:4326 every layer must lie in;
+        default Jing-Jin-Ji (:data:`cci_geo.schema.STUDY_REGION`); ``"data"`` takes the
+        layers' own extent plus half a degree.
 
     Examples
     --------
@@ -78,28 +108,46 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
     >>> atlas = cci_geo.load_demo()
     >>> atlas.crs, atlas.metric_crs
     ('EPSG:4326', 'EPSG:32650')
+    >>> atlas["zones"].attrs["cci_geo_metric_crs"]
+    'EPSG:32650'
     >>> len(atlas["districts"].query("province == 'Beijing'"))
     16
+
+    A Shanghai atlas: the metric CRS (UTM 51N) is estimated, the region given.
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> parks = gpd.GeoDataFrame({"id": ["p1", "p2"], "kind": ["park", "park"]},
+    ...                          geometry=[Point(121.47, 31.23), Point(121.5, 31.3)],
+    ...                          crs="EPSG:4326")
+    >>> sh = cci_geo.Atlas({"zones": parks}, region=(120.85, 30.67, 122.2, 31.88))
+    >>> sh.metric_crs, sh.region
+    ('EPSG:32651', (120.85, 30.67, 122.2, 31.88))
     """
 
     crs = "EPSG:4326"
 
     def __init__(self, layers: Mapping[str, gpd.GeoDataFrame],
                  provenance: Mapping[str, Mapping[str, str]] | None = None, *,
-                 metric_crs: str = DEFAULT_METRIC_CRS, name: str = "CCI atlas",
+                 metric_crs: str | None = None, name: str = "CCI atlas",
                  tables: Mapping[str, pd.DataFrame] | None = None,
-                 _validated: bool = False) -> None:
-        crs = CRS.from_user_input(metric_crs)
-        if not crs.is_projected:
-            msg = (f"metric_crs must be a projected CRS in metres, got {metric_crs!r} "
-                   f"({crs.name}); use e.g. 'EPSG:32650' (UTM 50N) or 'EPSG:4547'.")
-            raise ValueError(msg)
-        self._layers: dict[str, gpd.GeoDataFrame] = {}
-        for kind, gdf in layers.items():
+                 region: Region | str | None = None, _validated: bool = False) -> None:
+        for kind in layers:
             if kind not in LAYER_KINDS:
                 msg = f"unknown layer kind {kind!r}; use one of {list(LAYER_KINDS)}."
                 raise ValueError(msg)
-            self._layers[kind] = gdf.copy() if _validated else validate(gdf, kind)
+        if isinstance(region, str):
+            if region != "data":
+                msg = (f"region must be (west, south, east, north) in degrees, 'data' or None, "
+                       f"got {region!r}.")
+                raise ParameterError(msg)
+            self.region: Region = _data_region(layers)
+        else:
+            self.region = check_region(region)
+        self._layers: dict[str, gpd.GeoDataFrame] = {}
+        for kind, gdf in layers.items():
+            self._layers[kind] = gdf.copy() if _validated else validate(gdf, kind,
+                                                                        region=self.region)
         self._tables: dict[str, pd.DataFrame] = {}
         for kind, df in (tables or {}).items():
             if kind not in TABLE_KINDS:
@@ -107,6 +155,14 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
                 raise ValueError(msg)
             self._tables[kind] = df.copy() if _validated else validate_table(
                 df, kind, enterprises=self._layers.get("enterprises"))
+        if metric_crs is None:
+            metric_crs = estimate_utm_crs(lonlat_bounds(tuple(self._layers.values()))
+                                          or self.region)
+            logger.info("atlas %s measures in %s (UTM zone estimated from its extent); pass "
+                        "metric_crs= to choose", name, metric_crs)
+        self.metric_crs: str = check_metric_crs(metric_crs)
+        for gdf in self._layers.values():
+            stamp_metric_crs(gdf, self.metric_crs)
         prov = {k: dict(v) for k, v in (provenance or {}).items()}
         self._provenance: dict[str, dict[str, str]] = {}
         for kind in [*self._layers, *self._tables]:
@@ -116,7 +172,6 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
             if rec["status"] != "unknown":
                 _check_status(kind, rec["status"])
             self._provenance[kind] = rec
-        self.metric_crs = str(metric_crs)
         self.name = name
 
     # -- mapping protocol ------------------------------------------------------------------
@@ -160,21 +215,43 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         return {k: dict(v) for k, v in self._provenance.items()}
 
     def is_synthetic(self, kind: str) -> bool:
-        """Return True if layer ``kind`` is wholly or partly synthetic."""
+        """Return True if layer ``kind`` is wholly or partly synthetic.
+
+        Examples
+        --------
+        >>> import cci_geo
+        >>> cci_geo.load_demo().is_synthetic("enterprises")
+        True
+        """
         return "synthetic" in self._provenance[kind]["status"]
 
     def to_metric(self, kind: str) -> gpd.GeoDataFrame:
-        """Return layer ``kind`` reprojected to :attr:`metric_crs` (a new frame)."""
+        """Return layer ``kind`` reprojected to :attr:`metric_crs` (a new frame).
+
+        Examples
+        --------
+        >>> import cci_geo
+        >>> cci_geo.load_demo().to_metric("venues").crs.to_epsg()
+        32650
+        """
         return self[kind].to_crs(self.metric_crs)
 
     def with_layer(self, kind: str, gdf: gpd.GeoDataFrame,
                    provenance: Mapping[str, str] | None = None) -> Atlas:
-        """Return a new atlas with layer ``kind`` added or replaced (validated)."""
-        layers = self.layers | {kind: validate(gdf, kind)}
+        """Return a new atlas with layer ``kind`` added or replaced (validated).
+
+        Examples
+        --------
+        >>> import cci_geo
+        >>> atlas = cci_geo.load_demo()
+        >>> len(atlas.with_layer("zones", atlas["zones"].head(3))["zones"])
+        3
+        """
+        layers = self.layers | {kind: validate(gdf, kind, region=self.region)}
         prov = self.provenance
         prov[kind] = dict(provenance or {})
         return Atlas(layers, prov, metric_crs=self.metric_crs, name=self.name,
-                     tables=self._tables, _validated=True)
+                     tables=self._tables, region=self.region, _validated=True)
 
     def with_table(self, kind: str, df: pd.DataFrame,
                    provenance: Mapping[str, str] | None = None) -> Atlas:
@@ -192,10 +269,17 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         prov = self.provenance
         prov[kind] = dict(provenance or {})
         return Atlas(self._layers, prov, metric_crs=self.metric_crs, name=self.name,
-                     tables=self._tables | {kind: table}, _validated=True)
+                     tables=self._tables | {kind: table}, region=self.region, _validated=True)
 
     def summary(self) -> pd.DataFrame:
-        """Return one row per layer: features, geometry types, status, source, licence."""
+        """Return one row per layer: features, geometry types, status, source, licence.
+
+        Examples
+        --------
+        >>> import cci_geo
+        >>> list(cci_geo.load_demo().summary().columns)[:3]
+        ['layer', 'features', 'geometry']
+        """
         rows = []
         for kind, gdf in self._layers.items():
             p = self._provenance[kind]
@@ -217,14 +301,20 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
                                                         *self._tables.items()])
         return f"<Atlas {self.name!r}: {parts}; crs={self.crs}, metric_crs={self.metric_crs}>"
 
+    @property
+    def bounds(self) -> Region:
+        """``(west, south, east, north)`` of all layers in EPSG:4326 (the region if empty)."""
+        return lonlat_bounds(tuple(self._layers.values())) or self.region
+
     # -- GeoPackage, File Geodatabase and PostGIS round trips --------------------------------
     def _metadata(self) -> pd.DataFrame:
-        """One row per layer: its provenance, the atlas name, metric CRS and package version."""
+        """One row per layer: provenance, atlas name, metric CRS, region and package version."""
         from . import __version__
 
         return pd.DataFrame([
             {"layer": k, **self._provenance[k], "atlas_name": self.name,
-             "metric_crs": self.metric_crs, "cci_geo_version": __version__}
+             "metric_crs": self.metric_crs, "region": ",".join(f"{v:g}" for v in self.region),
+             "cci_geo_version": __version__}
             for k in [*self._layers, *self._tables]
         ])
 
@@ -272,23 +362,40 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         return p
 
     @classmethod
-    def from_gpkg(cls, path: str | os.PathLike[str], *, validate_layers: bool = True) -> Atlas:
+    def from_gpkg(cls, path: str | os.PathLike[str], *, validate_layers: bool = True,
+                  metric_crs: str | None = None,
+                  region: Region | str | None = None) -> Atlas:
         """Read an atlas written by :meth:`to_gpkg` (or any GeoPackage with kind-named tables).
 
         Tables named after a layer kind become layers; the metadata table, when present,
-        supplies provenance and the metric CRS.
+        supplies provenance, the metric CRS and the region. ``metric_crs`` and ``region``
+        override the stored ones (see :class:`Atlas`).
+
+        Examples
+        --------
+        >>> import cci_geo, pathlib, tempfile
+        >>> demo = cci_geo.load_demo()
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "mine.gpkg"
+        >>> _ = cci_geo.Atlas({"zones": demo["zones"]}, name="mine").to_gpkg(path)
+        >>> back = cci_geo.Atlas.from_gpkg(path)
+        >>> back.name, back.metric_crs, back.region == demo.region
+        ('mine', 'EPSG:32650', True)
         """
-        return cls._from_ogr(Path(path), "GeoPackage", validate_layers)
+        return cls._from_ogr(Path(path), "GeoPackage", validate_layers, metric_crs=metric_crs,
+                             region=region)
 
     @classmethod
-    def from_gdb(cls, path: str | os.PathLike[str], *, validate_layers: bool = True) -> Atlas:
+    def from_gdb(cls, path: str | os.PathLike[str], *, validate_layers: bool = True,
+                 metric_crs: str | None = None, region: Region | str | None = None) -> Atlas:
         """Read an atlas from an Esri File Geodatabase with feature classes named by kind.
 
         Feature classes named after a layer kind (``zones``, ``venues``...) become layers,
         each validated; the ``cci_geo_metadata`` table, when present, supplies provenance.
-        Layers without provenance are recorded as unknown.
+        Layers without provenance are recorded as unknown. ``metric_crs`` and ``region`` as
+        :meth:`from_gpkg`.
         """
-        return cls._from_ogr(Path(path), "File Geodatabase", validate_layers)
+        return cls._from_ogr(Path(path), "File Geodatabase", validate_layers,
+                             metric_crs=metric_crs, region=region)
 
     @classmethod
     def from_postgis(cls, url: str, *, schema: str = "public",
@@ -311,10 +418,12 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         return write_atlas(self, url, schema=schema, overwrite=overwrite)
 
     @classmethod
-    def read(cls, source: str | os.PathLike[str], *, validate_layers: bool = True) -> Atlas:
+    def read(cls, source: str | os.PathLike[str], *, validate_layers: bool = True,
+             metric_crs: str | None = None, region: Region | str | None = None) -> Atlas:
         """Read an atlas from a ``.gpkg`` file, a ``.gdb`` geodatabase or a PostGIS URL.
 
         ``postgresql://user@host/db`` (optionally ``?schema=name``) reads from PostGIS.
+        ``metric_crs`` and ``region`` override the stored ones (files only).
         """
         text = str(source)
         if text.startswith(("postgresql://", "postgres://")):
@@ -322,30 +431,43 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
 
             return read_atlas(text, validate_layers=validate_layers)
         if Path(text).suffix.lower() == ".gdb":
-            return cls.from_gdb(text, validate_layers=validate_layers)
-        return cls.from_gpkg(text, validate_layers=validate_layers)
+            return cls.from_gdb(text, validate_layers=validate_layers, metric_crs=metric_crs,
+                                region=region)
+        return cls.from_gpkg(text, validate_layers=validate_layers, metric_crs=metric_crs,
+                             region=region)
 
     @classmethod
     def from_tables(cls, tables: Mapping[str, gpd.GeoDataFrame],
                     metadata: pd.DataFrame | None, *, where: str,
                     validate_layers: bool = True,
-                    attribute_tables: Mapping[str, pd.DataFrame] | None = None) -> Atlas:
+                    attribute_tables: Mapping[str, pd.DataFrame] | None = None,
+                    metric_crs: str | None = None,
+                    region: Region | str | None = None) -> Atlas:
         """Build an atlas from kind-named tables and an optional metadata table (readers).
 
         ``attribute_tables`` are tables without geometry named after a table kind
-        (``enterprise_years``), validated against the enterprises layer.
+        (``enterprise_years``), validated against the enterprises layer. The metadata's
+        metric CRS and region are used unless ``metric_crs``/``region`` are given; without
+        either, the metric CRS is estimated and the region is Jing-Jin-Ji.
         """
         prov: dict[str, dict[str, str]] = {}
-        metric_crs, name = DEFAULT_METRIC_CRS, Path(where).stem or where
+        stored_crs: str | None = None
+        stored_region: Region | None = None
+        name = Path(where).stem or where
         if metadata is not None:
             for rec in metadata.fillna("").to_dict("records"):
                 prov[str(rec["layer"])] = {f: str(rec.get(f, "")) for f in PROVENANCE_FIELDS}
-                metric_crs = str(rec.get("metric_crs") or metric_crs)
+                stored_crs = str(rec.get("metric_crs") or "") or stored_crs
+                if rec.get("region"):
+                    stored_region = _parse_region(str(rec["region"]), where)
                 name = str(rec.get("atlas_name") or name)
+        if region is None:
+            region = stored_region
+        checked = _data_region(tables) if region == "data" else check_region(region)
         layers = {}
         for kind, gdf in tables.items():
             if validate_layers:
-                gdf = validate(gdf, kind, layer=f"{where}:{kind}")
+                gdf = validate(gdf, kind, layer=f"{where}:{kind}", region=checked)
             layers[kind] = gdf
         extra = {}
         for kind, df in (attribute_tables or {}).items():
@@ -354,11 +476,12 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
                 if validate_layers else df
         logger.info("read atlas %s from %s (%d layers, %d tables)", name, where, len(layers),
                     len(extra))
-        return cls(layers, prov, metric_crs=metric_crs, name=name, tables=extra,
-                   _validated=True)
+        return cls(layers, prov, metric_crs=metric_crs or stored_crs, name=name, tables=extra,
+                   region=checked, _validated=True)
 
     @classmethod
-    def _from_ogr(cls, p: Path, what: str, validate_layers: bool) -> Atlas:
+    def _from_ogr(cls, p: Path, what: str, validate_layers: bool, *,
+                  metric_crs: str | None = None, region: Region | str | None = None) -> Atlas:
         if not p.exists():
             msg = f"atlas file {p} does not exist."
             raise FileNotFoundError(msg)
@@ -380,4 +503,5 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
             kind: pd.DataFrame(pyogrio.read_dataframe(p, layer=kind, read_geometry=False))
             for kind in tables_present if kind in TABLE_KINDS}
         return cls.from_tables(frames, meta, where=p.name, validate_layers=validate_layers,
-                               attribute_tables=attribute_tables)
+                               attribute_tables=attribute_tables, metric_crs=metric_crs,
+                               region=region)

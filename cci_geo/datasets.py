@@ -10,36 +10,42 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from ._resources import DEMO_GPKG, resource_path
 from .atlas import Atlas
-from .errors import DataError
 
 __all__ = ["DEMO_FILE", "demo_path", "load_demo"]
 
 logger = logging.getLogger(__name__)
 
-DEMO_FILE = "beijing_cci_demo.gpkg"
-
-
-def _candidates(filename: str) -> list[Path]:
-    here = Path(__file__).resolve().parent
-    return [here / "_data" / filename, here.parent / "data" / filename]
+DEMO_FILE = DEMO_GPKG
 
 
 def demo_path(filename: str = DEMO_FILE) -> Path:
     """Return the path of a bundled demo file (installed package first, then the repository).
+
+    Parameters
+    ----------
+    filename
+        Name of the bundled file (default the demo GeoPackage).
+
+    Returns
+    -------
+    pathlib.Path
+        The file, found by :func:`cci_geo._resources.resource_path`.
 
     Raises
     ------
     cci_geo.errors.DataError
         If the file is not bundled (e.g. a source checkout where ``data/build_demo.py`` has
         not been run).
+
+    Examples
+    --------
+    >>> from cci_geo.datasets import demo_path
+    >>> demo_path().name
+    'beijing_cci_demo.gpkg'
     """
-    for path in _candidates(filename):
-        if path.is_file() and path.stat().st_size > 0:
-            return path
-    msg = (f"demo file {filename!r} not found in {[str(p) for p in _candidates(filename)]}; "
-           "reinstall cci_geo or rebuild it with `python data/build_demo.py`.")
-    raise DataError(msg)
+    return resource_path(filename)
 
 
 def load_demo() -> Atlas:

@@ -146,7 +146,8 @@ def _read_vector(path: Path, layer: str | int | None, encoding: str | None) -> g
 def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
                layer: str | int | None = None, datum: str = "wgs84",
                encoding: str | None = None, crs: str | None = None, lon: str | None = None,
-               lat: str | None = None) -> gpd.GeoDataFrame:
+               lat: str | None = None,
+               region: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
     """Read a vector layer, reproject it to EPSG:4326, convert its datum and validate it.
 
     Parameters
@@ -173,6 +174,9 @@ def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
     lon, lat
         Coordinate column names of a CSV or Excel sheet (detected from common names such as
         ``lon``/``lng``/``longitude``/``经度``/``纬度`` otherwise).
+    region
+        Study region ``(west, south, east, north)`` in EPSG:4326 used when validating for
+        ``kind``; default Jing-Jin-Ji (:data:`cci_geo.schema.STUDY_REGION`).
 
     Returns
     -------
@@ -235,7 +239,7 @@ def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
         gdf = convert_gdf(gdf, dat, "wgs84")
     logger.info("read %s: %d features (%s, datum %s)", p, len(gdf), suffix, dat)
     if kind is not None:
-        gdf = validate(gdf, kind, layer=name)
+        gdf = validate(gdf, kind, layer=name, region=region)
     return gdf
 
 

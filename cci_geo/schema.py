@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "STUDY_REGION",
     "TABLE_KINDS",
     "TABLE_SPECS",
+    "Region",
+    "check_region",
     "Column",
     "LayerSpec",
     "TableSpec",
@@ -60,7 +63,44 @@ SECTOR_NAMES: dict[str, tuple[str, str]] = {
 """Chinese and English names of each sector code."""
 
 STUDY_REGION: tuple[float, float, float, float] = (113.0, 36.0, 120.5, 42.8)
-"""Bounding box (west, south, east, north) of Beijing-Tianjin-Hebei with a margin, EPSG:4326."""
+"""Default study region: bounding box (west, south, east, north) of Beijing-Tianjin-Hebei
+(Jing-Jin-Ji) with a margin, EPSG:4326. Pass ``region=`` to :func:`validate`,
+:func:`cci_geo.read_layer` or :class:`cci_geo.Atlas` for another study area."""
+
+Region = tuple[float, float, float, float]
+
+
+def check_region(region: object, name: str = "region") -> Region:
+    """Return ``region`` as a checked ``(west, south, east, north)`` box in degrees.
+
+    ``None`` gives the default :data:`STUDY_REGION`.
+
+    Raises
+    ------
+    cci_geo.errors.ParameterError
+        If it is not four finite numbers with west < east and south < north within ±180/±90.
+
+    Examples
+    --------
+    >>> check_region((120.85, 30.67, 122.2, 31.88))   # Shanghai
+    (120.85, 30.67, 122.2, 31.88)
+    """
+    from .errors import ParameterError
+
+    if region is None:
+        return STUDY_REGION
+    try:
+        w, s, e, n = (float(v) for v in region)  # type: ignore[union-attr]
+    except (TypeError, ValueError) as exc:
+        msg = (f"{name} must be (west, south, east, north) in degrees (EPSG:4326), got "
+               f"{region!r}; e.g. region=(120.85, 30.67, 122.2, 31.88) for Shanghai.")
+        raise ParameterError(msg) from exc
+    ok = all(np.isfinite([w, s, e, n])) and -180 <= w < e <= 180 and -90 <= s < n <= 90
+    if not ok:
+        msg = (f"{name}={region!r} is not a box (west, south, east, north) in degrees with "
+               "west < east and south < north; check the order of the four numbers.")
+        raise ParameterError(msg)
+    return (w, s, e, n)
 
 
 @dataclass(frozen=True)
@@ -218,26 +258,41 @@ TABLE_KINDS: tuple[str, ...] = tuple(TABLE_SPECS)
 
 
 def check(gdf: gpd.GeoDataFrame, kind: str, *, layer: str | None = None,
-          assume_crs: str | None = None) -> tuple[gpd.GeoDataFrame | None, list]:
+          assume_crs: str | None = None,
+          region: Region | None = None) -> tuple[gpd.GeoDataFrame | None, list]:
     """Check ``gdf`` against ``kind`` and return ``(checked_frame_or_None, problems)``.
 
     Unlike :func:`validate` this never raises for data problems: it returns every problem
     found (errors and warnings, as :class:`cci_geo.errors.Problem`) so a report can list them
-    all. The frame is None when errors prevent building it.
+    all. The frame is None when errors prevent building it. Parameters as :func:`validate`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> gdf = gpd.GeoDataFrame({"id": ["a"], "kind": ["park"]}, geometry=[Point(121.5, 31.2)],
+    ...                        crs="EPSG:4326")
+    >>> [p.check for p in check(gdf, "zones")[1]]           # Shanghai is outside Jing-Jin-Ji
+    ['outside_region']
+    >>> check(gdf, "zones", region=(120.85, 30.67, 122.2, 31.88))[1]
+    []
     """
     from ._schema_checks import run_checks
 
-    return run_checks(gdf, kind, layer=layer, assume_crs=assume_crs)
+    return run_checks(gdf, kind, layer=layer, assume_crs=assume_crs,
+                      region=check_region(region))
 
 
 def validate(gdf: gpd.GeoDataFrame, kind: str, *, layer: str | None = None,
-             assume_crs: str | None = None) -> gpd.GeoDataFrame:
+             assume_crs: str | None = None,
+             region: Region | None = None) -> gpd.GeoDataFrame:
     """Return a validated copy of ``gdf`` as a layer of ``kind``, in EPSG:4326.
 
     Checks required columns and their types, geometry types, invalid geometries (repaired with
     :func:`shapely.make_valid`, with a warning that counts them), empty or missing geometries,
     a missing CRS (an error unless ``assume_crs`` says what to assume), coordinates outside the
-    Beijing-Tianjin-Hebei study region or with latitude and longitude swapped, duplicate ids,
+    study region (``region``; default Jing-Jin-Ji) or with latitude and longitude swapped,
+    duplicate ids,
     sector codes outside the nine, values outside allowed choices, and NaN in required numeric
     columns. Extra columns are kept; ``id`` becomes a string column. The input is never
     modified.
@@ -252,6 +307,10 @@ def validate(gdf: gpd.GeoDataFrame, kind: str, *, layer: str | None = None,
         Name used in messages (default: ``kind``).
     assume_crs
         CRS to assume when ``gdf`` has none (e.g. ``"EPSG:4326"``).
+    region
+        Study region ``(west, south, east, north)`` in EPSG:4326 that every feature's centre
+        must lie in; default :data:`STUDY_REGION` (Jing-Jin-Ji). An :class:`~cci_geo.Atlas`
+        passes its own ``region``.
 
     Returns
     -------
@@ -271,7 +330,7 @@ def validate(gdf: gpd.GeoDataFrame, kind: str, *, layer: str | None = None,
 
     from .errors import SchemaError
 
-    out, problems = check(gdf, kind, layer=layer, assume_crs=assume_crs)
+    out, problems = check(gdf, kind, layer=layer, assume_crs=assume_crs, region=region)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise SchemaError(errors, layer=layer or kind)

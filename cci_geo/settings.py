@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DEFAULT_METRIC_CRS", "Settings"]
-
-DEFAULT_METRIC_CRS = "EPSG:32650"
-"""UTM zone 50N: covers Beijing and most of Jing-Jin-Ji; the default metric CRS."""
+__all__ = ["Settings"]
 
 
 def _default_cache_dir() -> Path:
@@ -17,17 +14,17 @@ def _default_cache_dir() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    """Settings for I/O and metric work.
+    """Settings for I/O (downloads, caching).
 
-    Functions take ``settings: Settings | None = None`` and use ``settings or Settings()``;
-    override a field with :func:`dataclasses.replace`.
+    Functions that read from the network take ``settings: Settings | None = None`` and use
+    ``settings or Settings()``; override a field with :func:`dataclasses.replace`. The metric
+    CRS is not a setting: every function that measures takes ``metric_crs=`` (see
+    :func:`cci_geo._crs.resolve_metric_crs`).
 
     Attributes
     ----------
     cache_dir
         Where raw downloads (OpenStreetMap queries) are cached.
-    metric_crs
-        Projected CRS used for distances, areas and buffers.
     http_timeout_s
         Timeout of online requests in seconds.
     use_cache
@@ -36,10 +33,16 @@ class Settings:
         Where large work runs (see :mod:`cci_geo.scale`): ``None`` in memory, as by default;
         ``"local"`` a Dask ``LocalCluster`` sized to the machine; an address such as
         ``"tcp://host:8786"`` a running Dask cluster.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from cci_geo import Settings
+    >>> dataclasses.replace(Settings(), http_timeout_s=30.0).http_timeout_s
+    30.0
     """
 
     cache_dir: Path = field(default_factory=_default_cache_dir)
-    metric_crs: str = DEFAULT_METRIC_CRS
     http_timeout_s: float = 180.0
     use_cache: bool = True
     scheduler: str | None = None
