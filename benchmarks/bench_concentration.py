@@ -99,9 +99,9 @@ def bench_kde(n: int, n_sample: int) -> None:
     for kernel, h in (("quartic", QUARTIC_H), ("gaussian", GAUSS_SIGMA)):
         support = h if kernel == "quartic" else 5 * h
         t_full, surf = best_of(lambda k=kernel, b=h: kernel_density(
-            pts, cell_size=CELL, bandwidth=b, kernel=k, extent=EXTENT))
+            pts, cell_size_m=CELL, bandwidth_m=b, kernel=k, extent=EXTENT))
         t_series, _ = best_of(lambda k=kernel, b=h: kernel_density(
-            pts.geometry, cell_size=CELL, bandwidth=b, kernel=k, extent=EXTENT), repeats=5)
+            pts.geometry, cell_size_m=CELL, bandwidth_m=b, kernel=k, extent=EXTENT), repeats=5)
         t_core, _ = best_of(lambda k=kernel, b=h, s=support: _density_on_grid(
             xy, None, transform, shape, k, b, s))
         cells, (ri, ci) = sample_cells(surf.data, cx, cy, n_sample, rng)

@@ -89,7 +89,7 @@ def spopt_cbc(cost: np.ndarray, w: np.ndarray, p: int, limit: float) -> dict:
 
 def ours(cost: np.ndarray, w: np.ndarray, p: int, limit: float, method: str = "auto") -> dict:
     t0 = time.perf_counter()
-    res = p_median(cost=cost, weights=w, p=p, method=method, time_limit_s=limit)
+    res = p_median(cost=cost, weight=w, p=p, method=method, time_limit_s=limit)
     return {"objective": res.objective, "bound": res.bound, "time": time.perf_counter() - t0,
             "status": f"{res.status} ({res.method})"}
 

@@ -43,7 +43,8 @@ GRID_ATTR = "cci_geo_grid"
 """Key in ``GeoDataFrame.attrs`` marking a frame of regular grid cells with ``row``/``col``."""
 
 WeightsSpec = object
-"""A ``weights=`` argument: 'queen', 'rook', 'knn:K', metres (distance band) or a sparse matrix."""
+"""A ``weights=`` argument: 'queen', 'rook', 'knn:K', metres (distance band), a scipy sparse
+matrix, or a libpysal ``W`` or ``Graph`` (duck-typed: libpysal is never imported here)."""
 
 _QUEEN_OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 _ROOK_OFFSETS = ((-1, 0), (0, -1), (0, 1), (1, 0))
@@ -217,10 +218,14 @@ def weights_from_spec(gdf: gpd.GeoDataFrame, spec: object, *,
     spec
         ``"queen"`` or ``"rook"`` (contiguity; for grid cells built from their ``row``/``col``
         indices), ``"knn:K"`` (``K`` nearest centroids), a number (distance band in metres
-        between centroids, measured in the metric CRS), or a square ``scipy.sparse`` matrix
-        whose non-zero entries mark neighbours.
+        between centroids, measured in the metric CRS), a square ``scipy.sparse`` matrix
+        whose non-zero entries mark neighbours (rows in ``gdf`` order), or a libpysal ``W``
+        (its ``sparse`` in ``id_order``) or ``Graph`` (its ``sparse`` in ``unique_ids``
+        order); their ids must be ``gdf``'s index labels (any order) or the positions
+        ``0..n-1``. Only which pairs are neighbours is used (binary weights).
     metric_crs
-        Metric CRS for centroid distances when ``gdf`` is geographic (default EPSG:32650).
+        Metric CRS for centroid distances; default as
+        :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
@@ -231,17 +236,23 @@ def weights_from_spec(gdf: gpd.GeoDataFrame, spec: object, *,
     ------
     ValueError
         If ``spec`` is not understood, or contiguity is asked of points.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> cells = gpd.GeoDataFrame(geometry=[box(i, 0, i + 1, 1) for i in range(3)],
+    ...                          crs="EPSG:32651")
+    >>> W, desc = weights_from_spec(cells, "rook")
+    >>> W.toarray().astype(int).tolist(), desc
+    ([[0, 1, 0], [1, 0, 1], [0, 1, 0]], 'rook')
     """
     n = len(gdf)
+    libpysal_kind = _libpysal_kind(spec)
+    if libpysal_kind is not None:
+        return _binary(_aligned(spec, gdf, libpysal_kind), n), f"libpysal {libpysal_kind}"
     if sparse.issparse(spec):
-        W = sparse.csr_matrix(spec, dtype="float64")  # type: ignore[arg-type]
-        if W.shape != (n, n):
-            msg = f"weights matrix has shape {W.shape}, expected ({n}, {n}) for {n} units."
-            raise ValueError(msg)
-        W.setdiag(0)
-        W.eliminate_zeros()
-        W.data[:] = 1.0
-        return W, "user matrix"
+        return _binary(spec, n), "user matrix"
     if isinstance(spec, str):
         s = spec.strip().lower()
         if s in ("queen", "rook"):
@@ -269,10 +280,56 @@ def weights_from_spec(gdf: gpd.GeoDataFrame, spec: object, *,
         band = positive(float(spec), "weights (distance band)", "metres")
         return distance_band_weights(_centroid_xy(gdf, metric_crs), band), f"distance<={band:g}m"
     msg = (
-        "weights must be a string, a number of metres or a sparse matrix, got "
-        f"{type(spec).__name__}."
+        "weights must be a string, a number of metres, a scipy sparse matrix or a libpysal W "
+        f"or Graph, got {type(spec).__name__}."
     )
     raise TypeError(msg)
+
+
+def _libpysal_kind(spec: object) -> str | None:
+    """Return ``"W"`` or ``"Graph"`` for a libpysal weights object (duck-typed), else None."""
+    if sparse.issparse(spec) or not hasattr(spec, "sparse"):
+        return None
+    if hasattr(spec, "unique_ids"):
+        return "Graph"
+    if hasattr(spec, "id_order"):
+        return "W"
+    return None
+
+
+def _aligned(spec: object, gdf: gpd.GeoDataFrame, kind: str) -> sparse.csr_matrix:
+    """Return the libpysal object's matrix with rows and columns in ``gdf`` order."""
+    ids = list(spec.unique_ids if kind == "Graph" else spec.id_order)  # type: ignore[attr-defined]
+    M = sparse.csr_matrix(spec.sparse, dtype="float64")  # type: ignore[attr-defined]
+    n = len(gdf)
+    if len(ids) != n:
+        msg = (f"the libpysal {kind} has {len(ids)} units but the layer has {n} rows; build the "
+               "weights from the same rows (e.g. after filtering, rebuild them).")
+        raise ValueError(msg)
+    labels = list(gdf.index)
+    if ids == labels:
+        return M
+    if set(ids) == set(labels) and len(set(labels)) == n:
+        pos = {label: k for k, label in enumerate(ids)}
+        order = np.array([pos[label] for label in labels])
+        return M[order][:, order]
+    if ids == list(range(n)):
+        return M
+    msg = (f"the libpysal {kind}'s ids ({ids[:5]}...) are neither the layer's index labels "
+           f"({labels[:5]}...) nor the positions 0..{n - 1}; build it with ids from the layer's "
+           "index (e.g. libpysal.graph.Graph.build_contiguity(gdf)).")
+    raise ValueError(msg)
+
+
+def _binary(matrix: object, n: int) -> sparse.csr_matrix:
+    W = sparse.csr_matrix(matrix, dtype="float64")  # type: ignore[arg-type]
+    if W.shape != (n, n):
+        msg = f"weights matrix has shape {W.shape}, expected ({n}, {n}) for {n} units."
+        raise ValueError(msg)
+    W.setdiag(0)
+    W.eliminate_zeros()
+    W.data[:] = 1.0
+    return W
 
 
 def _centroid_xy(gdf: gpd.GeoDataFrame, metric_crs: str | None) -> np.ndarray:

@@ -20,8 +20,9 @@ import shapely
 from scipy.spatial import cKDTree
 
 from . import _validate
+from ._crs import resolve_metric_crs
 from .errors import DataError
-from .settings import Settings
+from .results import tag_result
 
 __all__ = ["enterprise_grid", "two_step_fca", "venue_access_by_district", "venue_access_grid"]
 
@@ -111,9 +112,9 @@ def _pairs_from_matrix(cost: pd.DataFrame, d_lab: pd.Index, s_lab: pd.Index,
 
 
 def _pairs_from_distance(supply: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, threshold: float,
-                         settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                         metric_crs: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     def xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
-        metric = _validate.ensure_metric(gdf, "layer", settings.metric_crs)
+        metric = _validate.ensure_metric(gdf, "layer", metric_crs)
         geoms = metric.geometry.to_numpy()
         not_point = shapely.get_type_id(geoms) != 0
         if not_point.any():
@@ -130,9 +131,9 @@ def _pairs_from_distance(supply: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, thr
 def two_step_fca(supply: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
                  cost: pd.DataFrame | Literal["distance"], threshold: float,
                  decay: Decay = None, sigma: float | None = None,
-                 supply_column: str | None = None, demand_column: str | None = None,
+                 supply_weight: str | None = None, demand_weight: str | None = None,
                  id_column: str | None = "id", column: str = "access",
-                 settings: Settings | None = None) -> gpd.GeoDataFrame:
+                 metric_crs: str | None = None) -> gpd.GeoDataFrame:
     r"""Score each demand unit's access to supply with the two-step floating catchment method.
 
     With weights :math:`W_{ij} = f(c_{ij})` for :math:`c_{ij} \le` ``threshold`` (else 0),
@@ -150,9 +151,11 @@ def two_step_fca(supply: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
     cost
         A DataFrame of costs with one row per demand label and one column per supply label
         (e.g. seconds from :func:`cci_geo.network.travel_time_matrix`; ``inf``/NaN mean
-        unreachable), or ``"distance"`` for straight-line metres in ``settings.metric_crs``.
+        unreachable), or ``"distance"`` for straight-line metres in the metric CRS.
     threshold
-        Catchment size in the cost's unit (seconds or metres): costs above it count zero.
+        Catchment size in the cost's own unit (seconds for a travel-time matrix, metres for
+        ``cost="distance"``): costs above it count zero. It carries no unit suffix because
+        its unit is the cost's.
     decay
         Weight :math:`f` of a cost inside the catchment:
 
@@ -165,25 +168,27 @@ def two_step_fca(supply: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
         - a function mapping an array of costs to an array of weights >= 0.
     sigma
         Width of the Gaussian, in cost units; default ``threshold / 2``.
-    supply_column
+    supply_weight
         Column with the amount of supply (e.g. ``"open_space_m2"``); None counts each site 1.
-    demand_column
+    demand_weight
         Column with the amount of demand (e.g. ``"employees"``); None counts each unit 1.
     id_column
         Column labelling rows in ``cost`` (the index when the layer has no such column).
     column
         Name of the output column.
-    settings
-        Metric CRS for ``cost="distance"``.
+    metric_crs
+        Projected CRS for ``cost="distance"``; default as
+        :func:`cci_geo._crs.resolve_metric_crs` (the atlas's, a projected input's, or the
+        UTM zone of the data).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        A copy of ``demand`` with ``<column>`` (float: supply per unit of demand, e.g. m² of
-        open space per employee; 0 where no supply is in reach) and ``supply_in_reach`` (int:
-        supply sites with a positive weight). ``attrs["supply_ratio"]`` maps each supply label
-        to :math:`R_j` (0 when nobody is in its catchment); ``attrs["cci_geo_result"] =
-        "accessibility"``.
+        A copy of ``demand`` (its CRS) with ``<column>`` (float: supply per unit of demand,
+        e.g. m² of open space per employee; 0 where no supply is in reach) and
+        ``supply_in_reach`` (int: supply sites with a positive weight).
+        ``attrs["supply_ratio"]`` maps each supply label to :math:`R_j` (0 when nobody is in
+        its catchment); result kind ``"accessibility"``.
 
     Raises
     ------
@@ -204,11 +209,10 @@ def two_step_fca(supply: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
     >>> cells = gpd.GeoDataFrame({"id": ["a", "b"], "employees": [30, 10]},
     ...                          geometry=[Point(100, 0), Point(5000, 0)], crs="EPSG:32650")
     >>> out = two_step_fca(venues, cells, cost="distance", threshold=1000,
-    ...                    supply_column="open_space_m2", demand_column="employees")
+    ...                    supply_weight="open_space_m2", demand_weight="employees")
     >>> out["access"].round(2).tolist()
     [33.33, 0.0]
     """
-    settings = settings or Settings()
     _validate.same_crs(supply, demand, "supply", "demand")
     for gdf, name in ((supply, "supply"), (demand, "demand")):
         if len(gdf) == 0:
@@ -218,12 +222,13 @@ def two_step_fca(supply: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
     threshold = _validate.positive(threshold, "threshold", "cost units")
     weight = _weight_fn(decay, threshold, sigma)
     s_lab, d_lab = _labels(supply, id_column, "supply"), _labels(demand, id_column, "demand")
-    S = _amounts(supply, supply_column, "supply")
-    D = _amounts(demand, demand_column, "demand")
+    S = _amounts(supply, supply_weight, "supply")
+    D = _amounts(demand, demand_weight, "demand")
     if isinstance(cost, pd.DataFrame):
         i, j, c = _pairs_from_matrix(cost, d_lab, s_lab, threshold)
     elif isinstance(cost, str) and cost == "distance":
-        i, j, c = _pairs_from_distance(supply, demand, threshold, settings)
+        crs = resolve_metric_crs(demand, supply, metric_crs=metric_crs)
+        i, j, c = _pairs_from_distance(supply, demand, threshold, crs)
     else:
         msg = (f"cost must be a demand x supply DataFrame or 'distance', got "
                f"{type(cost).__name__} {cost!r:.60}.")
@@ -242,14 +247,14 @@ def two_step_fca(supply: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
     out = demand.copy()
     out[column] = score
     out["supply_in_reach"] = in_reach
-    out.attrs["cci_geo_result"] = "accessibility"
+    tag_result(out, "accessibility")
     out.attrs["supply_ratio"] = {str(k): float(r) for k, r in zip(s_lab, ratio, strict=True)}
     return out
 
 
 def enterprise_grid(enterprises: gpd.GeoDataFrame, *, cell_size_m: float = 1000.0,
-                    weight_column: str | None = "employees",
-                    settings: Settings | None = None) -> gpd.GeoDataFrame:
+                    weight: str | None = "employees",
+                    metric_crs: str | None = None) -> gpd.GeoDataFrame:
     """Aggregate enterprise points into square cells of the metric CRS (occupied cells only).
 
     Parameters
@@ -257,27 +262,36 @@ def enterprise_grid(enterprises: gpd.GeoDataFrame, *, cell_size_m: float = 1000.
     enterprises
         Enterprise points (any CRS).
     cell_size_m
-        Cell side in metres; cells are aligned to multiples of it in ``settings.metric_crs``.
-    weight_column
+        Cell side in metres; cells are aligned to multiples of it in the metric CRS.
+    weight
         Column summed into ``demand`` (default ``"employees"``); None counts enterprises.
-    settings
-        Metric CRS.
+    metric_crs
+        Projected CRS of the grid; default as :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        One square Polygon per occupied cell, in the CRS of ``enterprises``: ``id``
+        One square Polygon per occupied cell, in the metric CRS (a grid built here): ``id``
         (``"c<col>_<row>"``), ``enterprises`` (int), ``demand`` (float, sum of
-        ``weight_column``). ``attrs["cci_geo_result"] = "enterprise_grid"``.
+        ``weight``). Result kind ``"enterprise_grid"``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> firms = gpd.GeoDataFrame({"employees": [10, 5, 7]}, crs="EPSG:32650",
+    ...                          geometry=[Point(100, 100), Point(900, 200), Point(1500, 100)])
+    >>> grid = enterprise_grid(firms, cell_size_m=1000)
+    >>> grid[["id", "enterprises", "demand"]].values.tolist()
+    [['c0_0', 2, 15.0], ['c1_0', 1, 7.0]]
     """
-    settings = settings or Settings()
     _validate.non_empty(enterprises, "enterprises")
     size = _validate.positive(cell_size_m, "cell_size_m", "m")
-    metric = _validate.ensure_metric(enterprises, "enterprises", settings.metric_crs)
+    metric = _validate.ensure_metric(enterprises, "enterprises", metric_crs)
     xy = shapely.get_coordinates(metric.geometry.centroid.to_numpy())
     col = np.floor(xy[:, 0] / size).astype(np.int64)
     row = np.floor(xy[:, 1] / size).astype(np.int64)
-    amount = _amounts(enterprises, weight_column, "enterprises")
+    amount = _amounts(enterprises, weight, "enterprises")
     frame = pd.DataFrame({"col": col, "row": row, "amount": amount})
     agg = frame.groupby(["col", "row"], sort=True).agg(enterprises=("amount", "size"),
                                                        demand=("amount", "sum")).reset_index()
@@ -286,42 +300,70 @@ def enterprise_grid(enterprises: gpd.GeoDataFrame, *, cell_size_m: float = 1000.
     out = gpd.GeoDataFrame(
         {"id": [f"c{c}_{r}" for c, r in zip(agg["col"], agg["row"], strict=True)],
          "enterprises": agg["enterprises"].astype(np.int64), "demand": agg["demand"]},
-        geometry=cells, crs=metric.crs).to_crs(enterprises.crs)
-    out.attrs["cci_geo_result"] = "enterprise_grid"
-    return out
+        geometry=cells, crs=metric.crs)
+    return tag_result(out, "enterprise_grid")
 
 
 def venue_access_grid(venues: gpd.GeoDataFrame, enterprises: gpd.GeoDataFrame, *,
                       cell_size_m: float = 1000.0, threshold_m: float = 10_000.0,
-                      decay: Decay = "gaussian", supply_column: str = "open_space_m2",
-                      weight_column: str | None = "employees",
-                      settings: Settings | None = None) -> gpd.GeoDataFrame:
+                      decay: Decay = "gaussian", supply_weight: str = "open_space_m2",
+                      weight: str | None = "employees",
+                      metric_crs: str | None = None) -> gpd.GeoDataFrame:
     """Score creative workers' access to venue open space on an enterprise grid.
 
     Demand is :func:`enterprise_grid` (employees per cell, at the cell centre); supply is each
-    venue's ``supply_column``; cost is straight-line distance in metres. See
+    venue's ``supply_weight``; cost is straight-line distance in metres. See
     :func:`two_step_fca` for the method and :func:`venue_access_by_district` for a summary.
+
+    Parameters
+    ----------
+    venues, enterprises
+        Venue and enterprise layers (one CRS).
+    cell_size_m
+        Grid cell side in metres.
+    threshold_m
+        Catchment radius in metres.
+    decay
+        Distance decay (see :func:`two_step_fca`).
+    supply_weight
+        Venue column with the amount of supply.
+    weight
+        Enterprise column summed into each cell's demand; None counts enterprises.
+    metric_crs
+        Projected CRS; default as :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        The grid with ``access`` (m² of venue open space per employee) and
-        ``supply_in_reach``; ``attrs["cci_geo_result"] = "accessibility"``.
+        The grid (metric CRS) with ``access`` (m² of venue open space per employee) and
+        ``supply_in_reach``; result kind ``"accessibility"``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> venues = gpd.GeoDataFrame({"open_space_m2": [1000.0]}, geometry=[Point(0, 0)],
+    ...                           crs="EPSG:32651")
+    >>> firms = gpd.GeoDataFrame({"employees": [10, 10]}, crs="EPSG:32651",
+    ...                          geometry=[Point(300, 300), Point(20_500, 500)])
+    >>> grid = venue_access_grid(venues, firms, threshold_m=5000, decay=None)
+    >>> grid["access"].round(1).tolist()
+    [100.0, 0.0]
     """
     _validate.same_crs(venues, enterprises, "venues", "enterprises")
-    grid = enterprise_grid(enterprises, cell_size_m=cell_size_m, weight_column=weight_column,
-                           settings=settings)
-    return two_step_fca(venues, grid, cost="distance", threshold=threshold_m, decay=decay,
-                        supply_column=supply_column, demand_column="demand",
-                        settings=settings)
+    crs = resolve_metric_crs(enterprises, venues, metric_crs=metric_crs)
+    grid = enterprise_grid(enterprises, cell_size_m=cell_size_m, weight=weight, metric_crs=crs)
+    return two_step_fca(venues.to_crs(crs), grid, cost="distance", threshold=threshold_m,
+                        decay=decay, supply_weight=supply_weight, demand_weight="demand",
+                        metric_crs=crs)
 
 
 def venue_access_by_district(venues: gpd.GeoDataFrame, enterprises: gpd.GeoDataFrame,
                              districts: gpd.GeoDataFrame, *, cell_size_m: float = 1000.0,
                              threshold_m: float = 10_000.0, decay: Decay = "gaussian",
-                             supply_column: str = "open_space_m2",
-                             weight_column: str | None = "employees",
-                             settings: Settings | None = None) -> gpd.GeoDataFrame:
+                             supply_weight: str = "open_space_m2",
+                             weight: str | None = "employees",
+                             metric_crs: str | None = None) -> gpd.GeoDataFrame:
     """Summarise access to libraries, museums and galleries per district.
 
     Runs :func:`venue_access_grid` (enhanced 2SFCA with a Gaussian decay by default) and
@@ -331,18 +373,18 @@ def venue_access_by_district(venues: gpd.GeoDataFrame, enterprises: gpd.GeoDataF
     ----------
     venues, enterprises, districts
         The atlas layers of the same names (one CRS).
-    cell_size_m, threshold_m, decay, supply_column, weight_column, settings
+    cell_size_m, threshold_m, decay, supply_weight, weight, metric_crs
         As :func:`venue_access_grid`.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        A copy of ``districts`` with ``employees`` (sum of ``weight_column`` in the
+        A copy of ``districts`` (its CRS) with ``employees`` (sum of ``weight`` in the
         district's cells), ``cells`` (occupied cells), ``access_mean`` (employee-weighted
         mean access, m² per employee; NaN where there are no employees),
         ``share_without_access`` (share of employees whose cell reaches no venue),
         ``venues`` (venues located in the district) and ``venue_open_space_m2``.
-        ``attrs["cci_geo_result"] = "access_by_district"``.
+        Result kind ``"access_by_district"``.
 
     Examples
     --------
@@ -353,15 +395,15 @@ def venue_access_by_district(venues: gpd.GeoDataFrame, enterprises: gpd.GeoDataF
     >>> bool((summary["access_mean"].dropna() >= 0).all())
     True
     """
-    settings = settings or Settings()
     _validate.same_crs(districts, enterprises, "districts", "enterprises")
+    crs = resolve_metric_crs(enterprises, venues, districts, metric_crs=metric_crs)
     grid = venue_access_grid(venues, enterprises, cell_size_m=cell_size_m,
-                             threshold_m=threshold_m, decay=decay, supply_column=supply_column,
-                             weight_column=weight_column, settings=settings)
-    metric_grid = grid.to_crs(settings.metric_crs)
+                             threshold_m=threshold_m, decay=decay, supply_weight=supply_weight,
+                             weight=weight, metric_crs=crs)
+    metric_grid = grid.to_crs(crs)
     centres = gpd.GeoDataFrame(grid.drop(columns="geometry"),
-                               geometry=metric_grid.geometry.centroid, crs=settings.metric_crs)
-    zones = districts[[districts.geometry.name]].to_crs(settings.metric_crs)
+                               geometry=metric_grid.geometry.centroid, crs=crs)
+    zones = districts[[districts.geometry.name]].to_crs(crs)
     zones = zones.assign(_district=np.arange(len(districts)))
     joined = gpd.sjoin(centres, zones, how="left", predicate="within")
     joined = joined[~joined.index.duplicated(keep="first")]
@@ -378,8 +420,8 @@ def venue_access_by_district(venues: gpd.GeoDataFrame, enterprises: gpd.GeoDataF
     cells = by.size().reindex(range(n), fill_value=0).to_numpy()
     acc_sum = weighted.groupby(inside["_district"]).sum().reindex(range(n), fill_value=0.0)
     none_sum = no_access.groupby(inside["_district"]).sum().reindex(range(n), fill_value=0.0)
-    metric_venues = venues.to_crs(settings.metric_crs).reset_index(drop=True)
-    metric_venues["_supply"] = _amounts(venues, supply_column, "venues")
+    metric_venues = venues.to_crs(crs).reset_index(drop=True)
+    metric_venues["_supply"] = _amounts(venues, supply_weight, "venues")
     vj = gpd.sjoin(metric_venues, zones, how="inner", predicate="within")
     vj = vj[~vj.index.duplicated(keep="first")]
     venue_counts = vj.groupby("_district").size().reindex(range(n), fill_value=0).to_numpy()
@@ -393,5 +435,4 @@ def venue_access_by_district(venues: gpd.GeoDataFrame, enterprises: gpd.GeoDataF
                                                 np.nan)
     out["venues"] = venue_counts.astype(np.int64)
     out["venue_open_space_m2"] = venue_space.to_numpy()
-    out.attrs["cci_geo_result"] = "access_by_district"
-    return out
+    return tag_result(out, "access_by_district")

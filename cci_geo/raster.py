@@ -28,23 +28,23 @@ logger = logging.getLogger(__name__)
 
 
 def grid_for_bounds(bounds: tuple[float, float, float, float],
-                    cell_size: float) -> tuple[Affine, tuple[int, int]]:
+                    cell_size_m: float) -> tuple[Affine, tuple[int, int]]:
     """Return ``(transform, (rows, cols))`` of a grid of square cells covering ``bounds``.
 
     Parameters
     ----------
     bounds
         ``(xmin, ymin, xmax, ymax)`` in the grid's (metric) CRS.
-    cell_size
+    cell_size_m
         Cell edge length in CRS units (metres).
 
     Returns
     -------
     tuple
-        The north-up affine transform (origin snapped outward to a multiple of ``cell_size``)
+        The north-up affine transform (origin snapped outward to a multiple of ``cell_size_m``)
         and the shape ``(rows, cols)``.
     """
-    cs = positive(cell_size, "cell_size", "metres")
+    cs = positive(cell_size_m, "cell_size_m", "metres")
     xmin, ymin, xmax, ymax = (float(b) for b in bounds)
     if not (xmax >= xmin and ymax >= ymin) or not all(map(math.isfinite, bounds)):
         msg = f"bounds must be finite (xmin, ymin, xmax, ymax) with max >= min, got {bounds!r}."

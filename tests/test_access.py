@@ -12,6 +12,7 @@ from shapely.geometry import Point, box
 
 from cci_geo import access, network
 from cci_geo.errors import CRSMismatchError, DataError
+from cci_geo.results import result_kind
 
 # access 1.1 calls set_index(inplace=True), deprecated in pandas 3 (Pandas4Warning).
 Pandas4Warning = getattr(pd.errors, "Pandas4Warning", DeprecationWarning)
@@ -57,8 +58,8 @@ def _pysal(supply, demand, cost: pd.DataFrame, *, max_cost, weight_fn=None) -> p
 
 
 def _ours(supply, demand, cost, **kw) -> np.ndarray:
-    out = access.two_step_fca(supply, demand, cost=cost, supply_column="open_space_m2",
-                              demand_column="employees", **kw)
+    out = access.two_step_fca(supply, demand, cost=cost, supply_weight="open_space_m2",
+                              demand_weight="employees", **kw)
     return out["access"].to_numpy()
 
 
@@ -114,12 +115,12 @@ def test_published_formula_by_hand():
                               geometry=[Point(-500, 0), Point(750, 0), Point(5000, 0)],
                               crs="EPSG:32650")
     out = access.two_step_fca(supply, demand, cost="distance", threshold=1000,
-                              supply_column="open_space_m2", demand_column="employees")
+                              supply_weight="open_space_m2", demand_weight="employees")
     r_a, r_b = 900 / (10 + 20), 300 / 20  # catchments: A reaches x, y; B reaches y
     np.testing.assert_allclose(out["access"], [r_a, r_a + r_b, 0.0])
     assert list(out["supply_in_reach"]) == [1, 2, 0]
     assert out.attrs["supply_ratio"] == pytest.approx({"A": r_a, "B": r_b})
-    assert out.attrs["cci_geo_result"] == "accessibility"
+    assert result_kind(out) == "accessibility"
 
 
 def test_distance_cost_equals_the_matrix_and_conserves_supply():
@@ -130,7 +131,7 @@ def test_distance_cost_equals_the_matrix_and_conserves_supply():
                                      threshold=2000), rtol=1e-12)
     # Classic 2SFCA hands out exactly the supply that some demand can reach.
     out = access.two_step_fca(supply, demand, cost="distance", threshold=2000,
-                              supply_column="open_space_m2", demand_column="employees")
+                              supply_weight="open_space_m2", demand_weight="employees")
     served = np.array([r > 0 for r in out.attrs["supply_ratio"].values()])
     total = supply["open_space_m2"].to_numpy()[served].sum()
     assert (out["access"] * demand["employees"]).sum() == pytest.approx(total)
@@ -175,10 +176,10 @@ def test_bad_input():
     neg = supply.assign(open_space_m2=[-1.0, 5.0])
     with pytest.raises(DataError, match=r"rows \[0\]"):
         access.two_step_fca(neg, demand, cost="distance", threshold=100,
-                            supply_column="open_space_m2")
+                            supply_weight="open_space_m2")
     with pytest.raises(DataError, match="lacks column"):
         access.two_step_fca(supply, demand, cost="distance", threshold=100,
-                            demand_column="population")
+                            demand_weight="population")
     with pytest.raises(DataError, match="transposed"):
         access.two_step_fca(supply, demand, cost=cost.T, threshold=100)
     with pytest.raises(DataError, match=r"lacks demand rows \['d3'\]"):
@@ -205,7 +206,7 @@ def test_enterprise_grid_sums_demand():
     grid = access.enterprise_grid(ents, cell_size_m=1000)
     assert grid["enterprises"].sum() == 200
     assert grid["demand"].sum() == pytest.approx(ents["employees"].sum())
-    assert grid.crs == ents.crs and grid["id"].is_unique
+    assert grid.crs == "EPSG:32650" and grid["id"].is_unique   # a grid: metric CRS
     assert grid.to_crs("EPSG:32650").area.round().eq(1_000_000).all()
     assert len(grid) <= 16
 
@@ -220,7 +221,7 @@ def test_venue_access_by_district_on_synthetic_layers():
                                  crs="EPSG:32650")
     out = access.venue_access_by_district(supply, demand, districts, cell_size_m=500,
                                           threshold_m=2000)
-    assert out.attrs["cci_geo_result"] == "access_by_district"
+    assert result_kind(out) == "access_by_district"
     assert out["employees"].iloc[:2].sum() == pytest.approx(demand["employees"].sum())
     assert out["venues"].sum() == 4
     assert out["venue_open_space_m2"].sum() == pytest.approx(supply["open_space_m2"].sum())

@@ -20,6 +20,7 @@ from cci_geo.concentration import (
     morans_i,
 )
 from cci_geo.errors import DataError
+from cci_geo.results import result_kind
 
 X0, Y0 = 440_000.0, 4_420_000.0
 
@@ -36,7 +37,7 @@ def points() -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def grid(points) -> gpd.GeoDataFrame:
-    return grid_counts(points, 1000, by="sector", value="employees")
+    return grid_counts(points, 1000, by="sector", weight="employees")
 
 
 def _w(gdf: gpd.GeoDataFrame, kind: str = "queen") -> libpysal.weights.W:
@@ -48,7 +49,7 @@ def test_grid_counts_columns_and_totals(points, grid):
     assert grid["count"].sum() == len(points)
     assert grid[["count_design", "count_film_tv", "count_media"]].sum(axis=1).equals(grid["count"])
     assert grid["employees_sum"].sum() == pytest.approx(points["employees"].sum())
-    assert grid.attrs["cci_geo_result"] == "grid_counts"
+    assert result_kind(grid) == "grid_counts"
     assert (grid.area.round(6) == 1e6).all()
     assert grid["id"].is_unique and grid.loc[0, "id"] == "r0c0"
     kept = grid_counts(points, 1000, keep_empty=False)
@@ -73,7 +74,7 @@ def test_gi_star_matches_esda_on_grid(grid, weights):
                            transform="B", permutations=0)
     np.testing.assert_allclose(out["gi_z"].to_numpy(), ref.Zs, atol=1e-6)
     np.testing.assert_allclose(out["gi_p"].to_numpy(), 2 * ref.p_norm, atol=1e-9)
-    assert out.attrs["cci_geo_result"] == "hot_spots"
+    assert result_kind(out) == "hot_spots"
     assert "gi_z" not in grid.columns  # input untouched
 
 
@@ -96,7 +97,10 @@ def test_gi_classes_follow_arcgis_levels_and_fdr(grid):
     expected = np.sign(z) * np.select([p <= 0.01, p <= 0.05, p <= 0.10], [3, 2, 1], 0)
     np.testing.assert_array_equal(raw["gi_bin"].to_numpy(), expected)
     assert set(raw["gi_class"]) <= set(GI_CLASSES.values())
-    assert (raw.loc[raw["gi_bin"] == 3, "gi_class"] == "Hot Spot - 99% Confidence").all()
+    assert (raw.loc[raw["gi_bin"] == 3, "gi_class"] == "hot spot 99%").all()
+    assert (raw.loc[raw["gi_bin"] == -2, "gi_class"] == "cold spot 95%").all()
+    assert (raw.loc[raw["gi_bin"] == 0, "gi_class"] == "not significant").all()
+    assert all(c == c.lower() for c in GI_CLASSES.values())
     corrected = hot_spots(grid, "count", fdr=0.05)
     q = benjamini_hochberg(p)
     np.testing.assert_allclose(corrected["gi_p_fdr"].to_numpy(), q)
@@ -134,6 +138,37 @@ def test_morans_i_matches_esda(grid):
     assert r.p_sim > 0.01 and abs(r.z_norm) < 3.5
 
 
+@pytest.mark.parametrize("kind", ["queen", "rook"])
+def test_libpysal_w_and_graph_equal_the_spec_string(grid, kind):
+    sub = grid[grid["row"] < 12]                       # a non-trivial index (row filter)
+    w = _w(sub, kind)                                  # libpysal W, ids = positions
+    graph = libpysal.graph.Graph.build_contiguity(sub, rook=kind == "rook")  # ids = index
+    shuffled = libpysal.graph.Graph.from_sparse(         # same graph, ids in another order
+        graph.sparse, ids=graph.unique_ids).assign_self_weight(0)
+    by_spec = hot_spots(sub, "count", weights=kind)
+    for spec in (w, graph, shuffled, w.sparse):
+        out = hot_spots(sub, "count", weights=spec)
+        np.testing.assert_allclose(out["gi_z"].to_numpy(), by_spec["gi_z"].to_numpy(),
+                                   atol=1e-12)
+        assert out["gi_class"].equals(by_spec["gi_class"])
+    ref = morans_i(sub, "count", weights=kind, permutations=0)
+    for spec in (w, graph):
+        res = morans_i(sub, "count", weights=spec, permutations=0)
+        assert (res.I, res.z_norm, res.n) == (pytest.approx(ref.I, abs=1e-12),
+                                              pytest.approx(ref.z_norm, abs=1e-9), ref.n)
+
+
+def test_libpysal_graph_in_another_order_is_aligned_by_index(grid):
+    sub = grid[grid["row"] < 8]
+    graph = libpysal.graph.Graph.build_contiguity(sub.iloc[::-1], rook=False)
+    by_spec = hot_spots(sub, "count", weights="queen")
+    out = hot_spots(sub, "count", weights=graph)
+    np.testing.assert_allclose(out["gi_z"].to_numpy(), by_spec["gi_z"].to_numpy(), atol=1e-12)
+    other = libpysal.graph.Graph.build_contiguity(grid[grid["row"] < 9], rook=False)
+    with pytest.raises(ValueError, match="libpysal Graph has .* units but the layer has"):
+        hot_spots(sub, "count", weights=other)
+
+
 def test_local_morans_matches_esda(grid):
     out = local_morans(grid, "count", permutations=499, seed=7)
     w = _w(grid)
@@ -151,12 +186,12 @@ def test_local_morans_matches_esda(grid):
     assert stats.spearmanr(p, p_ref).statistic > 0.95
     again = local_morans(grid, "count", permutations=499, seed=7)
     np.testing.assert_array_equal(again["lisa_p"].to_numpy(), p)
-    quads = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
+    quads = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
     assert (out["lisa_quadrant"] == out["lisa_q"].map(quads)).all()
     sig = out["lisa_p"] <= 0.05
     assert (out.loc[~sig, "lisa_class"] == "not significant").all()
     assert (out.loc[sig, "lisa_class"] == out.loc[sig, "lisa_quadrant"]).all()
-    assert (out.loc[sig, "lisa_class"] == "HH").any()
+    assert (out.loc[sig, "lisa_class"] == "high-high").any()
 
 
 def test_autocorrelation_bad_input(grid):

@@ -9,6 +9,7 @@ from shapely.geometry import Point, box
 
 from cci_geo.concentration import clusters, designation_gap
 from cci_geo.errors import CRSMismatchError, DataError
+from cci_geo.results import result_kind
 
 X0, Y0 = 440_000.0, 4_420_000.0
 
@@ -31,7 +32,7 @@ def firms() -> gpd.GeoDataFrame:
 def test_dbscan_clusters_with_footprint_and_mix(firms):
     cl = clusters(firms, eps_m=200, min_samples=8)
     assert len(cl) == 2 and cl.crs == firms.crs
-    assert cl.attrs["cci_geo_result"] == "clusters"
+    assert result_kind(cl) == "clusters"
     big, small = cl.iloc[0], cl.iloc[1]
     assert big["id"] == "cl001" and big["n"] >= 110 and small["n"] >= 70
     assert big["dominant_sector"] == "design" and small["dominant_sector"] == "media"
@@ -60,7 +61,7 @@ def test_hdbscan_and_by_sector(firms):
 
 def test_no_clusters_and_bad_input(firms):
     none = clusters(firms.iloc[200:], eps_m=10, min_samples=20)
-    assert len(none) == 0 and none.attrs["cci_geo_result"] == "clusters"
+    assert len(none) == 0 and result_kind(none) == "clusters"
     with pytest.raises(ValueError, match="method"):
         clusters(firms, method="kmeans")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="eps_m must be > 0"):
@@ -88,8 +89,8 @@ def test_designation_gap_both_ways(firms):
     assert d.loc["Z1", "cluster_strength"] == c.loc["cl001", "n"]
     assert not d.loc["Z2", "cluster_present"] and d.loc["Z2", "cluster_strength"] == 0
     assert d.loc["F1", "kind"] == "functional_areas"
-    assert gap.clusters.attrs["cci_geo_result"] == "designation_gap_clusters"
-    assert gap.designated.attrs["cci_geo_result"] == "designation_gap_designated"
+    assert result_kind(gap.clusters) == "designation_gap_clusters"
+    assert result_kind(gap.designated) == "designation_gap_designated"
     lone = designation_gap(cl, zones.iloc[[1]])
     assert (lone.clusters["designation"] == "undesignated").all()
     with pytest.raises(CRSMismatchError):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cci_geo import concentration as cc
+from cci_geo.results import result_kind
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +19,8 @@ def test_headline_workflow_on_demo_atlas(demo, beijing):
     ent = demo["enterprises"]
     # 1. density of enterprises (quartic, 1 km radius, 250 m cells over the core)
     core = beijing[beijing["adcode"].astype(str).isin(["110101", "110102", "110105", "110108"])]
-    surf = cc.kernel_density(ent, cell_size=250, bandwidth=1000, extent=core)
-    assert surf.tags["cci_geo_result"] == "kernel_density"
+    surf = cc.kernel_density(ent, cell_size_m=250, bandwidth_m=1000, extent=core)
+    assert result_kind(surf) == "kernel_density"
     assert np.nanmax(surf.data) > 0 and surf.units == "points per km²"
     # 2. location quotients by Beijing district
     lq = cc.location_quotient(ent, beijing)

@@ -10,6 +10,7 @@ from shapely.geometry import box
 
 from cci_geo.concentration import location_quotient, sector_concentration
 from cci_geo.errors import CRSMismatchError, DataError
+from cci_geo.results import result_kind
 
 
 @pytest.fixture
@@ -36,19 +37,19 @@ def test_location_quotient_and_krugman_by_hand(firms, areas):
     np.testing.assert_allclose(out["lq_media"], [0.25 / 0.6, 0.75 / 0.6, 1 / 0.6])
     np.testing.assert_allclose(out["krugman"], [0.7, 0.3, 0.8])
     np.testing.assert_allclose(out["total"], [4, 4, 2])
-    assert out.attrs["cci_geo_result"] == "location_quotient"
+    assert result_kind(out) == "location_quotient"
     assert "lq_design" not in areas.columns
 
 
 def test_location_quotient_with_value_column(firms, areas):
-    out = location_quotient(firms, areas, value="employees")
+    out = location_quotient(firms, areas, weight="employees")
     design = np.array([30, 2, 0.0])
     total = np.array([35, 5, 8.0])
     np.testing.assert_allclose(out["lq_design"], design / total / (32 / 48))
 
 
 def test_sector_concentration_formulas(firms, areas):
-    res = sector_concentration(firms, areas, value="employees")
+    res = sector_concentration(firms, areas, weight="employees")
     x = np.array([35, 5, 8]) / 48
     s = np.array([30, 2, 0]) / 32
     h = (10**2 * 3 + 2**2) / 32**2
@@ -85,7 +86,7 @@ def test_indices_errors(firms, areas):
     bad["employees"] = bad["employees"].astype(float)
     bad.loc[2, "employees"] = np.nan
     with pytest.raises(DataError, match=r"rows \[2\]"):
-        location_quotient(bad, areas, value="employees")
+        location_quotient(bad, areas, weight="employees")
     with pytest.raises(DataError, match="lacks column"):
         location_quotient(firms.drop(columns="sector"), areas)
     far = firms.assign(geometry=firms.translate(1000, 1000))

@@ -12,6 +12,7 @@ from cci_geo.concentration import default_bandwidth, kernel_density
 from cci_geo.concentration import kde as kde_module
 from cci_geo.errors import CRSMismatchError, DataError
 from cci_geo.raster import Surface
+from cci_geo.results import result_kind
 
 X0, Y0 = 440_000.0, 4_420_000.0
 
@@ -48,14 +49,14 @@ def _max_rel_error(approx: np.ndarray, exact: np.ndarray) -> float:
 def test_fft_path_within_one_percent_of_exact_summation(monkeypatch, kernel, h):
     monkeypatch.setattr(kde_module, "_EXACT_BUDGET", 0)  # force binning + FFT
     pts = _points(1500, 500)
-    surf = kernel_density(pts, cell_size=100, bandwidth=h, kernel=kernel, weight="w")
+    surf = kernel_density(pts, cell_size_m=100, bandwidth_m=h, kernel=kernel, weight="w")
     exact = _exact(surf, pts, kernel, h, pts["w"].to_numpy())
     assert _max_rel_error(surf.data, exact) <= 0.01
 
 
 def test_sparse_quartic_is_summed_exactly():
     pts = _points(60, 40)
-    surf = kernel_density(pts, cell_size=100, bandwidth=250)
+    surf = kernel_density(pts, cell_size_m=100, bandwidth_m=250)
     exact = _exact(surf, pts, "quartic", 250, np.ones(len(pts)))
     assert _max_rel_error(surf.data, exact) <= 1e-9
 
@@ -63,33 +64,33 @@ def test_sparse_quartic_is_summed_exactly():
 @pytest.mark.parametrize("kernel", ["quartic", "gaussian"])
 def test_mass_equals_total_weight_away_from_edges(kernel):
     pts = _points(800, 0)
-    surf = kernel_density(pts, cell_size=50, bandwidth=400, kernel=kernel, weight="w")
+    surf = kernel_density(pts, cell_size_m=50, bandwidth_m=400, kernel=kernel, weight="w")
     mass = surf.data.sum() * (surf.cell_size / 1000) ** 2
     assert mass == pytest.approx(pts["w"].sum(), rel=0.01)
     assert surf.units == "w per km²"
-    assert surf.tags["cci_geo_result"] == "kernel_density"
+    assert result_kind(surf) == "kernel_density"
     assert float(surf.tags["total_weight"]) == pytest.approx(pts["w"].sum())
     assert surf.crs.to_epsg() == 32650
 
 
 def test_geographic_input_is_measured_in_metres():
     pts = _points(300, 0)
-    a = kernel_density(pts, cell_size=100, bandwidth=500)
-    b = kernel_density(pts.to_crs("EPSG:4326"), cell_size=100, bandwidth=500)
+    a = kernel_density(pts, cell_size_m=100, bandwidth_m=500)
+    b = kernel_density(pts.to_crs("EPSG:4326"), cell_size_m=100, bandwidth_m=500)
     assert b.crs.to_epsg() == 32650 and b.shape == a.shape
     np.testing.assert_allclose(a.data, b.data, atol=1e-6 * a.data.max())
 
 
 def test_extent_grid_is_reused_and_outside_points_still_contribute():
     pts = _points(500, 100)
-    full = kernel_density(pts, cell_size=100, bandwidth=800)
+    full = kernel_density(pts, cell_size_m=100, bandwidth_m=800)
     window = (X0 - 1000.0, Y0 - 999.0, X0 + 999.0, Y0 + 1000.0)
-    part = kernel_density(pts, cell_size=100, bandwidth=800, extent=window)
+    part = kernel_density(pts, cell_size_m=100, bandwidth_m=800, extent=window)
     np.testing.assert_allclose(part.data, full.data[np.ix_(
         (full.cell_centers()[1] > window[1]) & (full.cell_centers()[1] < window[3]),
         (full.cell_centers()[0] > window[0]) & (full.cell_centers()[0] < window[2]))],
         rtol=1e-9, atol=1e-9)
-    again = kernel_density(pts, bandwidth=800, extent=part)
+    again = kernel_density(pts, bandwidth_m=800, extent=part)
     assert again.transform == part.transform and again.shape == part.shape
 
 
@@ -106,7 +107,7 @@ def test_default_bandwidth_is_the_arcgis_rule():
 
 
 def test_geotiff_round_trip(tmp_path):
-    surf = kernel_density(_points(200, 0), cell_size=100, bandwidth=500, kernel="gaussian")
+    surf = kernel_density(_points(200, 0), cell_size_m=100, bandwidth_m=500, kernel="gaussian")
     path = surf.to_geotiff(tmp_path / "density.tif")
     back = Surface.from_geotiff(path)
     np.testing.assert_allclose(back.data, surf.data.astype("float32"), rtol=1e-6)
@@ -118,29 +119,29 @@ def test_geotiff_round_trip(tmp_path):
 def test_bad_input_errors():
     pts = _points(50, 0)
     with pytest.raises(DataError, match="empty"):
-        kernel_density(pts.iloc[:0], bandwidth=100)
+        kernel_density(pts.iloc[:0], bandwidth_m=100)
     same = gpd.GeoDataFrame(geometry=gpd.points_from_xy([X0] * 5, [Y0] * 5), crs="EPSG:32650")
     with pytest.raises(DataError, match="same location"):
         kernel_density(same)
-    assert kernel_density(same, bandwidth=300).data.max() > 0  # explicit bandwidth is fine
-    with pytest.raises(ValueError, match="bandwidth must be > 0"):
-        kernel_density(pts, bandwidth=0)
-    with pytest.raises(ValueError, match="bandwidth must be > 0"):
-        kernel_density(pts, bandwidth=-10)
+    assert kernel_density(same, bandwidth_m=300).data.max() > 0  # explicit bandwidth is fine
+    with pytest.raises(ValueError, match="bandwidth_m must be > 0"):
+        kernel_density(pts, bandwidth_m=0)
+    with pytest.raises(ValueError, match="bandwidth_m must be > 0"):
+        kernel_density(pts, bandwidth_m=-10)
     with pytest.raises(DataError, match="not degrees"):
-        kernel_density(pts, bandwidth=300, extent=(116.3, 39.8, 116.5, 40.0))
+        kernel_density(pts, bandwidth_m=300, extent=(116.3, 39.8, 116.5, 40.0))
     bad = pts.copy()
     bad.loc[bad.index[3], "w"] = np.nan
     with pytest.raises(DataError, match=r"NaN.*rows \[3\]"):
-        kernel_density(bad, bandwidth=300, weight="w")
+        kernel_density(bad, bandwidth_m=300, weight="w")
     with pytest.raises(DataError, match="no column"):
-        kernel_density(pts, bandwidth=300, weight="employees")
+        kernel_density(pts, bandwidth_m=300, weight="employees")
     with pytest.raises(ValueError, match="kernel"):
-        kernel_density(pts, bandwidth=300, kernel="epanechnikov")  # type: ignore[arg-type]
+        kernel_density(pts, bandwidth_m=300, kernel="epanechnikov")  # type: ignore[arg-type]
     with pytest.raises(CRSMismatchError, match="no CRS"):
-        kernel_density(pts.set_crs(None, allow_override=True), bandwidth=300)
+        kernel_density(pts.set_crs(None, allow_override=True), bandwidth_m=300)
     feet = pts.to_crs("EPSG:2263")  # NY state plane, US feet
     with pytest.raises(CRSMismatchError, match="metric CRS"):
-        kernel_density(feet, bandwidth=300)
+        kernel_density(feet, bandwidth_m=300)
     with pytest.raises(DataError, match="Point"):
-        kernel_density(gpd.GeoDataFrame(geometry=pts.buffer(5), crs=pts.crs), bandwidth=300)
+        kernel_density(gpd.GeoDataFrame(geometry=pts.buffer(5), crs=pts.crs), bandwidth_m=300)

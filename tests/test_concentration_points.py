@@ -12,6 +12,7 @@ from shapely.geometry import box
 
 from cci_geo.concentration import k_density, ripley
 from cci_geo.errors import DataError
+from cci_geo.results import result_kind
 
 REGION = gpd.GeoDataFrame(geometry=[box(0, 0, 10_000, 10_000)], crs="EPSG:32650")
 
@@ -24,34 +25,34 @@ def test_ripley_k_equals_brute_force_and_csr_stays_in_envelope():
     rng = np.random.default_rng(4)
     xy = rng.uniform(0, 10_000, (300, 2))
     d = np.array([250.0, 500.0, 1000.0, 2000.0])
-    out = ripley(_pts(xy), distances=d, simulations=39, region=REGION, seed=1)
+    out = ripley(_pts(xy), distances_m=d, simulations=39, region=REGION, seed=1)
     dist = pdist(xy)
     brute = [1e8 / (300 * 299) * 2 * (dist <= r).sum() for r in d]
     np.testing.assert_allclose(out["k"], brute)
     np.testing.assert_allclose(out["l"], np.sqrt(np.array(brute) / math.pi))
     assert ((out["l"] >= out["l_lo"]) & (out["l"] <= out["l_hi"])).mean() >= 0.75
-    assert out.attrs["cci_geo_result"] == "ripley"
+    assert result_kind(out) == "ripley"
 
 
 def test_ripley_detects_clustering():
     rng = np.random.default_rng(5)
     centres = rng.uniform(1000, 9000, (5, 2))
     xy = np.clip(centres[rng.integers(0, 5, 300)] + rng.normal(0, 200, (300, 2)), 1, 9999)
-    out = ripley(_pts(xy), distances=[200, 400, 800], simulations=19, region=REGION)
+    out = ripley(_pts(xy), distances_m=[200, 400, 800], simulations=19, region=REGION)
     assert out["clustered"].all()
-    again = ripley(_pts(xy), distances=[200, 400, 800], simulations=19, region=REGION)
+    again = ripley(_pts(xy), distances_m=[200, 400, 800], simulations=19, region=REGION)
     assert out.equals(again)
 
 
 def test_ripley_errors():
     same = _pts(np.full((5, 2), 500.0))
     with pytest.raises(DataError, match="distinct"):
-        ripley(same, distances=[100])
+        ripley(same, distances_m=[100])
     outside = _pts(np.array([[100.0, 100.0], [20_000.0, 100.0], [300, 300]]))
     with pytest.raises(DataError, match="outside the study region"):
-        ripley(outside, distances=[100], region=REGION)
+        ripley(outside, distances_m=[100], region=REGION)
     with pytest.raises(ValueError, match="positive metres"):
-        ripley(_pts(np.array([[1.0, 1.0], [2.0, 2.0]])), distances=[0, 10])
+        ripley(_pts(np.array([[1.0, 1.0], [2.0, 2.0]])), distances_m=[0, 10])
 
 
 def test_k_density_matches_direct_kernel_sum():
@@ -60,7 +61,7 @@ def test_k_density_matches_direct_kernel_sum():
     sector = np.where(np.arange(400) < 60, "design", "media")
     pts = _pts(xy, sector=sector)
     grid = np.arange(250.0, 5001.0, 250.0)
-    out = k_density(pts, "design", distances=grid, bandwidth=300.0, simulations=0)
+    out = k_density(pts, "design", distances_m=grid, bandwidth_m=300.0, simulations=0)
     dij = pdist(xy[:60])
     f = (np.exp(-0.5 * ((grid[:, None] - dij) / 300) ** 2)
          + np.exp(-0.5 * ((grid[:, None] + dij) / 300) ** 2)) / math.sqrt(2 * math.pi)

@@ -13,6 +13,7 @@ from shapely.geometry import LineString, MultiLineString, Point, box
 
 from cci_geo import corridors as cc
 from cci_geo.errors import CRSMismatchError, DataError
+from cci_geo.results import result_kind
 
 UTM = "EPSG:32650"
 
@@ -60,7 +61,7 @@ def axis_m() -> gpd.GeoDataFrame:
 def test_corridors_from_nodes_builds_ordered_polylines(nodes, spec):
     before = nodes.copy()
     out = cc.corridors_from_nodes(nodes, spec)
-    assert out.attrs["cci_geo_result"] == "corridors"
+    assert result_kind(out) == "corridors"
     assert list(out["id"]) == ["AX01", "AX02", "CB02"]
     assert out.crs == nodes.crs
     assert list(out.geometry[0].coords) == [NODES[n][1:] for n in ("beijing", "langfang",
@@ -84,18 +85,37 @@ def test_corridor_length_matches_geodesic_oracle(nodes, spec):
 
 
 def test_origin_km_is_position_of_beijing_on_the_axis(nodes, spec):
-    out = cc.corridors_from_nodes(nodes, spec).set_index("id")
+    out = cc.corridors_from_nodes(nodes, spec, origin="beijing").set_index("id")
     assert out.loc["AX01", "origin_km"] == 0.0                    # starts in Beijing
     geod = Geod(ellps="WGS84")
     zb = geod.inv(*NODES["zhangjiakou"][1:], *NODES["beijing"][1:])[2] / 1000.0
     assert out.loc["CB02", "origin_node"] == "beijing"
     assert out.loc["CB02", "origin_km"] == pytest.approx(zb, rel=3e-3)
-    none = cc.corridors_from_nodes(nodes, spec, origin=None).set_index("id")
-    assert none.loc["CB02", "origin_km"] == 0.0 and none.loc["CB02", "origin_node"] == "zhangjiakou"
+    for first in (cc.corridors_from_nodes(nodes, spec, origin="first").set_index("id"),
+                  cc.corridors_from_nodes(nodes, spec).set_index("id")):   # no role column
+        assert first.loc["CB02", "origin_km"] == 0.0
+        assert first.loc["CB02", "origin_node"] == "zhangjiakou"
+
+
+def test_origin_comes_from_the_nodes_role_not_from_a_name(nodes, spec, caplog):
+    roles = nodes.assign(role=["Capital; the one core", "node", "twin city", "", "node", None])
+    with caplog.at_level("INFO", logger="cci_geo"):
+        out = cc.corridors_from_nodes(roles, spec).set_index("id")
+    assert out.loc["CB02", "origin_node"] == "beijing" and "pass origin=" in caplog.text
+    # the capital of another atlas is whatever node has that role, whatever its id
+    renamed = roles.assign(id=["peking", *roles["id"][1:]])
+    spec2 = spec.assign(node_ids=spec["node_ids"].str.replace("beijing", "peking"))
+    out2 = cc.corridors_from_nodes(renamed, spec2).set_index("id")
+    assert out2.loc["CB02", "origin_node"] == "peking"
+    assert out2.loc["CB02", "origin_km"] == pytest.approx(out.loc["CB02", "origin_km"])
+    hub = roles.assign(role=["node", "hub; airport", "", "", "", ""])
+    assert cc.corridors_from_nodes(hub, spec).set_index("id").loc["AX01", "origin_node"] == \
+        "langfang"
 
 
 def test_spec_as_mapping_lists_and_kinds_filter(nodes, spec):
-    out = cc.corridors_from_nodes(nodes, {"X": ["tianjin", "langfang", "beijing"]})
+    out = cc.corridors_from_nodes(nodes, {"X": ["tianjin", "langfang", "beijing"]},
+                                  origin="beijing")
     assert out.loc[0, "node_ids"] == "tianjin;langfang;beijing"
     # Beijing is the last node: distances from Beijing are negative towards Tianjin.
     assert out.loc[0, "origin_km"] == pytest.approx(out.loc[0, "length_km"])
@@ -155,15 +175,16 @@ def test_corridors_from_lines_orients_and_merges():
         geometry=[LineString([tj, bj]), MultiLineString([[bj, mid], [mid, tj]])],
         crs="EPSG:4326",
     )
-    out = cc.corridors_from_lines(lines)
-    assert out.attrs["cci_geo_result"] == "corridors"
+    out = cc.corridors_from_lines(lines, origin=cc.BEIJING_LONLAT)
+    assert result_kind(out) == "corridors"
     for geom in out.geometry:
         assert geom.geom_type == "LineString"
         assert geom.coords[0] == pytest.approx(bj)
     assert out["note"].tolist() == ["drawn from Tianjin", "two parts"]
     assert out["origin_km"].tolist() == pytest.approx([0.0, 0.0], abs=1e-6)
-    kept = cc.corridors_from_lines(lines, origin=None)
+    kept = cc.corridors_from_lines(lines)          # default: no origin, lines as drawn
     assert kept.geometry[0].coords[0] == pytest.approx(tj)
+    assert kept["origin_km"].tolist() == [0.0, 0.0]
 
 
 def test_corridors_from_lines_rejects_gapped_multilines():
@@ -181,7 +202,7 @@ def test_corridors_from_lines_rejects_gapped_multilines():
 def test_zone_areas_hand_checked():
     ax = gpd.GeoDataFrame({"id": ["A"]}, geometry=[LineString([(0, 0), (10_000, 0)])], crs=UTM)
     flat = cc.corridor_zones(ax, width_km=2, cap="flat")
-    assert flat.attrs["cci_geo_result"] == "corridor_zones"
+    assert result_kind(flat) == "corridor_zones"
     assert flat.loc[0, "area_km2"] == pytest.approx(20.0)
     assert flat.loc[0, "half_width_km"] == 1.0
     rnd = cc.corridor_zones(ax, width_km=2)
@@ -238,7 +259,7 @@ def test_linear_referencing_on_known_line(axis_m):
     )
     before = sites.copy()
     m = cc.membership(zones, sites, corridors=axis_m)
-    assert m.attrs["cci_geo_result"] == "corridor_membership"
+    assert result_kind(m) == "corridor_membership"
     assert m["id"].tolist() == ["east", "bend", "north"]          # ordered along the axis
     assert m["along_km"].tolist() == pytest.approx([3.0, 10.0, 14.0])
     assert m["axis_distance_km"].tolist() == pytest.approx([1.5, math.hypot(1, 1), 2.0])
@@ -250,7 +271,7 @@ def test_linear_referencing_on_known_line(axis_m):
 
 
 def test_from_origin_km_is_signed_around_beijing(nodes, spec):
-    axes = cc.corridors_from_nodes(nodes, spec)
+    axes = cc.corridors_from_nodes(nodes, spec, origin="beijing")
     zones = cc.corridor_zones(axes, width_km=30)
     m = cc.membership(zones, nodes, corridors=axes)
     cb = m[m["corridor_id"] == "CB02"].set_index("id")
@@ -309,7 +330,7 @@ def three_places() -> gpd.GeoDataFrame:
 
 def test_gravity_power_flows_by_hand(three_places):
     f = cc.gravity_flows(three_places, mass="firms", beta=2.0)
-    assert f.attrs["cci_geo_result"] == "flows"
+    assert result_kind(f) == "flows"
     got = {(o, d): v for o, d, v in zip(f["origin"], f["destination"], f["flow"], strict=True)}
     assert got == pytest.approx({("A", "B"): 100 * 50 / 5**2, ("A", "C"): 100 * 20 / 10**2,
                                  ("B", "C"): 50 * 20 / 45})
@@ -336,11 +357,11 @@ def test_gravity_exponential_and_exponents_by_hand(three_places):
 def test_gravity_with_given_distances_top_n_and_geographic_places(three_places):
     dist = pd.DataFrame([[0, 10, 20], [10, 0, 40], [20, 40, 0]], index=list("ABC"),
                         columns=list("ABC"))
-    f = cc.gravity_flows(three_places, mass="firms", beta=1.0, distances=dist, top_n=2)
+    f = cc.gravity_flows(three_places, mass="firms", beta=1.0, distances_km=dist, top_n=2)
     assert len(f) == 2
     assert f["flow"].tolist() == pytest.approx([100 * 50 / 10, 100 * 20 / 20])
     geo = three_places.to_crs("EPSG:4326")
-    g = cc.gravity_flows(geo, mass="firms", beta=2.0)
+    g = cc.gravity_flows(geo, mass="firms", beta=2.0, metric_crs=UTM)
     assert g.crs == geo.crs
     assert g.loc[0, "distance_km"] == pytest.approx(5.0, rel=1e-6)
 
@@ -380,10 +401,10 @@ def test_place_masses_counts_and_sums():
     assert out["mass"].tolist() == [2.0, 1.0, 0.0]
     assert out["n_points"].tolist() == [2, 1, 0]
     assert "mass" not in areas.columns
-    emp = cc.place_masses(areas, pts, value="employees", name="emp")
+    emp = cc.place_masses(areas, pts, weight="employees", name="emp")
     assert emp["emp"].tolist() == [7.0, 5.0, 0.0]
     with pytest.warns(UserWarning, match="1 missing"):
-        cc.place_masses(areas, pts.assign(employees=[3, None, 5, 6]), value="employees")
+        cc.place_masses(areas, pts.assign(employees=[3, None, 5, 6]), weight="employees")
     with pytest.raises(CRSMismatchError):
         cc.place_masses(areas, pts.to_crs("EPSG:4326"))
 
@@ -454,7 +475,7 @@ def test_calibration_drops_unloggable_rows_and_rejects_bad_input(three_places):
     with pytest.raises(DataError, match=r"\['Z'\]"):
         cc.calibrate_gravity(obs.assign(origin="Z"), three_places, mass="firms")
     with pytest.raises(DataError, match="lacks column 'trips'"):
-        cc.calibrate_gravity(obs, three_places, mass="firms", flow_col="trips")
+        cc.calibrate_gravity(obs, three_places, mass="firms", flow_column="trips")
     square = gpd.GeoDataFrame({"id": list("ABCD"), "m": [1.0, 2, 3, 4]}, crs=UTM,
                               geometry=[Point(0, 0), Point(1000, 0), Point(0, 1000),
                                         Point(1000, 1000)])
@@ -491,8 +512,11 @@ def test_cooperation_candidates_rank_by_position_and_access(region, toy_corridor
                   Point(60_000, 25_000)],
         crs=UTM,
     )
-    out = cc.cooperation_candidates(sites, zones, toy_corridor, districts=region)
-    assert out.attrs["cci_geo_result"] == "cooperation_candidates"
+    every = cc.cooperation_candidates(sites, zones, toy_corridor, districts=region)
+    assert set(every["id"]) == {"in_bj", "near", "mid_off", "far"}   # nothing excluded by default
+    out = cc.cooperation_candidates(sites, zones, toy_corridor, districts=region,
+                                    exclude_province="Beijing")
+    assert result_kind(out) == "cooperation_candidates"
     # Beijing site and the site outside the zone are gone.
     # position: |from_origin| near 30, mid_off 50, far 90 km -> 1, 2/3, 0
     # access (distance to the axis): 0, 8, 0 km -> 1, 0, 1 ; score = mean of the two
@@ -517,7 +541,7 @@ def test_cooperation_candidates_with_hubs_score_and_weights(region, toy_corridor
     assert out["id"].tolist() == ["s2", "s1", "s3"]
     assert out.loc[0, "suitability_score"] == pytest.approx(1.0)
     only_score = cc.cooperation_candidates(sites, zones, toy_corridor, districts=region,
-                                           score="suit", weights={"score": 1}, top_n=2)
+                                           score="suit", component_weights={"score": 1}, top_n=2)
     assert only_score["id"].tolist() == ["s2", "s3"]
     assert only_score["candidate_score"].tolist() == pytest.approx([1.0, 3 / 7])
 
@@ -538,7 +562,8 @@ def test_cooperation_candidates_site_in_two_zones_reported_once(region):
 def test_cooperation_candidates_empty_and_errors(region, toy_corridor):
     zones = cc.corridor_zones(toy_corridor, width_km=20, region=region)
     only_bj = gpd.GeoDataFrame({"id": ["a"]}, geometry=[Point(1000, 0)], crs=UTM)
-    out = cc.cooperation_candidates(only_bj, zones, toy_corridor, districts=region)
+    out = cc.cooperation_candidates(only_bj, zones, toy_corridor, districts=region,
+                                    exclude_province="Beijing")
     assert len(out) == 0 and "candidate_score" in out.columns and "rank" in out.columns
     with pytest.raises(DataError, match="no 'province' column"):
         cc.cooperation_candidates(only_bj, zones, toy_corridor)
@@ -547,7 +572,7 @@ def test_cooperation_candidates_empty_and_errors(region, toy_corridor):
                                   districts=region, score="suit")
     with pytest.raises(ValueError, match="unknown key"):
         cc.cooperation_candidates(only_bj, zones, toy_corridor, districts=region,
-                                  weights={"speed": 1})
+                                  component_weights={"speed": 1})
     with pytest.raises(CRSMismatchError):
         cc.cooperation_candidates(only_bj.to_crs("EPSG:4326"), zones, toy_corridor,
                                   districts=region)
@@ -555,12 +580,12 @@ def test_cooperation_candidates_empty_and_errors(region, toy_corridor):
 
 def test_gravity_distance_matrix_errors(three_places):
     dist = pd.DataFrame([[0, 10], [10, 0]], index=["A", "B"], columns=["A", "B"])
-    with pytest.raises(DataError, match=r"distances lacks place id\(s\) \['C'\]"):
-        cc.gravity_flows(three_places, mass="firms", beta=1.0, distances=dist)
+    with pytest.raises(DataError, match=r"distances_km lacks place id\(s\) \['C'\]"):
+        cc.gravity_flows(three_places, mass="firms", beta=1.0, distances_km=dist)
     full = pd.DataFrame(np.ones((3, 3)), index=list("ABC"), columns=list("ABC"))
     full.loc["A", "C"] = np.nan
-    with pytest.raises(DataError, match=r"distances\['A'\]\['C'\] is nan"):
-        cc.gravity_flows(three_places, mass="firms", beta=1.0, distances=full)
+    with pytest.raises(DataError, match=r"distances_km\['A'\]\['C'\] is nan"):
+        cc.gravity_flows(three_places, mass="firms", beta=1.0, distances_km=full)
 
 
 # --------------------------------------------------------------------------- demo atlas
@@ -586,7 +611,7 @@ def test_demo_corridors_rebuild_the_atlas_layer(demo):
     assert 200 < ax.loc["AX04", "length_km"] < 240
     assert ax.loc["AX04", "origin_node"] == "beijing"
     assert 50 < ax.loc["AX04", "origin_km"] < 70                 # Huairou lies north of Beijing
-    assert zones.attrs["cci_geo_result"] == "corridor_zones"
+    assert result_kind(zones) == "corridor_zones"
 
 
 def test_demo_zones_stay_inside_the_region(demo):
@@ -614,7 +639,7 @@ def test_demo_enterprise_membership_matches_distance_oracle(demo):
     atlas, axes, zones = demo
     ent = atlas["enterprises"]
     m = cc.membership(zones, ent, corridors=axes)
-    assert m.attrs["cci_geo_result"] == "corridor_membership"
+    assert result_kind(m) == "corridor_membership"
     got = set(m.loc[m["corridor_id"] == "AX01", "id"])
     # Oracle: a round-capped 30 km zone is every point within 15 km of the axis (all demo
     # enterprises are inside the region). Points within 50 m of the edge are left undecided.
@@ -631,11 +656,11 @@ def test_demo_cooperation_candidates(demo):
     dev_zones = zones[zones["kind"] == "development_axis"]
     # The demo's factory sites all lie in Beijing, so none qualifies...
     sites = cc.cooperation_candidates(atlas["factory_sites"], dev_zones, dev,
-                                      districts=atlas["districts"])
+                                      districts=atlas["districts"], exclude_province="Beijing")
     assert len(sites) == 0
     # ...but the corridor nodes outside Beijing do.
     cand = cc.cooperation_candidates(atlas["nodes"], dev_zones, dev,
-                                     districts=atlas["districts"])
+                                     districts=atlas["districts"], exclude_province="Beijing")
     assert {"langfang", "tianjin", "xiongan", "baoding", "shijiazhuang", "tangshan",
             "qinhuangdao", "tianjin_port"} <= set(cand["id"])
     assert not {"beijing", "tongzhou", "huairou_science_city", "zhangjiakou"} & set(cand["id"])
@@ -674,7 +699,7 @@ def test_demo_regional_gravity_and_calibration_round_trip(demo, tmp_path):
     counted = cc.place_masses(cities, atlas["enterprises"]).set_index("id")["mass"]
     mass = {**ASSUMED_MASS, "110000": float(counted["110000"])}
     flows = cc.gravity_flows(cities, mass=mass, beta=1.5)
-    assert flows.attrs["cci_geo_result"] == "flows"
+    assert result_kind(flows) == "flows"
     assert len(flows) == 13 * 12 // 2
     assert flows.loc[0, "origin_name_en"] == "Beijing"             # Beijing's mass dominates
     assert flows.loc[0, "destination_name_en"] in ("Tianjin", "Langfang")

@@ -7,6 +7,7 @@ import pytest
 
 from cci_geo.errors import DataError
 from cci_geo.layout import aggregate_demand, diagnose
+from cci_geo.results import result_kind
 
 
 def frame(xy, **cols):
@@ -28,7 +29,7 @@ def layout():
 def test_coverage_and_redundancy(layout):
     fac, dem = layout
     before = dem.copy()
-    diag = diagnose(fac, dem, standard=1000, weights="jobs")
+    diag = diagnose(fac, dem, standard_m=1000, weight="jobs")
     pd.testing.assert_frame_equal(dem, before)
     covered = np.array([1, 1, 1, 0, 0, 1], dtype=bool)  # d2 is 1000 m from B
     assert diag.demand["covered"].to_numpy().tolist() == covered.tolist()
@@ -38,7 +39,7 @@ def test_coverage_and_redundancy(layout):
     assert f.loc["B", "unique_demand"] == 3
     assert bool(f.loc["A", "redundant"]) and not bool(f.loc["C", "redundant"])
     assert f.loc["A", "nearest_facility_cost"] == pytest.approx(500)
-    assert diag.demand.attrs["cci_geo_result"] == "coverage"
+    assert result_kind(diag.demand) == "coverage"
     s = diag.summary()
     assert s["redundant_facilities"] == 1
     assert s["uncovered_weight"] == 9
@@ -46,7 +47,7 @@ def test_coverage_and_redundancy(layout):
 
 def test_uncovered_cells_and_districts(layout):
     fac, dem = layout
-    diag = diagnose(fac, dem, standard=1000, weights="jobs", cell_m=2000)
+    diag = diagnose(fac, dem, standard_m=1000, weight="jobs", cell_size_m=2000)
     hot = diag.uncovered
     assert hot.crs == dem.crs
     assert hot["uncovered_weight"].sum() == 9
@@ -62,19 +63,19 @@ def test_travel_time_matrix_and_errors(layout):
     fac, dem = layout
     minutes = np.full((6, 3), 30.0)
     minutes[:, 2] = 5.0
-    diag = diagnose(fac, dem, standard=10, cost=minutes)
+    diag = diagnose(fac, dem, standard_m=10, cost=minutes)
     assert diag.coverage == 1.0
     assert diag.facilities["redundant"].sum() == 0
     with pytest.raises(ValueError, match="standard"):
-        diagnose(fac, dem, standard=0)
+        diagnose(fac, dem, standard_m=0)
     with pytest.raises(DataError, match="empty"):
-        diagnose(fac, dem.iloc[:0], standard=10)
+        diagnose(fac, dem.iloc[:0], standard_m=10)
 
 
 def test_aggregate_demand_keeps_weight_and_location():
     pts = frame([[10, 10], [30, 10], [1500, 10]], jobs=[1, 3, 5], district=["a", "a", "b"])
     pts = pts.to_crs("EPSG:4326")
-    agg = aggregate_demand(pts, cell_m=1000, weights="jobs")
+    agg = aggregate_demand(pts, cell_size_m=1000, weight="jobs")
     assert agg.crs == pts.crs and agg["weight"].sum() == 9
     first = agg.to_crs("EPSG:32650").iloc[0]
     assert first["weight"] == 4 and first.geometry.x == pytest.approx(25, abs=0.01)

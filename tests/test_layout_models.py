@@ -11,6 +11,7 @@ from scipy.spatial.distance import cdist
 
 from cci_geo.errors import CRSMismatchError, DataError, InfeasibleError
 from cci_geo.layout import cost_matrix, max_coverage, p_center, p_median, set_cover
+from cci_geo.results import result_kind
 
 
 def random_instance(seed, n=40, m=12):
@@ -55,7 +56,7 @@ def test_p_median_matches_spopt(seed, pulp_solver):
 
     cost, w = random_instance(seed)
     oracle = pulp_solver.solve(PMedian.from_cost_matrix(cost, w, p_facilities=4))
-    ours = p_median(cost=cost, weights=w, p=4)
+    ours = p_median(cost=cost, weight=w, p=4)
     assert ours.objective == pytest.approx(oracle.problem.objective.value(), rel=1e-9)
     assert ours.status == "optimal"
 
@@ -68,7 +69,7 @@ def test_max_coverage_matches_spopt(seed, pulp_solver):
     cost, w = random_instance(seed)
     oracle = MCLP.from_cost_matrix(cost, w, service_radius=2500, p_facilities=3)
     oracle = pulp_solver.solve(oracle)
-    ours = max_coverage(cost=cost, weights=w, p=3, standard=2500)
+    ours = max_coverage(cost=cost, weight=w, p=3, standard_m=2500)
     assert ours.objective == pytest.approx(oracle.problem.objective.value())
     assert ours.bound == pytest.approx(ours.objective)
 
@@ -81,7 +82,7 @@ def test_set_cover_matches_spopt(seed, pulp_solver):
     cost, _ = random_instance(seed)
     radius = float(cost.min(axis=1).max()) * 1.3
     oracle = pulp_solver.solve(LSCP.from_cost_matrix(cost, service_radius=radius))
-    ours = set_cover(cost=cost, standard=radius)
+    ours = set_cover(cost=cost, standard_m=radius)
     assert ours.objective == pytest.approx(oracle.problem.objective.value())
     assert (ours.allocations["cost"] <= radius).all()
     assert ours.allocations["demand_id"].nunique() == cost.shape[0]
@@ -104,8 +105,8 @@ def test_p_median_brute_force_and_heuristic_bound():
 
     cost, w = random_instance(5, n=30, m=9)
     best = min(float(w @ cost[:, list(s)].min(axis=1)) for s in combinations(range(9), 3))
-    exact = p_median(cost=cost, weights=w, p=3, method="exact")
-    heur = p_median(cost=cost, weights=w, p=3, method="heuristic")
+    exact = p_median(cost=cost, weight=w, p=3, method="exact")
+    heur = p_median(cost=cost, weight=w, p=3, method="heuristic")
     assert exact.objective == pytest.approx(best)
     assert heur.bound <= best + 1e-6 <= heur.objective + 2e-6
     assert heur.gap == pytest.approx((heur.objective - heur.bound) / heur.objective)
@@ -113,12 +114,12 @@ def test_p_median_brute_force_and_heuristic_bound():
 
 def test_fixed_sites_stay_open_and_p_counts_new():
     cost, w = random_instance(1)
-    res = p_median(cost=cost, weights=w, p=2, fixed=[0, 5])
+    res = p_median(cost=cost, weight=w, p=2, fixed=[0, 5])
     assert {0, 5} <= set(res.selected)
     assert len(res.selected) == 4
     assert res.sites["fixed"].sum() == 2
     # p=0 with fixed sites evaluates the existing layout
-    base = p_median(cost=cost, weights=w, p=0, fixed=[0, 5])
+    base = p_median(cost=cost, weight=w, p=0, fixed=[0, 5])
     assert base.objective == pytest.approx(w @ cost[:, [0, 5]].min(axis=1))
     assert res.objective <= base.objective
 
@@ -126,13 +127,13 @@ def test_fixed_sites_stay_open_and_p_counts_new():
 def test_district_balance_is_respected_and_summarised():
     cost, w = random_instance(2, m=12)
     district = np.array(["A"] * 6 + ["B"] * 6)
-    free = p_median(cost=cost, weights=w, p=4)
+    free = p_median(cost=cost, weight=w, p=4)
     counts = pd.Series(district[free.selected]).value_counts()
-    bal = p_median(cost=cost, weights=w, p=4, district=district, district_max=2)
+    bal = p_median(cost=cost, weight=w, p=4, district=district, district_max=2)
     assert pd.Series(district[bal.selected]).value_counts().max() <= 2
     assert bal.objective >= free.objective - 1e-9
     assert bal.districts is not None and bal.districts["sites_new"].sum() == 4
-    mn = max_coverage(cost=cost, weights=w, p=3, standard=3000, district=district,
+    mn = max_coverage(cost=cost, weight=w, p=3, standard_m=3000, district=district,
                       district_min={"A": 3})
     assert (district[mn.selected] == "A").sum() >= 3
     assert counts.sum() == 4
@@ -141,10 +142,10 @@ def test_district_balance_is_respected_and_summarised():
 def test_budget_and_site_cost():
     cost, w = random_instance(3)
     site_cost = np.arange(1, 13, dtype=float)
-    res = max_coverage(cost=cost, weights=w, p=3, standard=3000, site_cost=site_cost,
+    res = max_coverage(cost=cost, weight=w, p=3, standard_m=3000, site_cost=site_cost,
                        budget=10)
     assert site_cost[res.selected].sum() <= 10
-    cover = set_cover(cost=cost, standard=float(cost.min(axis=1).max()) * 1.5,
+    cover = set_cover(cost=cost, standard_m=float(cost.min(axis=1).max()) * 1.5,
                       site_cost=site_cost)
     assert cover.objective == pytest.approx(site_cost[cover.selected].sum())
 
@@ -152,23 +153,23 @@ def test_budget_and_site_cost():
 def test_capacitated_p_median_respects_capacity():
     cost, w = random_instance(4, n=30, m=8)
     cap = np.full(8, w.sum() / 3 + 1)
-    res = p_median(cost=cost, weights=w, p=4, capacity=cap)
-    unc = p_median(cost=cost, weights=w, p=4)
+    res = p_median(cost=cost, weight=w, p=4, capacity=cap)
+    unc = p_median(cost=cost, weight=w, p=4)
     assert (res.sites["demand_served"] <= cap[res.selected] + 1e-6).all()
     assert res.objective >= unc.objective - 1e-6
     shares = res.allocations.groupby("demand_id")["share"].sum()
     assert np.allclose(shares, 1.0)
     with pytest.raises(InfeasibleError, match="capacity"):
-        p_median(cost=cost, weights=w, p=2, capacity=np.full(8, w.sum() / 3))
+        p_median(cost=cost, weight=w, p=2, capacity=np.full(8, w.sum() / 3))
 
 
 def test_site_score_blends_into_coverage():
     cost, w = random_instance(6)
     score = np.zeros(12)
-    plain = max_coverage(cost=cost, weights=w, p=2, standard=2500)
+    plain = max_coverage(cost=cost, weight=w, p=2, standard_m=2500)
     loser = next(j for j in range(12) if j not in set(plain.selected))
     score[loser] = 1.0
-    blended = max_coverage(cost=cost, weights=w, p=2, standard=2500, site_score=score,
+    blended = max_coverage(cost=cost, weight=w, p=2, standard_m=2500, site_score=score,
                            score_weight=0.9)
     assert loser in set(blended.selected)
     assert blended.objective <= plain.objective
@@ -182,13 +183,13 @@ def test_geometries_give_sites_and_allocation_lines():
     cands = points(rng.random((8, 2)) * 5000 + [440_000, 4_420_000],
                    id=[f"c{i}" for i in range(8)]).to_crs("EPSG:4326")
     before = demand.copy()
-    res = p_median(demand, cands, p=3, weights="jobs")
+    res = p_median(demand, cands, p=3, weight="jobs")
     pd.testing.assert_frame_equal(demand, before)
     assert res.unit == "m"
     assert isinstance(res.sites, gpd.GeoDataFrame) and res.sites.crs == cands.crs
-    assert res.sites.attrs["cci_geo_result"] == "selected_sites"
+    assert result_kind(res.sites) == "selected_sites"
     alloc = res.allocations
-    assert alloc.attrs["cci_geo_result"] == "allocations"
+    assert result_kind(alloc) == "allocations"
     assert (alloc.geometry.geom_type == "LineString").all() and len(alloc) == 30
     assert set(alloc["site_id"]) <= set(res.sites["id"])
     m = cost_matrix(demand, cands)
@@ -197,7 +198,7 @@ def test_geometries_give_sites_and_allocation_lines():
     # polygons are represented by their centroid
     polys = demand.to_crs("EPSG:32650").buffer(50).to_crs("EPSG:4326")
     poly_res = p_median(gpd.GeoDataFrame(demand.drop(columns="geometry"), geometry=polys),
-                        cands, p=3, weights="jobs")
+                        cands, p=3, weight="jobs")
     assert poly_res.objective == pytest.approx(res.objective, rel=1e-3)
 
 
@@ -234,11 +235,11 @@ def test_bad_input_errors():
     with pytest.raises(DataError, match="unreachable"):
         p_center(cost=bad, p=1)
     # coverage models treat an unreachable pair as not covered
-    assert max_coverage(cost=bad, p=1, standard=1e9).objective == 5
+    assert max_coverage(cost=bad, p=1, standard_m=1e9).objective == 5
     with pytest.raises(DataError, match="empty"):
         p_median(cost=np.zeros((0, 4)), p=1)
-    with pytest.raises(DataError, match="weights"):
-        p_median(cost=cost, p=1, weights=[1, 2, -1, 1, 1])
+    with pytest.raises(DataError, match="weight must be finite"):
+        p_median(cost=cost, p=1, weight=[1, 2, -1, 1, 1])
     with pytest.raises(InfeasibleError, match="district_min"):
         p_median(cost=cost, p=1, district=["A", "A", "B", "B"], district_min={"A": 2})
     with pytest.raises(InfeasibleError, match="district 'C'"):
@@ -248,7 +249,7 @@ def test_bad_input_errors():
     with pytest.raises(InfeasibleError, match="budget"):
         p_median(cost=cost, p=2, site_cost=[5, 5, 5, 5], budget=9)
     with pytest.raises(InfeasibleError, match="no candidate within standard"):
-        set_cover(cost=cost, standard=1.0)
+        set_cover(cost=cost, standard_m=1.0)
 
 
 def test_combined_rules_infeasibility_names_the_rule():

@@ -59,7 +59,7 @@ def test_suitability_series_steers_the_choice(atlas, proposal):
 
 @pytest.mark.parametrize("model", ["p_median", "p_center"])
 def test_other_models_run_on_demo(atlas, model):
-    prop = propose_zones(atlas, k=3, model=model, cell_m=3000, time_limit_s=30)
+    prop = propose_zones(atlas, k=3, model=model, cell_size_m=3000, time_limit_s=30)
     assert len(prop.new_sites) == 3
     assert prop.result.status == "optimal"
 

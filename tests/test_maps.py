@@ -20,6 +20,7 @@ import cci_geo.maps as cm
 from cci_geo.maps import folium_layers
 from cci_geo.maps.export import AssetError, asset_manifest, inline_assets
 from cci_geo.raster import Surface
+from cci_geo.results import RESULT_KEY, tag_result
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +49,7 @@ def _surface() -> Surface:
     data[0, 0] = np.nan
     s = Surface(data, Affine(200.0, 0, 440_000, 0, -200.0, 4_425_000), "EPSG:32650",
                 units="enterprises per km²", name="density")
-    s.tags["cci_geo_result"] = "kernel_density"
+    tag_result(s, "kernel_density")
     return s
 
 
@@ -71,7 +72,7 @@ def test_registry_has_every_layer_kind_and_result_type():
 
 def test_register_renderer_plugs_in_a_new_result_type():
     gdf = _grid(2)
-    gdf.attrs["cci_geo_result"] = "noise_contours_test"
+    tag_result(gdf, "noise_contours_test")
 
     @cm.register_renderer("noise_contours_test")
     def render_noise(obj, *, lang, name=None):
@@ -91,7 +92,7 @@ def test_register_renderer_plugs_in_a_new_result_type():
 
 def test_unknown_result_type_falls_back_by_geometry(caplog):
     gdf = _grid(3).assign(value=np.arange(9.0))
-    gdf.attrs["cci_geo_result"] = "never_heard_of_it"
+    tag_result(gdf, "never_heard_of_it")
     with caplog.at_level("INFO", logger="cci_geo.maps.registry"):
         layers = cm.render(gdf, lang="en")
     assert "never_heard_of_it" in caplog.text
@@ -108,8 +109,8 @@ def test_render_rejects_other_types_and_languages():
 
 def test_render_unpacks_result_objects_with_map_parts():
     a, b = _grid(2), _grid(2)
-    a.attrs["cci_geo_result"] = "clusters"
-    b.attrs["cci_geo_result"] = "layout_uncovered"
+    tag_result(a, "clusters")
+    tag_result(b, "layout_uncovered")
     b["uncovered_weight"] = [1.0, 2.0, 3.0, 4.0]
 
     class Proposal:
@@ -153,7 +154,7 @@ def test_hot_spots_use_arcgis_classes_and_colours():
                      "Not Significant", "Not Significant", "Hot Spot - 90% Confidence",
                      "Hot Spot - 90% Confidence", "Hot Spot - 95% Confidence",
                      "Hot Spot - 99% Confidence"]
-    g.attrs["cci_geo_result"] = "hot_spots"
+    tag_result(g, "hot_spots")
     layer = cm.render(g, lang="en")[0]
     assert list(layer.gdf["_fill"]) == ["#4575b5", "#849eba", "#eeeeee", "#eeeeee", "#eeeeee",
                                         "#fab984", "#fab984", "#ed7551", "#d62f27"]
@@ -162,7 +163,7 @@ def test_hot_spots_use_arcgis_classes_and_colours():
 
 def test_hot_spot_class_from_z_scores_when_labels_are_missing():
     g = _grid(2).assign(gi_z=[3.0, 2.0, 0.1, -1.7])
-    g.attrs["cci_geo_result"] = "hot_spots"
+    tag_result(g, "hot_spots")
     fills = list(cm.render(g, lang="en")[0].gdf["_fill"])
     assert fills == ["#d62f27", "#ed7551", "#eeeeee", "#c0ccbe"]
 
@@ -170,7 +171,7 @@ def test_hot_spot_class_from_z_scores_when_labels_are_missing():
 def test_location_quotient_one_layer_per_sector_with_fixed_classes():
     g = _grid(2).assign(lq_design=[0.5, 1.0, 1.5, 3.0], lq_media=[1.0, 1.0, 1.0, np.nan],
                         total=10.0)
-    g.attrs["cci_geo_result"] = "location_quotient"
+    tag_result(g, "location_quotient")
     layers = cm.render(g, lang="zh")
     assert [lyr.name for lyr in layers] == ["区位商：创意设计", "区位商：媒体融合"]
     assert [lyr.show for lyr in layers] == [True, False]
@@ -181,22 +182,22 @@ def test_location_quotient_one_layer_per_sector_with_fixed_classes():
 def test_lisa_and_designation_gap_and_layout_categories():
     g = _grid(2).assign(lisa_class=["HH", "LL", "not significant", "HL"],
                         lisa_p=[0.01, 0.02, 0.5, 0.04])
-    g.attrs["cci_geo_result"] = "local_morans"
+    tag_result(g, "local_morans")
     assert list(cm.render(g, lang="en")[0].gdf["_fill"]) == ["#d7191c", "#2c7bb6", "#eeeeee",
                                                               "#fdae61"]
     gap = _grid(2).assign(designation=["designated", "partly", "undesignated", "undesignated"])
-    gap.attrs["cci_geo_result"] = "designation_gap_clusters"
+    tag_result(gap, "designation_gap_clusters")
     assert list(cm.render(gap, lang="en")[0].gdf["_fill"]) == ["#4d9221", "#f1b6da", "#c51b7d",
                                                                 "#c51b7d"]
     places = gpd.GeoDataFrame({"id": ["a", "b"], "cluster_present": [True, False]},
                               geometry=[Point(116.4, 39.9), Point(116.5, 39.9)], crs=4326)
-    places.attrs["cci_geo_result"] = "designation_gap_designated"
+    tag_result(places, "designation_gap_designated")
     layer = cm.render(places, lang="zh")[0]
     assert list(layer.gdf["gap"]) == ["有集聚", "无集聚"]
     sites = gpd.GeoDataFrame({"id": ["z1", "f9"], "fixed": [True, False],
                               "status": ["candidate", "candidate"]},
                              geometry=[Point(116.4, 39.9), Point(116.5, 39.9)], crs=4326)
-    sites.attrs["cci_geo_result"] = "layout_sites"
+    tag_result(sites, "layout_sites")
     layer = cm.render(sites, lang="en")[0]
     assert list(layer.gdf["layout_status"]) == ["Existing", "Proposed"]
 
@@ -211,7 +212,7 @@ def _rgb_distance(a: str, b: str) -> float:
 
 def test_meanings_drawn_together_have_distinct_colours():
     def swatches(gdf, key):
-        gdf.attrs["cci_geo_result"] = key
+        tag_result(gdf, key)
         legend = cm.render(gdf, lang="en")[0].legend
         return {i.label: i.fill or i.color for i in legend.items}
 
@@ -242,7 +243,7 @@ def test_isochrones_flows_and_accessibility():
     iso = gpd.GeoDataFrame({"source": ["a", "a"], "minutes": [5.0, 15.0]},
                            geometry=[Point(116.4, 39.9).buffer(0.01),
                                      Point(116.4, 39.9).buffer(0.03)], crs=4326)
-    iso.attrs["cci_geo_result"] = "isochrones"
+    tag_result(iso, "isochrones")
     layer = cm.render(iso, lang="en")[0]
     assert list(layer.gdf["minutes"]) == [15.0, 5.0]  # largest drawn first
     assert [i.label for i in layer.legend.items] == ["≤ 5 min", "≤ 15 min"]
@@ -250,18 +251,18 @@ def test_isochrones_flows_and_accessibility():
                               "flow": [1.0, 100.0]},
                              geometry=[LineString([(116, 39), (117, 39)]),
                                        LineString([(116, 40), (117, 39)])], crs=4326)
-    flows.attrs["cci_geo_result"] = "flows"
+    tag_result(flows, "flows")
     w = cm.render(flows, lang="en")[0].gdf.set_index("origin")["_weight"]
     assert w["b"] == pytest.approx(10.0) and w["a"] == pytest.approx(1.9)
     acc = _grid(3).assign(access=np.arange(9.0), supply_in_reach=1)
-    acc.attrs["cci_geo_result"] = "accessibility"
+    tag_result(acc, "accessibility")
     layer = cm.render(acc, lang="en")[0]
     assert layer.legend.kind == "classed"
     assert layer.gdf["_fill"].nunique() >= 3
 
 
 def _legend_labels(gdf, key):
-    gdf.attrs["cci_geo_result"] = key
+    tag_result(gdf, key)
     return [i.label for i in cm.render(gdf, lang="en")[0].legend.items]
 
 
@@ -278,7 +279,7 @@ def test_legends_show_no_data_only_for_missing_values_and_no_empty_classes():
     assert "No data" not in _legend_labels(flows, "flows")
     # 2SFCA: most cells reach no venue (0); a quantile class "0 – 0" or an empty class is noise
     access = _grid(5).assign(access=[0.0] * 15 + list(np.linspace(0.1, 2.0, 10)))
-    access.attrs["cci_geo_result"] = "accessibility"
+    tag_result(access, "accessibility")
     layer = cm.render(access, lang="en")[0]
     labels = [i.label for i in layer.legend.items]
     assert labels[0] == "0" and "0 – 0" not in labels and "No data" not in labels
@@ -313,7 +314,7 @@ def test_heavy_tailed_density_is_not_mostly_pale():
     rng = np.random.default_rng(3)
     data = rng.pareto(1.2, (80, 80)) + 0.5  # a few very dense cells, a long low tail
     s = Surface(data, Affine(250.0, 0, 440_000, 0, -250.0, 4_425_000), "EPSG:32650",
-                tags={"cci_geo_result": "kernel_density"})
+                tags={RESULT_KEY: "kernel_density"})
     layer = cm.render(s, lang="zh")[0]
     shaded = layer.rgba[layer.rgba[..., 3] > 0][:, :3].astype(float)
     palest = np.array(cm.style.mpl.colors.to_rgb(cm.style.ramp("YlOrRd", 7)[0])) * 255
@@ -383,7 +384,7 @@ def test_results_derived_from_synthetic_data_are_flagged_without_their_input(atl
     subset = type(atlas)(layers=base, provenance=base_prov)  # no enterprises on this map
     density = cm.derived_from(_surface(), atlas, "enterprises")
     grid = _grid(3).assign(gi_z=np.linspace(-3, 3, 9))
-    grid.attrs["cci_geo_result"] = "hot_spots"
+    tag_result(grid, "hot_spots")
     hot = cm.derived_from(grid, atlas, "enterprises", "districts")
     assert "cci_geo_sources" not in grid.attrs  # a copy is marked, not the input
     assert cm.result_sources(hot) == {"districts": "approximate", "enterprises": "synthetic"}
@@ -398,10 +399,10 @@ def test_results_derived_from_synthetic_data_are_flagged_without_their_input(atl
     html = m.get_root().render()
     assert "input of: Enterprise density, Hot spots (Gi*)" in html  # a Data sources row
     gap = cm.derived_from(_grid(2).assign(designation="partly"), atlas, "enterprises")
-    gap.attrs["cci_geo_result"] = "designation_gap_clusters"
+    tag_result(gap, "designation_gap_clusters")
     sites = cm.derived_from(gpd.GeoDataFrame({"fixed": [False]}, geometry=[Point(116.4, 39.9)],
                                              crs=4326), atlas, "enterprises")
-    sites.attrs["cci_geo_result"] = "selected_sites"
+    tag_result(sites, "selected_sites")
     many = cm.briefing_map(subset, density, hot, gap, sites, lang="en")
     short = _attribution_lines(many)[0][0]
     assert short.endswith("Enterprise density, Hot spots (Gi*), Clusters vs designation and 1 more")
@@ -416,7 +417,7 @@ def test_results_derived_from_synthetic_data_are_flagged_without_their_input(atl
     assert undeclared.endswith("(and any result computed from it)")
     # status-free declarations take the atlas's status; real inputs are not flagged
     kinds_only = _grid(2)
-    kinds_only.attrs.update(cci_geo_result="accessibility", cci_geo_sources="enterprises;venues")
+    tag_result(kinds_only, "accessibility").attrs.update(cci_geo_sources="enterprises;venues")
     assert cm.synthetic_inputs(kinds_only, atlas) == ["enterprises"]
     real = cm.derived_from(_grid(2).assign(access=1.0), {"venues": {"status": "real"}}, "venues")
     assert cm.synthetic_inputs(real, atlas) == []

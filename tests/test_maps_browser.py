@@ -20,6 +20,7 @@ from shapely.geometry import Point
 
 import cci_geo.maps as cm
 from cci_geo.raster import Surface
+from cci_geo.results import tag_result
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +62,7 @@ def _density() -> Surface:
     data = np.exp(-(x[None, :] ** 2 + x[:, None] ** 2)) * 800.0
     s = Surface(data, Affine(150.0, 0, 445_000, 0, -150.0, 4_425_000), "EPSG:32650",
                 units="enterprises per km²", name="density")
-    s.tags["cci_geo_result"] = "kernel_density"
+    tag_result(s, "kernel_density")
     return s
 
 
@@ -70,7 +71,7 @@ def _hot_spots(atlas):
     g["gi_z"] = np.linspace(-3, 3, len(g))
     g["gi_class"] = ["Cold Spot - 99% Confidence"] + ["Not Significant"] * (len(g) - 2) + \
         ["Hot Spot - 99% Confidence"]
-    g.attrs["cci_geo_result"] = "hot_spots"
+    tag_result(g, "hot_spots")
     return g
 
 

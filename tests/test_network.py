@@ -18,6 +18,7 @@ from shapely.geometry import LineString, Point, box
 
 from cci_geo import Settings, network
 from cci_geo.errors import CRSMismatchError, DataError, NetworkUnavailableError
+from cci_geo.results import result_kind
 
 DATA = Path(__file__).resolve().parent / "data"
 OAKLAND = DATA / "West-Oakland.osm.bz2"
@@ -143,23 +144,27 @@ def test_speed_overrides_and_bad_speeds():
 
 
 def test_real_osm_extract_west_oakland():
-    settings = Settings(metric_crs="EPSG:32610")
-    G = network.load_graph(OAKLAND, mode="walk", settings=settings)
+    G = network.load_graph(OAKLAND, mode="walk", metric_crs="EPSG:32610")
     assert G.graph["crs"] == "EPSG:32610"
     assert {"residential", "secondary", "footway"} <= _highways(G)
     assert all(h is not None for _, _, h in G.edges(data="highway"))  # non-street ways dropped
-    D = network.load_graph(OAKLAND, mode="drive", settings=settings)
+    D = network.load_graph(OAKLAND, mode="drive")   # UTM 10N estimated from the extent
+    assert D.graph["crs"] == "EPSG:32610"
     assert {"footway", "cycleway", "service"}.isdisjoint(_highways(D))
     assert 0 < D.number_of_nodes() < G.number_of_nodes()
-    tt = network.travel_time_matrix(D, _points(D, 5, seed=2), max_time=3600)
+    tt = network.travel_time_matrix(D, _points(D, 5, seed=2), max_time_s=3600)
     walked = 2 * np.array(tt.attrs["origin_snap_m"]) / (4.8 / 3.6)
     np.testing.assert_allclose(np.diag(tt.to_numpy()), walked)  # same node: only the snaps
     assert np.isfinite(tt.to_numpy()).sum() > 5
 
 
-def test_metric_crs_must_cover_the_area():
+def test_metric_crs_must_cover_the_area(caplog):
     with pytest.raises(CRSMismatchError, match="EPSG:32610"):
-        network.load_graph(OAKLAND, mode="walk")
+        network.load_graph(OAKLAND, mode="walk", metric_crs="EPSG:32650")
+    with caplog.at_level("INFO", logger="cci_geo"):
+        G = network.load_graph(OAKLAND, mode="walk")
+    assert G.graph["crs"] == "EPSG:32610"
+    assert "pass metric_crs= to choose" in caplog.text
 
 
 def test_graphml_round_trip(walk, tmp_path):
@@ -263,7 +268,7 @@ def test_matrix_equals_networkx(drive):
             expected = lengths.get(d, np.inf) + snap_o[i] + snap_d[j]
             assert tt.iloc[i, j] == pytest.approx(expected, rel=1e-9, abs=1e-9)
     assert list(tt.index) == list(pts["id"]) and list(tt.columns) == list(pts["id"])
-    assert tt.attrs["cci_geo_result"] == "travel_time_matrix"
+    assert result_kind(tt) == "travel_time_matrix"
     assert np.isinf(tt.to_numpy()).any()  # one-way traps at the extract's edge: inf, not NaN
     assert not tt.isna().to_numpy().any()
 
@@ -311,7 +316,7 @@ def test_undirected_graph_counts_both_ways(walk):
 def test_max_time_cuts_to_inf(walk):
     pts = _points(walk, 12, seed=3)
     full = network.travel_time_matrix(walk, pts).to_numpy()
-    cut = network.travel_time_matrix(walk, pts, max_time=600).to_numpy()
+    cut = network.travel_time_matrix(walk, pts, max_time_s=600).to_numpy()
     assert np.array_equal(np.where(full <= 600, full, np.inf), cut)
     assert np.isinf(cut).any() and np.isfinite(cut).any()
 
@@ -357,8 +362,8 @@ def test_bad_layers_and_graphs(walk):
     with pytest.raises(CRSMismatchError, match="not a metric CRS"):
         network.travel_time_matrix(latlon, pts)
     with pytest.raises(DataError, match="'duration'"):
-        network.travel_time_matrix(walk, pts, weight="duration")
-    for kw in ({"max_time": 0}, {"max_time": -1}, {"walk_speed_kph": 0}):
+        network.travel_time_matrix(walk, pts, edge_cost="duration")
+    for kw in ({"max_time_s": 0}, {"max_time_s": -1}, {"walk_speed_kph": 0}):
         with pytest.raises(ValueError, match="must be > 0"):
             network.travel_time_matrix(walk, pts, **kw)
     with pytest.raises(TypeError, match="networkx graph"):
@@ -384,7 +389,7 @@ def test_isochrones_nested_and_follow_the_footprint_rule(walk):
     iso = network.isochrones(walk, src, minutes=(10, 5), fill_holes=False, buffer_m=40.0)
     assert list(iso["source"]) == ["798", "798", "751", "751"]
     assert list(iso["minutes"]) == [5.0, 10.0, 5.0, 10.0]
-    assert iso.crs == src.crs and iso.attrs["cci_geo_result"] == "isochrones"
+    assert iso.crs == src.crs and result_kind(iso) == "isochrones"
     metric = iso.to_crs(walk.graph["crs"])
     assert metric.iloc[1].geometry.contains(metric.iloc[0].geometry.buffer(-0.5))
     assert metric.iloc[0].geometry.contains(src.to_crs(walk.graph["crs"]).geometry.iloc[0])

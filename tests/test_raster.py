@@ -9,7 +9,7 @@ def test_grid_for_bounds_snaps_and_covers():
     transform, (rows, cols) = grid_for_bounds((1050.0, 2010.0, 1990.0, 2400.0), 100)
     assert (transform.c, transform.f) == (1000.0, 2400.0)
     assert cols == 10 and rows == 4
-    with pytest.raises(ValueError, match="cell_size must be > 0"):
+    with pytest.raises(ValueError, match="cell_size_m must be > 0"):
         grid_for_bounds((0, 0, 1, 1), 0)
 
 

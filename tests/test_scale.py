@@ -68,9 +68,9 @@ def on_cluster(cluster):
     ("gaussian", 700.0, 200.0),   # binned moments
 ])
 def test_kde_partitioned_equals_in_memory(firms, parts, kernel, bandwidth, cell):
-    ref = kernel_density(firms, cell_size=cell, bandwidth=bandwidth, kernel=kernel,
+    ref = kernel_density(firms, cell_size_m=cell, bandwidth_m=bandwidth, kernel=kernel,
                          weight="employees")
-    got = kernel_density(parts, cell_size=cell, bandwidth=bandwidth, kernel=kernel,
+    got = kernel_density(parts, cell_size_m=cell, bandwidth_m=bandwidth, kernel=kernel,
                          weight="employees")
     assert got.transform == ref.transform
     assert got.shape == ref.shape
@@ -79,8 +79,8 @@ def test_kde_partitioned_equals_in_memory(firms, parts, kernel, bandwidth, cell)
 
 
 def test_kde_from_geoparquet_glob_on_a_cluster(firms, parquet_glob, on_cluster):
-    ref = kernel_density(firms, cell_size=200, bandwidth=700, kernel="gaussian")
-    got = kernel_density(parquet_glob, cell_size=200, bandwidth=700, kernel="gaussian",
+    ref = kernel_density(firms, cell_size_m=200, bandwidth_m=700, kernel="gaussian")
+    got = kernel_density(parquet_glob, cell_size_m=200, bandwidth_m=700, kernel="gaussian",
                          settings=on_cluster)
     assert got.transform == ref.transform
     np.testing.assert_allclose(got.data, ref.data, rtol=1e-12, atol=1e-12 * ref.data.max())
@@ -88,14 +88,14 @@ def test_kde_from_geoparquet_glob_on_a_cluster(firms, parquet_glob, on_cluster):
 
 def test_kde_partitioned_with_explicit_extent(firms, parts):
     ext = (430_000.0, 4_400_000.0, 470_000.0, 4_440_000.0)
-    ref = kernel_density(firms, cell_size=500, bandwidth=2000, kernel="gaussian", extent=ext)
-    got = kernel_density(parts, cell_size=500, bandwidth=2000, kernel="gaussian", extent=ext)
+    ref = kernel_density(firms, cell_size_m=500, bandwidth_m=2000, kernel="gaussian", extent=ext)
+    got = kernel_density(parts, cell_size_m=500, bandwidth_m=2000, kernel="gaussian", extent=ext)
     np.testing.assert_allclose(got.data, ref.data, rtol=1e-12, atol=1e-12 * ref.data.max())
 
 
 def test_kde_partitioned_needs_a_bandwidth(parts):
-    with pytest.raises(ParameterError, match="needs bandwidth="):
-        kernel_density(parts, cell_size=500)
+    with pytest.raises(ParameterError, match="needs bandwidth_m="):
+        kernel_density(parts, cell_size_m=500)
 
 
 @pytest.mark.parametrize("kw", [
@@ -122,11 +122,11 @@ def test_grid_counts_from_geoparquet_on_a_cluster(firms, parquet_glob, on_cluste
 @pytest.mark.parametrize("value", [None, "employees"])
 def test_indices_partitioned_equal_in_memory(atlas, firms, parts, value):
     areas = atlas["districts"]
-    pd.testing.assert_frame_equal(location_quotient(parts, areas, value=value),
-                                  location_quotient(firms, areas, value=value),
+    pd.testing.assert_frame_equal(location_quotient(parts, areas, weight=value),
+                                  location_quotient(firms, areas, weight=value),
                                   check_exact=False, rtol=1e-12)
-    pd.testing.assert_frame_equal(sector_concentration(parts, areas, value=value),
-                                  sector_concentration(firms, areas, value=value),
+    pd.testing.assert_frame_equal(sector_concentration(parts, areas, weight=value),
+                                  sector_concentration(firms, areas, weight=value),
                                   check_exact=False, rtol=1e-12)
 
 
@@ -155,7 +155,7 @@ def test_empty_or_missing_partitioned_input_is_an_error(tmp_path, firms):
         grid_counts(str(tmp_path / "nothing.parquet"), 1000)
     firms.iloc[:0].to_parquet(tmp_path / "empty.parquet")
     with pytest.raises(DataError, match="empty"):
-        kernel_density(str(tmp_path / "empty.parquet"), cell_size=500, bandwidth=1000)
+        kernel_density(str(tmp_path / "empty.parquet"), cell_size_m=500, bandwidth_m=1000)
 
 
 def test_scheduler_switch(cluster):

@@ -118,10 +118,27 @@ def test_projected_metres_labelled_as_degrees(venue_point):
         validate(mislabelled, "venues")
 
 
+SHANGHAI = (120.85, 30.67, 122.2, 31.88)
+
+
 def test_outside_study_region(venue_point):
     shanghai = venue_point.set_geometry([Point(121.47, 31.23)])
-    with pytest.raises(SchemaError, match="outside the Beijing-Tianjin-Hebei study region"):
+    with pytest.raises(SchemaError, match=r"outside the Beijing-Tianjin-Hebei \(Jing-Jin-Ji\) "
+                       r"study region.*pass region=\(west, south, east, north\)"):
         validate(shanghai, "venues")
+    out = validate(shanghai, "venues", region=SHANGHAI)       # another study area
+    assert out.geometry.iloc[0].x == pytest.approx(121.47)
+    with pytest.raises(SchemaError, match=r"outside the study region \(lon 120.85"):
+        validate(venue_point, "venues", region=SHANGHAI)       # Beijing is outside Shanghai's
+
+
+@pytest.mark.parametrize("bad", [(1, 2, 3), (122.2, 30.67, 120.85, 31.88), "shanghai",
+                                 (0, 95, 1, 96)])
+def test_bad_region_is_a_parameter_error(venue_point, bad):
+    from cci_geo.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="region"):
+        validate(venue_point, "venues", region=bad)
 
 
 def test_projected_input_is_returned_in_4326(zones_metric):

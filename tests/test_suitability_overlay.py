@@ -12,6 +12,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import Point, box
 
 from cci_geo.errors import DataError
+from cci_geo.results import result_kind
 from cci_geo.suitability import build_grid, parse_scenario, score
 from cci_geo.suitability.measures import grid_raw, point_raw
 
@@ -95,8 +96,8 @@ def test_site_scores_contributions_and_ranks(layers):
     assert s.loc["s1", "rank"] < s.loc["s2", "rank"]
     assert list(res.ranking()["id"][:3]) == ["c", "s1", "s2"]
     assert res.sites.crs == CRS
-    assert res.sites.attrs["cci_geo_result"] == "suitability"
-    assert res.composite.tags["cci_geo_result"] == "suitability"
+    assert result_kind(res.sites) == "suitability"
+    assert result_kind(res.composite) == "suitability"
 
 
 def test_inputs_are_not_modified(layers):

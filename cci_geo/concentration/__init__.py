@@ -7,14 +7,15 @@
 - :func:`ripley`, :func:`k_density` — Ripley's K/L and the Duranton–Overman K-density;
 - :func:`clusters`, :func:`designation_gap` — cluster footprints and how they meet designation.
 
-Results are plain GeoDataFrames, DataFrames or :class:`~cci_geo.raster.Surface` objects whose
-``attrs["cci_geo_result"]`` (``tags`` for a Surface) names the result type for the maps.
+Results are plain GeoDataFrames, DataFrames or :class:`~cci_geo.raster.Surface` objects
+tagged with their result kind (:func:`cci_geo.results.result_kind`) for the maps.
 """
 
 from __future__ import annotations
 
 from .autocorrelation import (
     GI_CLASSES,
+    LISA_CLASSES,
     MoranResult,
     benjamini_hochberg,
     hot_spots,
@@ -31,6 +32,7 @@ __all__ = [
     "DESIGNATED_KINDS",
     "GI_CLASSES",
     "KERNELS",
+    "LISA_CLASSES",
     "DesignationGap",
     "MoranResult",
     "benjamini_hochberg",

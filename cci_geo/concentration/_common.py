@@ -43,7 +43,8 @@ def point_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, name: str,
              keep_series: bool = False) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Return ``(frame in a metric CRS, (n, 2) coordinates)`` of a layer of points.
 
-    A geographic layer is reprojected to ``metric_crs`` (default EPSG:32650). With
+    The layer is brought to the metric CRS resolved by
+    :func:`cci_geo._crs.resolve_metric_crs`. With
     ``keep_series`` a GeoSeries comes back as a (metric) GeoSeries rather than wrapped in a
     frame, which saves a reindex of every row when no column is needed.
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from pyproj import CRS
 
+from .._crs import resolve_metric_crs
 from ..errors import DataError, ParameterError
 from ..raster import Surface
 from ..scale import compute, read_partitioned, scheduler_client, sum_partitions
@@ -31,16 +32,21 @@ logger = logging.getLogger(__name__)
 
 
 def metric_crs_of(frame: Any, metric_crs: str | None) -> CRS:
-    """Return the CRS partitions are measured in: their own if projected, else the metric one."""
+    """Return the CRS partitions are measured in (as :func:`cci_geo._crs.resolve_metric_crs`).
+
+    The explicit ``metric_crs`` wins, then the frame's own projected CRS; otherwise the UTM
+    zone is estimated from the first partition's extent (one partition is read).
+    """
     if frame.crs is None:
         msg = "the partitioned points have no CRS; set it (e.g. ddf.set_crs('EPSG:4326'))."
         raise DataError(msg)
+    if metric_crs is not None:
+        return CRS.from_user_input(resolve_metric_crs(metric_crs=metric_crs))
     crs = CRS.from_user_input(frame.crs)
     if crs.is_projected:
         return crs
-    from ..settings import DEFAULT_METRIC_CRS
-
-    return CRS.from_user_input(metric_crs or DEFAULT_METRIC_CRS)
+    sample = frame.get_partition(0).compute()
+    return CRS.from_user_input(resolve_metric_crs(sample))
 
 
 def _part_xy(part: Any, metric_crs: str, weight: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -102,12 +108,12 @@ def partitioned_density(points: Any, *, cell_size: float, bandwidth: float | Non
 
     if bandwidth is None:
         msg = (
-            "kernel_density of partitioned points needs bandwidth= in metres: the default rule "
+            "kernel_density of partitioned points needs bandwidth_m= in metres: the default rule "
             "takes a median distance over all points, which is not additive over partitions; "
             "compute it once with default_bandwidth() on a sample, or choose it."
         )
         raise ParameterError(msg)
-    h = kde.positive(bandwidth, "bandwidth", "metres")
+    h = kde.positive(bandwidth, "bandwidth_m", "metres")
     columns = [weight] if isinstance(weight, str) else []
     frame = read_partitioned(points, columns=columns or None)
     crs = metric_crs_of(frame, metric_crs)
@@ -185,7 +191,7 @@ def _stats_part(part: Any, areas: Any, by: str, value: str | None) -> tuple | No
 
     if len(part) == 0:
         return None
-    return sector_stats(part, areas, by=by, value=value)
+    return sector_stats(part, areas, by=by, weight=value)
 
 
 def _add_optional(a: Any, b: Any) -> Any:

@@ -17,25 +17,30 @@ from scipy import sparse, stats
 
 from .._weights import log_islands, weights_from_spec
 from ..errors import DataError
+from ..results import tag_result
 from ._common import as_frame, finite_values
 
-__all__ = ["GI_CLASSES", "MoranResult", "benjamini_hochberg", "hot_spots", "local_morans",
-           "morans_i"]
+__all__ = ["GI_CLASSES", "LISA_CLASSES", "MoranResult", "benjamini_hochberg", "hot_spots",
+           "local_morans", "morans_i"]
 
 logger = logging.getLogger(__name__)
 
 GI_CLASSES = {
-    3: "Hot Spot - 99% Confidence",
-    2: "Hot Spot - 95% Confidence",
-    1: "Hot Spot - 90% Confidence",
-    0: "Not Significant",
-    -1: "Cold Spot - 90% Confidence",
-    -2: "Cold Spot - 95% Confidence",
-    -3: "Cold Spot - 99% Confidence",
+    3: "hot spot 99%",
+    2: "hot spot 95%",
+    1: "hot spot 90%",
+    0: "not significant",
+    -1: "cold spot 90%",
+    -2: "cold spot 95%",
+    -3: "cold spot 99%",
 }
-"""``gi_bin`` -> ``gi_class`` label, as ArcGIS's Hot Spot Analysis names its ``Gi_Bin`` classes."""
+"""``gi_bin`` -> ``gi_class`` label (ArcGIS's ``Gi_Bin`` classes, in cci_geo's lower case)."""
 
-_QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
+LISA_CLASSES = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
+"""``lisa_q`` (esda's quadrant code) -> ``lisa_quadrant`` label; non-significant units get
+``"not significant"`` in ``lisa_class``."""
+
+_QUADRANTS = LISA_CLASSES
 _MIN_UNITS = 3
 
 
@@ -108,16 +113,18 @@ def hot_spots(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen",
     column
         Numeric column to test (e.g. ``"count"``).
     weights
-        ``"queen"``, ``"rook"`` (contiguity; grid cells use their indices), ``"knn:K"``, a
-        distance band in metres between centroids, or a ``scipy.sparse`` matrix. Weights are
-        binary and the focal unit is included (Gi*).
+        Spatial weights: ``"queen"``, ``"rook"`` (contiguity; grid cells use their indices),
+        ``"knn:K"``, a distance band in metres between centroids, a ``scipy.sparse`` matrix,
+        or a libpysal ``W`` or ``Graph`` (ids = the frame's index labels or positions).
+        Weights are binary and the focal unit is included (Gi*).
     fdr
         False discovery rate of the Benjamini–Hochberg correction. When set, classes use
         BH-adjusted p-values and only units with adjusted p <= ``fdr`` are significant (so
         ``fdr=0.10`` reproduces ArcGIS's three FDR-corrected levels; the default 0.05 keeps the
         95 % and 99 % classes). ``None`` classifies the raw p-values at 90/95/99 %.
     metric_crs
-        Metric CRS for distance-based weights on geographic input (default EPSG:32650).
+        Metric CRS for distance-based weights; default as
+        :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
@@ -125,8 +132,8 @@ def hot_spots(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen",
         A copy with ``gi_z`` (float, z-score; equals esda's ``G_Local(..., star=True,
         transform="B").Zs``), ``gi_p`` (float, two-sided normal p-value), ``gi_p_fdr`` (float,
         BH-adjusted p-value, or NaN when ``fdr`` is None), ``gi_bin`` (int -3..3) and
-        ``gi_class`` (str, e.g. ``"Hot Spot - 99% Confidence"``). ``attrs["cci_geo_result"]``
-        is ``"hot_spots"``.
+        ``gi_class`` (str, e.g. ``"hot spot 99%"``). Result kind
+        ``"hot_spots"``.
 
     Raises
     ------
@@ -157,7 +164,7 @@ def hot_spots(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen",
     out["gi_bin"] = gi_bin
     labels = np.array([GI_CLASSES[b] for b in range(-3, 4)], dtype=object)
     out["gi_class"] = labels[gi_bin + 3]
-    out.attrs["cci_geo_result"] = "hot_spots"
+    tag_result(out, "hot_spots")
     out.attrs["weights"] = desc
     out.attrs["fdr"] = "none" if fdr is None else f"{fdr:g}"
     logger.info("hot spots on %d units (%s weights): %d hot, %d cold", y.size, desc,
@@ -321,9 +328,9 @@ def local_morans(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen
         codes), ``lisa_quadrant`` (str), ``lisa_ei`` and ``lisa_vi`` (float, analytic
         expectation and variance under total randomisation, esda's ``EI``/``VI``), ``lisa_p``
         (float, folded pseudo p-value), ``lisa_z`` (float, z of the permutation
-        distribution) and ``lisa_class`` (``"HH"``, ``"LL"``, ``"HL"``, ``"LH"`` where
-        ``lisa_p <= alpha``, else ``"not significant"``). ``attrs["cci_geo_result"]`` is
-        ``"local_morans"``.
+        distribution) and ``lisa_class`` (``"high-high"``, ``"low-low"``, ``"high-low"``,
+        ``"low-high"`` where
+        ``lisa_p <= alpha``, else ``"not significant"``). Result kind ``"local_morans"``.
 
     Raises
     ------
@@ -360,7 +367,7 @@ def local_morans(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen
     out["lisa_p"] = p_sim
     out["lisa_z"] = z_sim
     out["lisa_class"] = np.where(p_sim <= alpha, out["lisa_quadrant"], "not significant")
-    out.attrs["cci_geo_result"] = "local_morans"
+    tag_result(out, "local_morans")
     out.attrs["weights"] = desc
     out.attrs["seed"] = str(seed)
     return out

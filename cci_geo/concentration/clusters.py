@@ -14,8 +14,10 @@ import shapely
 from pyproj import CRS
 from scipy.spatial import cKDTree
 
+from .._crs import resolve_metric_crs, stamp_metric_crs, stamped_metric_crs
 from .._validate import ensure_metric, positive, same_crs
-from ..errors import DataError
+from ..errors import DataError, ParameterError
+from ..results import tag_result
 from ._common import as_frame, point_xy
 
 __all__ = ["DESIGNATED_KINDS", "DesignationGap", "clusters", "designation_gap"]
@@ -93,7 +95,7 @@ def clusters(points: gpd.GeoDataFrame, *, method: Literal["dbscan", "hdbscan"] =
     sector_column, revenue_column
         Columns used for the sector mix and revenue when present.
     metric_crs
-        Metric CRS for geographic input (default EPSG:32650).
+        Metric CRS for geographic input ; default as :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
@@ -102,7 +104,7 @@ def clusters(points: gpd.GeoDataFrame, *, method: Literal["dbscan", "hdbscan"] =
         ``"<category>-001"``), ``n`` (int, members), ``dominant_sector`` (str),
         ``share_<sector>`` (float 0-1) per sector present, ``revenue_cny`` (float, sum; when
         the column exists), ``area_km2`` (float, footprint), ``density_per_km2`` (float) and
-        ``<by>`` when ``by`` is set. ``attrs["cci_geo_result"]`` is ``"clusters"``.
+        ``<by>`` when ``by`` is set. Result kind ``"clusters"``.
 
     Raises
     ------
@@ -156,7 +158,8 @@ def clusters(points: gpd.GeoDataFrame, *, method: Literal["dbscan", "hdbscan"] =
                                   "area_km2": pd.Series(dtype=float)},
                                  geometry=gpd.GeoSeries([], crs=crs))
         out = empty.to_crs(points.crs)
-        out.attrs["cci_geo_result"] = "clusters"
+        stamp_metric_crs(out, crs.to_string())
+        tag_result(out, "clusters")
         return out
     frame = pd.DataFrame(rows).sort_values(["_cat", "n"], ascending=[True, False],
                                            kind="stable", na_position="first")
@@ -174,7 +177,8 @@ def clusters(points: gpd.GeoDataFrame, *, method: Literal["dbscan", "hdbscan"] =
     ordered = ["id", "n", *(c for c in out.columns if c not in ("id", "n", "geometry")),
                "geometry"]
     out = out[ordered].reset_index(drop=True).to_crs(points.crs)
-    out.attrs["cci_geo_result"] = "clusters"
+    stamp_metric_crs(out, crs.to_string())  # later steps measure where the clusters were made
+    tag_result(out, "clusters")
     out.attrs.update({"method": method, "eps_m": "" if eps_m is None else f"{eps_m:g}",
                       "min_samples": str(min_samples), "footprint": "convex hull + buffer"})
     logger.info("%d clusters from %d points (%s)", len(out), len(xy), method)
@@ -191,13 +195,12 @@ class DesignationGap:
         The clusters with ``designation`` (``"designated"``, ``"partly"``,
         ``"undesignated"``), ``designated_share`` (float 0-1, share of the footprint covered
         by designated footprints) and ``designated_ids`` (str, ';'-joined).
-        ``attrs["cci_geo_result"]`` is ``"designation_gap_clusters"``.
+        Result kind ``"designation_gap_clusters"``.
     designated
         Every designated place (``id``, ``kind`` = source layer, names, original geometry)
         with ``cluster_present`` (bool), ``cluster_ids`` (str), ``cluster_share`` (float,
         share of its footprint inside clusters) and ``cluster_strength`` (int, enterprises in
-        the clusters it touches; 0 if absent). ``attrs["cci_geo_result"]`` is
-        ``"designation_gap_designated"``.
+        the clusters it touches; 0 if absent). Result kind ``"designation_gap_designated"``.
     """
 
     clusters: gpd.GeoDataFrame
@@ -238,11 +241,12 @@ def _designated_frame(designated: object) -> gpd.GeoDataFrame:
             f["id"] = [f"{kind}-{i}" for i in range(len(f))]
         f.insert(1, "kind", kind)
         frames.append(f)
-    out = pd.concat(frames, ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=crs)
+    out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
+    stamp = next((s for s in map(stamped_metric_crs, parts.values()) if s), None)
+    return stamp_metric_crs(out, stamp) if stamp else out
 
 
-def designation_gap(clusters: gpd.GeoDataFrame, designated: object = None, *,
+def designation_gap(clusters: gpd.GeoDataFrame, designated: object, *,
                     point_radius_m: float = 500.0, designated_share: float = 0.5,
                     metric_crs: str | None = None) -> DesignationGap:
     """Compare enterprise clusters with designated places, both ways.
@@ -260,13 +264,13 @@ def designation_gap(clusters: gpd.GeoDataFrame, designated: object = None, *,
     designated
         An :class:`~cci_geo.atlas.Atlas` (its ``zones``, ``functional_areas`` and
         ``demonstrative_regions``), a GeoDataFrame, or a dict/list of GeoDataFrames.
-        ``None`` uses those layers of the embedded demo atlas (:func:`cci_geo.load_demo`).
+        Required: the demo atlas is never loaded by itself.
     point_radius_m
         Radius in metres given to point-designated places.
     designated_share
         Coverage share above which a cluster counts as designated.
     metric_crs
-        Metric CRS for areas and buffers (default EPSG:32650).
+        Metric CRS for areas and buffers ; default as :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
@@ -279,12 +283,26 @@ def designation_gap(clusters: gpd.GeoDataFrame, designated: object = None, *,
         If the clusters and the designated places have different CRSs.
     TypeError
         If ``designated`` is of an unknown type.
+    cci_geo.errors.ParameterError
+        If ``designated`` is None.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> cl = gpd.GeoDataFrame({"id": ["cl001", "cl002"], "n": [40, 25]}, crs="EPSG:32651",
+    ...                       geometry=[box(0, 0, 1000, 1000), box(5000, 0, 6000, 1000)])
+    >>> parks = gpd.GeoDataFrame({"id": ["p1"]}, geometry=[box(0, 0, 1000, 900)],
+    ...                          crs="EPSG:32651")
+    >>> gap = designation_gap(cl, parks)
+    >>> gap.clusters["designation"].tolist(), gap.designated["cluster_strength"].tolist()
+    (['designated', 'undesignated'], [40])
     """
     if designated is None:
-        from ..datasets import load_demo
-
-        logger.info("designated places from the embedded demo atlas")
-        designated = load_demo()
+        msg = ("designation_gap() needs the designated places: pass an Atlas (its zones, "
+               "functional_areas and demonstrative_regions), a GeoDataFrame or a list of them; "
+               "the demo atlas is never loaded by itself.")
+        raise ParameterError(msg)
     r = positive(point_radius_m, "point_radius_m", "metres")
     if not 0 < designated_share <= 1:
         msg = f"designated_share must be in (0, 1], got {designated_share!r}."
@@ -293,8 +311,9 @@ def designation_gap(clusters: gpd.GeoDataFrame, designated: object = None, *,
     cl = clusters if isinstance(clusters, gpd.GeoDataFrame) else as_frame(clusters, "clusters")
     if len(cl):
         same_crs(cl, places, "clusters", "designated")
-    cl_m = ensure_metric(cl, "clusters", metric_crs) if len(cl) else cl
-    pl_m = ensure_metric(places, "designated", metric_crs)
+    crs = resolve_metric_crs(cl, places, metric_crs=metric_crs)
+    cl_m = ensure_metric(cl, "clusters", crs) if len(cl) else cl
+    pl_m = ensure_metric(places, "designated", crs)
     if len(cl):
         pl_m = pl_m.to_crs(cl_m.crs)
     geoms = pl_m.geometry.values
@@ -314,7 +333,7 @@ def designation_gap(clusters: gpd.GeoDataFrame, designated: object = None, *,
     ids_p = places["id"].astype(str).to_numpy()
     ids_c = cl["id"].astype(str).to_numpy() if len(cl) else np.empty(0, dtype=object)
     out_cl["designated_ids"] = [";".join(sorted(set(ids_p[pj[ci == i]]))) for i in range(len(cl))]
-    out_cl.attrs["cci_geo_result"] = "designation_gap_clusters"
+    tag_result(out_cl, "designation_gap_clusters")
     n_c = cl["n"].to_numpy() if len(cl) else np.empty(0)
     cover = shapely.union_all(cfoot) if len(cfoot) else shapely.Polygon()
     out_pl = places.copy()
@@ -323,7 +342,7 @@ def designation_gap(clusters: gpd.GeoDataFrame, designated: object = None, *,
     out_pl["cluster_share"] = shapely.area(shapely.intersection(foot, cover)) / np.maximum(
         shapely.area(foot), 1e-12)
     out_pl["cluster_strength"] = [int(n_c[ci[pj == j]].sum()) for j in range(len(places))]
-    out_pl.attrs["cci_geo_result"] = "designation_gap_designated"
+    tag_result(out_pl, "designation_gap_designated")
     logger.info("designation gap: %d undesignated clusters, %d designated places without cluster",
                 int((out_cl["designation"] == "undesignated").sum()),
                 int((~out_pl["cluster_present"]).sum()))

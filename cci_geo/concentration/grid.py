@@ -11,10 +11,12 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
+from .._crs import stamp_metric_crs
 from .._validate import ensure_metric, positive
 from .._weights import GRID_ATTR
 from ..errors import DataError
 from ..raster import bin_points, grid_for_bounds
+from ..results import tag_result
 from ..scale import is_partitioned
 from ..settings import Settings
 from ._common import finite_values, point_xy, to_frame
@@ -24,13 +26,13 @@ __all__ = ["grid_counts"]
 logger = logging.getLogger(__name__)
 
 
-def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, cell_size: float, *,
+def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, cell_size_m: float, *,
                 region: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
                 extent: tuple[float, float, float, float] | None = None,
-                by: str | None = None, value: str | None = None,
+                by: str | None = None, weight: str | None = None,
                 keep_empty: bool = True, metric_crs: str | None = None,
                 to_crs: object = None, settings: Settings | None = None) -> gpd.GeoDataFrame:
-    """Count points (and sum a value) per cell of a regular square grid.
+    """Count points (and sum a weight column) per cell of a regular square grid.
 
     Parameters
     ----------
@@ -39,7 +41,7 @@ def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, cell_size: float, *,
         counted partition by partition and summed (counts and sums are additive, so the
         result equals the in-memory one). The grid extent is then ``extent``, the region's
         bounds, or the points' bounds from a first pass over the partitions.
-    cell_size
+    cell_size_m
         Cell edge in metres.
     region
         Optional study area: the grid covers its bounds and keeps only cells whose centre
@@ -49,12 +51,13 @@ def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, cell_size: float, *,
         region's) bounds.
     by
         Optional category column (e.g. ``"sector"``): adds ``count_<category>`` per category.
-    value
-        Optional numeric column summed per cell into ``<value>_sum`` (NaN is an error).
+    weight
+        Optional numeric column summed per cell into ``<weight>_sum`` (NaN is an error).
     keep_empty
         Keep cells without points (needed for hot spots: zeros are data).
     metric_crs
-        Metric CRS of the grid for geographic input (default EPSG:32650).
+        Projected CRS of the grid; default as :func:`cci_geo._crs.resolve_metric_crs` (the
+        atlas's metric CRS on its layers, a projected input's CRS, or the data's UTM zone).
     to_crs
         CRS of the returned cells (default: the grid's metric CRS, where cells are squares).
     settings
@@ -66,7 +69,7 @@ def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, cell_size: float, *,
     geopandas.GeoDataFrame
         One square polygon per cell with ``id`` (``"r<row>c<col>"``), ``row``, ``col`` (int,
         row 0 north), ``count`` (int) and the optional columns. ``attrs`` carry
-        ``cci_geo_result = "grid_counts"`` and the grid definition, which lets
+        the result kind ``"grid_counts"`` and the grid definition, which lets
         :func:`hot_spots` and :func:`morans_i` build queen/rook weights straight from
         ``row``/``col`` (keep those columns when filtering rows).
 
@@ -74,13 +77,23 @@ def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, cell_size: float, *,
     ------
     DataError
         Empty layer, NaN values, or no point inside the grid.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> pts = gpd.GeoDataFrame({"employees": [3, 4, 5]}, crs="EPSG:32651",
+    ...                        geometry=[Point(10, 10), Point(20, 30), Point(700, 10)])
+    >>> grid = grid_counts(pts, 500, weight="employees", keep_empty=False)
+    >>> grid[["id", "count", "employees_sum"]].values.tolist()
+    [['r0c0', 2, 7.0], ['r0c1', 1, 5.0]]
     """
-    cs = positive(cell_size, "cell_size", "metres")
+    cs = positive(cell_size_m, "cell_size_m", "metres")
     if is_partitioned(points):
         from ._partitioned import partitioned_grid_counts
 
         return partitioned_grid_counts(points, cs, region=region, extent=extent, by=by,
-                                       value=value, keep_empty=keep_empty,
+                                       value=weight, keep_empty=keep_empty,
                                        metric_crs=metric_crs, to_crs=to_crs, settings=settings)
     metric, xy = point_xy(points, "points", metric_crs)
     crs = CRS.from_user_input(metric.crs)
@@ -89,7 +102,7 @@ def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, cell_size: float, *,
         src = region_m.total_bounds if region_m is not None else np.r_[xy.min(0), xy.max(0)]
         extent = tuple(float(v) for v in src)  # type: ignore[assignment]
     transform, shape = grid_for_bounds(extent, cs)  # type: ignore[arg-type]
-    sums = bin_cells(metric, xy, transform, shape, by, value)
+    sums = bin_cells(metric, xy, transform, shape, by, weight)
     return assemble_cells(sums, transform, shape, crs, region_m=region_m, extent=extent,
                           keep_empty=keep_empty, to_crs=to_crs)
 
@@ -187,7 +200,8 @@ def assemble_cells(sums: dict[str, np.ndarray], transform: Affine, shape: tuple[
     out = gpd.GeoDataFrame(pd.DataFrame(data), geometry=geoms, crs=crs)
     if to_crs is not None:
         out = out.to_crs(to_crs)
-    out.attrs["cci_geo_result"] = "grid_counts"
+    tag_result(out, "grid_counts")
+    stamp_metric_crs(out, crs.to_string())
     out.attrs[GRID_ATTR] = {"rows": rows, "cols": cols, "cell_size_m": cs,
                             "transform": tuple(transform)[:6], "crs": crs.to_string()}
     return out

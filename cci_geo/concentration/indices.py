@@ -15,6 +15,7 @@ import pandas as pd
 
 from .._validate import require_columns, same_crs
 from ..errors import DataError
+from ..results import tag_result
 from ..scale import is_partitioned
 from ..settings import Settings
 from ._common import as_frame, finite_values, point_xy
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 def sector_by_area(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
-                   by: str = "sector", value: str | None = None) -> tuple[pd.DataFrame, pd.Series]:
+                   by: str = "sector", weight: str | None = None) -> tuple[pd.DataFrame, pd.Series]:
     """Return the area x sector table ``E_ij`` and the area label of each enterprise.
 
     Enterprises are assigned to the area that contains them (the first one where areas
@@ -43,7 +44,7 @@ def sector_by_area(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
     same_crs(ent, zones, "enterprises", "areas")
     require_columns(ent, [by], "enterprises")
     point_xy(ent, "enterprises")  # geometry checks: points, no missing, finite
-    vals = finite_values(ent, value, "enterprises")
+    vals = finite_values(ent, weight, "enterprises")
     cats = ent[by]
     if cats.isna().any():
         bad = cats.isna().to_numpy()
@@ -69,7 +70,7 @@ def sector_by_area(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
 
 
 def location_quotient(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
-                      by: str = "sector", value: str | None = None,
+                      by: str = "sector", weight: str | None = None,
                       settings: Settings | None = None) -> gpd.GeoDataFrame:
     """Return ``areas`` with one location quotient per sector and a Krugman index.
 
@@ -87,7 +88,7 @@ def location_quotient(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
         Polygon layer (e.g. the 16 Beijing districts), in the same CRS.
     by
         Category column, by default ``"sector"``.
-    value
+    weight
         Column to sum instead of counting (e.g. ``"employees"`` or ``"revenue_cny"``).
     settings
         ``settings.scheduler`` chooses where partitioned input is computed (see
@@ -98,7 +99,7 @@ def location_quotient(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
     geopandas.GeoDataFrame
         A copy of ``areas`` with ``total`` (float: E_.j), ``lq_<category>`` per category
         (float; NaN where the area is empty) and ``krugman`` (float).
-        ``attrs["cci_geo_result"]`` is ``"location_quotient"``.
+        Result kind ``"location_quotient"``.
 
     Raises
     ------
@@ -107,7 +108,7 @@ def location_quotient(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
     DataError
         Empty layers, NaN values, fewer than two areas, or no enterprise inside the areas.
     """
-    table, _ = _table(enterprises, areas, by, value, settings)
+    table, _ = _table(enterprises, areas, by, weight, settings)
     total = table.sum(axis=1)
     region = table.sum(axis=0) / float(table.to_numpy().sum())
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -118,21 +119,20 @@ def location_quotient(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
     for cat in table.columns:
         out[f"lq_{cat}"] = lq[cat].to_numpy()
     out["krugman"] = (share - region).abs().sum(axis=1, min_count=1).to_numpy()
-    out.attrs["cci_geo_result"] = "location_quotient"
-    out.attrs["value"] = value or "count"
-    return out
+    out.attrs["weight"] = weight or "count"
+    return tag_result(out, "location_quotient")
 
 
 def _table(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, by: str,
-           value: str | None, settings: Settings | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+           weight: str | None, settings: Settings | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the area x sector table and per-sector ``n``, ``v`` and ``v2`` sums."""
     if is_partitioned(enterprises):
         from ._partitioned import partitioned_sector_stats
 
-        table, stats = partitioned_sector_stats(enterprises, areas, by=by, value=value,
+        table, stats = partitioned_sector_stats(enterprises, areas, by=by, value=weight,
                                                 settings=settings)
     else:
-        table, stats = sector_stats(enterprises, areas, by=by, value=value)
+        table, stats = sector_stats(enterprises, areas, by=by, weight=weight)
     if len(table) < 2:
         msg = f"areas has {len(table)} unit(s); concentration indices need at least 2 areas."
         raise DataError(msg)
@@ -143,16 +143,16 @@ def _table(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, by: str,
 
 
 def sector_stats(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, by: str,
-                 value: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 weight: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the additive statistics behind the indices for one set of enterprises.
 
     ``(table, stats)``: the area x sector sums (:func:`sector_by_area`) and, per sector, the
     number ``n`` of enterprises inside the areas and the sums ``v`` and ``v2`` of their
     values and squared values. Both add up over disjoint sets of enterprises.
     """
-    table, assign = sector_by_area(enterprises, areas, by=by, value=value)
+    table, assign = sector_by_area(enterprises, areas, by=by, weight=weight)
     inside = assign.notna().to_numpy()
-    vals = finite_values(enterprises, value, "enterprises")[inside]
+    vals = finite_values(enterprises, weight, "enterprises")[inside]
     cats = enterprises[by].astype(str).to_numpy()[inside]
     stats = pd.DataFrame({"cat": cats, "n": 1.0, "v": vals, "v2": vals * vals})
     stats = stats.groupby("cat").sum().reindex(table.columns, fill_value=0.0)
@@ -169,7 +169,7 @@ def add_stats(a: tuple[pd.DataFrame, pd.DataFrame],
 
 
 def sector_concentration(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
-                         by: str = "sector", value: str | None = None,
+                         by: str = "sector", weight: str | None = None,
                          settings: Settings | None = None) -> pd.DataFrame:
     """Return per-sector Herfindahl–Hirschman and Ellison–Glaeser concentration indices.
 
@@ -187,7 +187,7 @@ def sector_concentration(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame,
 
     Parameters
     ----------
-    enterprises, areas, by, value, settings
+    enterprises, areas, by, weight, settings
         As for :func:`location_quotient` (partitioned enterprises included: ``H_i`` is
         computed as ``Σ_k v_k² / (Σ_k v_k)²`` from additive sums).
 
@@ -202,7 +202,7 @@ def sector_concentration(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame,
     DataError
         As for :func:`location_quotient`.
     """
-    table, stats = _table(enterprises, areas, by, value, settings)
+    table, stats = _table(enterprises, areas, by, weight, settings)
     x = table.sum(axis=1) / float(table.to_numpy().sum())
     sum_x2 = float((x**2).sum())
     rows = []
@@ -217,5 +217,4 @@ def sector_concentration(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame,
                      "hhi": float((s**2).sum()), "plant_h": h, "g": g, "eg": eg})
     out = pd.DataFrame(rows).set_index("category")
     out.index.name = by
-    out.attrs["cci_geo_result"] = "sector_concentration"
-    return out
+    return tag_result(out, "sector_concentration")

@@ -32,6 +32,7 @@ from pyproj import CRS
 from .._validate import ensure_metric, positive
 from ..errors import CRSMismatchError, DataError
 from ..raster import Surface, grid_for_bounds
+from ..results import RESULT_KEY
 from ..scale import is_partitioned
 from ..settings import Settings
 from ._common import finite_values, point_xy, to_frame
@@ -56,7 +57,7 @@ def _bandwidth_rule(xy: np.ndarray, w: np.ndarray) -> float:
     if n < 2 or total <= 0:
         msg = (
             f"the bandwidth rule needs at least 2 points with positive weight, got {n}; "
-            "pass bandwidth= in metres."
+            "pass bandwidth_m= in metres."
         )
         raise DataError(msg)
     centre = (xy * w[:, None]).sum(axis=0) / total
@@ -68,7 +69,7 @@ def _bandwidth_rule(xy: np.ndarray, w: np.ndarray) -> float:
     if sd == 0.0:
         msg = (
             f"all {n} points are at the same location, so no bandwidth can be derived from "
-            "their spread; pass bandwidth= in metres (or check the coordinates)."
+            "their spread; pass bandwidth_m= in metres (or check the coordinates)."
         )
         raise DataError(msg)
     spread = min(sd, math.sqrt(1.0 / math.log(2.0)) * dm) if dm > 0 else sd
@@ -97,7 +98,8 @@ def default_bandwidth(points: gpd.GeoDataFrame | gpd.GeoSeries, *,
     weight
         Optional column of non-negative weights.
     metric_crs
-        Metric CRS used when ``points`` is geographic (default EPSG:32650).
+        Metric CRS used when ``points`` is geographic; default as
+        :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
@@ -275,15 +277,15 @@ def _oversampling(kernel: str, bandwidth: float, cell_size: float, shape: tuple[
         if cells > _MAX_FINE_CELLS:
             logger.warning(
                 "bandwidth %.1f m spans only %.1f cells of %.1f m; accuracy is reduced. Use a "
-                "smaller cell_size or a larger bandwidth.", bandwidth, bandwidth / cell_size,
+                "smaller cell_size_m or a larger bandwidth_m.", bandwidth, bandwidth / cell_size,
                 cell_size)
             break
         s = nxt
     return s
 
 
-def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float = 100.0,
-                   bandwidth: float | None = None,
+def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size_m: float = 100.0,
+                   bandwidth_m: float | None = None,
                    kernel: Literal["quartic", "gaussian"] = "quartic",
                    weight: str | None = None, extent: object = None,
                    metric_crs: str | None = None, units: str | None = None,
@@ -298,12 +300,12 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float
         path/glob of a GeoParquet dataset is binned partition by partition (see
         :mod:`cci_geo.scale`): the six moment grids of the partitions are summed and
         convolved once, so the surface equals the in-memory one (up to the order of
-        floating-point additions). Such input needs ``bandwidth`` (the default rule needs a
+        floating-point additions). Such input needs ``bandwidth_m`` (the default rule needs a
         median over all points); the grid extent comes from ``extent`` or from a first pass
         over the partitions' point bounds.
-    cell_size
+    cell_size_m
         Cell edge in metres.
-    bandwidth
+    bandwidth_m
         Quartic: support radius in metres (ArcGIS/QGIS "search radius"). Gaussian: sigma in
         metres. ``None`` uses :func:`default_bandwidth` (ArcGIS Pro's rule).
     kernel
@@ -318,7 +320,7 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float
         (its bounds), or a :class:`~cci_geo.raster.Surface` whose grid is reused exactly.
         Points outside the extent still contribute where their kernel reaches into it.
     metric_crs
-        Metric CRS for geographic input (default EPSG:32650).
+        Metric CRS of the surface; default as :func:`cci_geo._crs.resolve_metric_crs`.
     units
         Unit label; default ``"points per km²"`` or ``"<weight> per km²"``.
     settings
@@ -331,7 +333,7 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float
         Density per km² at cell centres (row 0 north) in the metric CRS. ``sum(data) * cell
         area in km²`` equals the total weight, up to the mass that spills over the grid edge.
         ``tags`` record the kernel, bandwidth, rule, cell size, point count, total weight and
-        ``cci_geo_result = "kernel_density"``.
+        the result kind ``"kernel_density"``.
 
     Raises
     ------
@@ -339,7 +341,7 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float
         Empty layer, non-point geometries, NaN/negative weights, all points at one location
         (when the bandwidth must be derived), or no point within reach of the extent.
     ValueError
-        ``bandwidth <= 0``, ``cell_size <= 0`` or an unknown kernel.
+        ``bandwidth_m <= 0``, ``cell_size_m <= 0`` or an unknown kernel.
     CRSMismatchError
         The layer has no CRS or a projected CRS not in metres.
 
@@ -347,8 +349,8 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float
     --------
     >>> import cci_geo
     >>> firms = cci_geo.load_demo()["enterprises"]
-    >>> surf = kernel_density(firms[firms["district"] == "110105"], cell_size=250,
-    ...                       bandwidth=1000)
+    >>> surf = kernel_density(firms[firms["district"] == "110105"], cell_size_m=250,
+    ...                       bandwidth_m=1000)
     >>> surf.units, surf.crs.to_epsg(), bool(surf.data.max() > 100)
     ('points per km²', 32650, True)
 
@@ -357,22 +359,22 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size: float
     if kernel not in KERNELS:
         msg = f"kernel must be one of {KERNELS}, got {kernel!r}."
         raise ValueError(msg)
-    cs = positive(cell_size, "cell_size", "metres")
+    cs = positive(cell_size_m, "cell_size_m", "metres")
     if is_partitioned(points):
         from ._partitioned import partitioned_density
 
-        return partitioned_density(points, cell_size=cs, bandwidth=bandwidth, kernel=kernel,
+        return partitioned_density(points, cell_size=cs, bandwidth=bandwidth_m, kernel=kernel,
                                    weight=weight, extent=extent, metric_crs=metric_crs,
                                    units=units, settings=settings)
     metric, xy = point_xy(points, "points", metric_crs, keep_series=True)
     w = finite_values(metric, weight, "points")
     rule = "given"
-    if bandwidth is None:
+    if bandwidth_m is None:
         h = _bandwidth_rule(xy, w)
         rule = "arcgis (0.9*min(SD, sqrt(1/ln2)*Dm)*n^-0.2)"
         logger.info("bandwidth from the default rule: %.1f m", h)
     else:
-        h = positive(bandwidth, "bandwidth", "metres")
+        h = positive(bandwidth_m, "bandwidth_m", "metres")
     crs = CRS.from_user_input(metric.crs)
     support = h if kernel == "quartic" else _GAUSS_TRUNCATE * h
     transform, shape = _resolve_grid(extent, xy, support, cs, crs)
@@ -389,7 +391,7 @@ def density_surface(data: np.ndarray, transform: Affine, crs: CRS, *, kernel: st
     """Wrap a density grid as the tagged Surface :func:`kernel_density` returns."""
     label = units or (f"{weight} per km²" if weight else "points per km²")
     tags = {
-        "cci_geo_result": "kernel_density", "kernel": kernel, "bandwidth_m": f"{h:.6g}",
+        RESULT_KEY: "kernel_density", "kernel": kernel, "bandwidth_m": f"{h:.6g}",
         "bandwidth_rule": rule, "cell_size_m": f"{float(transform.a):.6g}",
         "n_points": str(n_points), "weight": weight or "", "total_weight": f"{total:.10g}",
     }

@@ -15,6 +15,7 @@ from scipy.spatial.distance import pdist
 
 from .._validate import ensure_metric, require_columns
 from ..errors import DataError
+from ..results import tag_result
 from ._common import point_xy, to_frame
 
 __all__ = ["k_density", "ripley"]
@@ -22,10 +23,10 @@ __all__ = ["k_density", "ripley"]
 logger = logging.getLogger(__name__)
 
 
-def _distances(distances: Sequence[float] | np.ndarray, name: str = "distances") -> np.ndarray:
-    d = np.asarray(distances, dtype="float64").ravel()
+def _distances(distances_m: Sequence[float] | np.ndarray, name: str = "distances_m") -> np.ndarray:
+    d = np.asarray(distances_m, dtype="float64").ravel()
     if d.size == 0 or not np.isfinite(d).all() or (d <= 0).any():
-        msg = f"{name} must be a non-empty sequence of positive metres, got {distances!r}."
+        msg = f"{name} must be a non-empty sequence of positive metres, got {distances_m!r}."
         raise ValueError(msg)
     return np.sort(d)
 
@@ -58,7 +59,7 @@ def _k_counts(xy: np.ndarray, d: np.ndarray) -> np.ndarray:
     return tree.count_neighbors(tree, d).astype("float64") - len(xy)  # ordered pairs i != j
 
 
-def ripley(points: gpd.GeoDataFrame | gpd.GeoSeries, *, distances: Sequence[float] | np.ndarray,
+def ripley(points: gpd.GeoDataFrame | gpd.GeoSeries, *, distances_m: Sequence[float] | np.ndarray,
            simulations: int = 99, region: object = None, seed: int | None = 0,
            metric_crs: str | None = None) -> pd.DataFrame:
     """Return Ripley's K and L functions with complete-spatial-randomness envelopes.
@@ -73,7 +74,7 @@ def ripley(points: gpd.GeoDataFrame | gpd.GeoSeries, *, distances: Sequence[floa
     ----------
     points
         Point layer (projected to ``metric_crs`` if geographic).
-    distances
+    distances_m
         Distances in metres.
     simulations
         CSR patterns for the envelope (0 to skip).
@@ -83,21 +84,21 @@ def ripley(points: gpd.GeoDataFrame | gpd.GeoSeries, *, distances: Sequence[floa
     seed
         Seed of ``numpy.random.default_rng``.
     metric_crs
-        Metric CRS for geographic input (default EPSG:32650).
+        Metric CRS for geographic input ; default as :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
     pandas.DataFrame
         One row per distance: ``distance_m``, ``k``, ``l``, ``l_minus_d``, ``k_lo``, ``k_hi``,
         ``l_lo``, ``l_hi`` (min/max over the simulations) and ``clustered`` (bool,
-        ``l > l_hi``). ``attrs["cci_geo_result"]`` is ``"ripley"``.
+        ``l > l_hi``). Result kind ``"ripley"``.
 
     Raises
     ------
     DataError
         Fewer than 2 distinct points, points outside the region, or an empty region.
     """
-    d = _distances(distances)
+    d = _distances(distances_m)
     metric, xy = point_xy(points, "points", metric_crs)
     if len(np.unique(xy, axis=0)) < 2:
         msg = f"points has {len(xy)} point(s) at fewer than 2 distinct locations; K is undefined."
@@ -128,7 +129,7 @@ def ripley(points: gpd.GeoDataFrame | gpd.GeoSeries, *, distances: Sequence[floa
         out["l_lo"] = np.sqrt(out["k_lo"] / math.pi)
         out["l_hi"] = np.sqrt(out["k_hi"] / math.pi)
         out["clustered"] = out["l"] > out["l_hi"]
-    out.attrs["cci_geo_result"] = "ripley"
+    tag_result(out, "ripley")
     out.attrs["simulations"] = int(simulations)
     out.attrs["area_m2"] = area
     return out
@@ -172,8 +173,8 @@ class _PairKDE:
 
 
 def k_density(enterprises: gpd.GeoDataFrame, sector: str, *, by: str = "sector",
-              distances: Sequence[float] | np.ndarray | None = None,
-              bandwidth: float | None = None, simulations: int = 99, seed: int | None = 0,
+              distances_m: Sequence[float] | np.ndarray | None = None,
+              bandwidth_m: float | None = None, simulations: int = 99, seed: int | None = 0,
               metric_crs: str | None = None) -> pd.DataFrame:
     """Return the Duranton–Overman K-density of one sector with random-labelling bands.
 
@@ -194,9 +195,9 @@ def k_density(enterprises: gpd.GeoDataFrame, sector: str, *, by: str = "sector",
         Category to test.
     by
         Category column.
-    distances
+    distances_m
         Distances in metres (default 0 to 20 km every 250 m).
-    bandwidth
+    bandwidth_m
         Kernel bandwidth in metres.
     simulations
         Random-labelling draws (>= 20 for meaningful bands).
@@ -210,7 +211,7 @@ def k_density(enterprises: gpd.GeoDataFrame, sector: str, *, by: str = "sector",
     pandas.DataFrame
         ``distance_m``, ``k``, ``local_lo``, ``local_hi``, ``global_lo``, ``global_hi``,
         ``localised`` (bool), ``dispersed`` (bool), ``gamma`` and ``psi`` (float).
-        ``attrs`` hold ``n``, ``bandwidth_m`` and ``cci_geo_result = "k_density"``.
+        ``attrs`` hold ``n`` and ``bandwidth_m``; result kind ``"k_density"``.
 
     Raises
     ------
@@ -229,13 +230,13 @@ def k_density(enterprises: gpd.GeoDataFrame, sector: str, *, by: str = "sector",
     if n == len(xy):
         msg = f"every enterprise is in {sector!r}; random labelling needs other enterprises too."
         raise DataError(msg)
-    grid = _distances(np.arange(250.0, 20_001.0, 250.0) if distances is None else distances)
+    grid = _distances(np.arange(250.0, 20_001.0, 250.0) if distances_m is None else distances_m)
     own = xy[mask]
-    if bandwidth is None:
+    if bandwidth_m is None:
         pick = np.random.default_rng(seed).choice(n, min(n, 2000), replace=False)
         h = _silverman(pdist(own[np.sort(pick)]))
     else:
-        h = float(bandwidth)
+        h = float(bandwidth_m)
     if not h > 0:
         msg = f"all {n} enterprises of {sector!r} are at one location; K-density is undefined."
         raise DataError(msg)
@@ -256,9 +257,9 @@ def k_density(enterprises: gpd.GeoDataFrame, sector: str, *, by: str = "sector",
         out["gamma"] = np.maximum(out["k"] - out["global_hi"], 0.0)
         out["psi"] = np.where(out["localised"].any(), 0.0,
                               np.maximum(out["global_lo"] - out["k"], 0.0))
-    out.attrs.update({"cci_geo_result": "k_density", "sector": sector, "n": n,
-                      "bandwidth_m": h, "simulations": int(simulations)})
-    return out
+    out.attrs.update({"sector": sector, "n": n, "bandwidth_m": h,
+                      "simulations": int(simulations)})
+    return tag_result(out, "k_density")
 
 
 def _global_bands(sims: np.ndarray, level: float = 0.05) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,6 @@
 """Jing-Jin-Ji cooperation corridors: axes, zones, membership, interaction, candidates.
 
-Workflow (every result is a plain GeoDataFrame tagged in ``attrs["cci_geo_result"]`` for
+Workflow (every result is a plain GeoDataFrame tagged with :func:`cci_geo.results.tag_result` for
 :mod:`cci_geo.maps`; all measuring happens in the metric CRS, results come back in the CRS of
 the input):
 

@@ -11,28 +11,24 @@ import pandas as pd
 from pyproj import CRS
 
 from .. import _validate
+from .._crs import resolve_metric_crs
 from ..errors import CRSMismatchError, DataError
-from ..settings import Settings
 
 __all__ = [
     "BEIJING_LONLAT",
     "check_layer",
     "feature_ids",
     "metric_crs_for",
+    "origin_node_from_roles",
     "require_geom_types",
-    "tag",
 ]
 
 logger = logging.getLogger(__name__)
 
 BEIJING_LONLAT: tuple[float, float] = (116.391242, 39.905905)
-"""(lon, lat) WGS-84 of the conventional Beijing centre (reference node ``beijing``)."""
+"""(lon, lat) WGS-84 of the conventional Beijing centre; pass it as ``origin=`` to orient
+Jing-Jin-Ji lines from Beijing (nothing uses it by default)."""
 
-
-def tag(gdf: gpd.GeoDataFrame, result: str) -> gpd.GeoDataFrame:
-    """Set ``attrs["cci_geo_result"]`` so the maps module can choose a renderer."""
-    gdf.attrs["cci_geo_result"] = result
-    return gdf
 
 
 def check_layer(gdf: object, name: str) -> gpd.GeoDataFrame:
@@ -57,14 +53,31 @@ def check_layer(gdf: object, name: str) -> gpd.GeoDataFrame:
     return gdf
 
 
-def metric_crs_for(gdf: gpd.GeoDataFrame, settings: Settings | None) -> CRS:
-    """Return the metric CRS for ``gdf``: its own if projected in metres, else the settings'."""
-    crs = CRS.from_user_input(gdf.crs)
-    if crs.is_projected:
-        # ensure_metric raises a clear error for projected CRSs in feet and the like.
-        _validate.ensure_metric(gdf.iloc[:0], "layer")
-        return crs
-    return CRS.from_user_input((settings or Settings()).metric_crs)
+def metric_crs_for(*frames: gpd.GeoDataFrame | None, metric_crs: str | None = None) -> CRS:
+    """Return the metric CRS of an analysis of ``frames`` (see :func:`resolve_metric_crs`)."""
+    return CRS.from_user_input(resolve_metric_crs(*frames, metric_crs=metric_crs))
+
+
+ORIGIN_ROLES: tuple[str, ...] = ("capital", "core", "hub", "origin")
+"""Node roles that mark a corridor origin, in order of preference (first word of ``role``)."""
+
+
+def origin_node_from_roles(nodes: gpd.GeoDataFrame, ids: pd.Series) -> str | None:
+    """Return the id of the node whose ``role`` marks it as the origin, or None.
+
+    The role's first word (e.g. ``"Capital"`` in ``"Capital; the one core"``), lower-cased,
+    is compared with :data:`ORIGIN_ROLES` in order; the first matching node (in row order)
+    wins.
+    """
+    if "role" not in nodes.columns:
+        return None
+    first = nodes["role"].astype("string").str.strip().str.lower().str.extract(
+        r"^([a-z]+)", expand=False)
+    for role in ORIGIN_ROLES:
+        hit = (first == role).to_numpy(dtype=bool, na_value=False)
+        if hit.any():
+            return str(ids.to_numpy()[hit][0])
+    return None
 
 
 def to_metric(gdf: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
@@ -88,24 +101,24 @@ def require_geom_types(gdf: gpd.GeoDataFrame, allowed: tuple[str, ...], name: st
         raise DataError(msg)
 
 
-def feature_ids(gdf: gpd.GeoDataFrame, id_col: str, name: str) -> pd.Series:
-    """Return the string ids of ``gdf`` from ``id_col`` (unique), indexed like ``gdf``."""
-    if id_col not in gdf.columns:
+def feature_ids(gdf: gpd.GeoDataFrame, id_column: str, name: str) -> pd.Series:
+    """Return the string ids of ``gdf`` from ``id_column`` (unique), indexed like ``gdf``."""
+    if id_column not in gdf.columns:
         msg = (
-            f"{name} has no id column {id_col!r}; it has {list(gdf.columns)}. Pass "
-            f"id_col='<your id column>' or add an {id_col!r} column."
+            f"{name} has no id column {id_column!r}; it has {list(gdf.columns)}. Pass "
+            f"id_column='<your id column>' or add an {id_column!r} column."
         )
         raise DataError(msg)
-    ids = gdf[id_col]
+    ids = gdf[id_column]
     if bool(ids.isna().any()):
         rows = list(gdf.index[ids.isna()][:10])
-        msg = f"{name}[{id_col!r}] is empty in rows {rows}; give every feature an id."
+        msg = f"{name}[{id_column!r}] is empty in rows {rows}; give every feature an id."
         raise DataError(msg)
     ids = ids.astype(str)
     dup = ids[ids.duplicated(keep=False)]
     if len(dup):
         msg = (
-            f"{name}[{id_col!r}] must be unique; duplicated ids: {sorted(set(dup))[:10]}. "
+            f"{name}[{id_column!r}] must be unique; duplicated ids: {sorted(set(dup))[:10]}. "
             "Make the ids unique."
         )
         raise DataError(msg)

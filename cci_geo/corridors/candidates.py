@@ -13,8 +13,8 @@ import shapely
 
 from .. import _validate
 from ..errors import DataError
-from ..settings import Settings
-from ._common import check_layer, feature_ids, metric_crs_for, tag, to_metric
+from ..results import tag_result
+from ._common import check_layer, feature_ids, metric_crs_for, to_metric
 from .membership import membership
 
 __all__ = ["cooperation_candidates"]
@@ -34,27 +34,27 @@ def _minmax(values: np.ndarray, *, higher_is_better: bool) -> np.ndarray:
 
 
 def _provinces(sites: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None,
-               province_col: str) -> pd.Series:
+               province_column: str) -> pd.Series:
     """Return the province of every site (NaN outside the districts)."""
     if districts is None:
-        if province_col in sites.columns:
-            return sites[province_col]
+        if province_column in sites.columns:
+            return sites[province_column]
         msg = (
-            f"sites has no {province_col!r} column and no districts= were given; pass "
+            f"sites has no {province_column!r} column and no districts= were given; pass "
             "districts=atlas['districts'] (with a province column) to tell which sites lie "
             "outside Beijing."
         )
         raise DataError(msg)
     check_layer(districts, "districts")
     _validate.same_crs(sites, districts, "sites", "districts")
-    _validate.require_columns(districts, [province_col], "districts")
+    _validate.require_columns(districts, [province_column], "districts")
     # A polygon site lies where its representative point lies (not in every district it touches).
     tree = shapely.STRtree(districts.geometry.to_numpy())
     si, di = tree.query(shapely.point_on_surface(sites.geometry.to_numpy()),
                         predicate="intersects")
     first = pd.DataFrame({"s": si, "d": di}).sort_values(["s", "d"]).drop_duplicates("s")
     prov = pd.Series(np.nan, index=sites.index, dtype=object)
-    prov.iloc[first["s"].to_numpy()] = districts[province_col].to_numpy()[first["d"].to_numpy()]
+    prov.iloc[first["s"].to_numpy()] = districts[province_column].to_numpy()[first["d"].to_numpy()]
     return prov
 
 
@@ -63,14 +63,14 @@ def _weights(weights: Mapping[str, float] | None, available: list[str]) -> dict[
         return dict.fromkeys(available, 1.0)
     unknown = [k for k in weights if k not in _COMPONENTS]
     if unknown:
-        msg = f"weights has unknown key(s) {unknown}; use {list(_COMPONENTS)}."
+        msg = f"component_weights has unknown key(s) {unknown}; use {list(_COMPONENTS)}."
         raise ValueError(msg)
     if weights.get("score", 0) and "score" not in available:
-        msg = "weights gives 'score' a weight but no score= column was passed."
+        msg = "component_weights gives 'score' a weight but no score= column was passed."
         raise ValueError(msg)
     w = {k: float(weights.get(k, 0.0)) for k in available}
     if any(not math.isfinite(v) or v < 0 for v in w.values()) or sum(w.values()) <= 0:
-        msg = f"weights must be finite, >= 0 and not all 0, got {dict(weights)}."
+        msg = f"component_weights must be finite, >= 0 and not all 0, got {dict(weights)}."
         raise ValueError(msg)
     return w
 
@@ -81,25 +81,26 @@ def cooperation_candidates(
     corridors: gpd.GeoDataFrame,
     *,
     districts: gpd.GeoDataFrame | None = None,
-    exclude_province: str | None = "Beijing",
-    province_col: str = "province",
+    exclude_province: str | None = None,
+    province_column: str = "province",
     hubs: gpd.GeoDataFrame | None = None,
     access: str | None = None,
     access_higher_is_better: bool = False,
     score: str | None = None,
-    weights: Mapping[str, float] | None = None,
+    component_weights: Mapping[str, float] | None = None,
     top_n: int | None = None,
     min_share: float = 0.0,
-    id_col: str = "id",
-    settings: Settings | None = None,
+    id_column: str = "id",
+    metric_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Rank sites outside Beijing that lie in a corridor zone as cooperation candidates.
+    """Rank sites that lie in a corridor zone as cooperation candidates.
 
     Each candidate gets three component scores on 0..1 (1 = best, min-max scaled over all
     candidates; when all candidates are equal the component is 1 for each):
 
-    - **position**: nearer to Beijing along the corridor ranks higher (``|from_origin_km|``,
-      signed distance along the axis from the origin node, see :func:`membership`);
+    - **position**: nearer to the corridor's origin along the axis ranks higher
+      (``|from_origin_km|``, signed distance along the axis from the origin node, see
+      :func:`membership`);
     - **access**: the ``access`` column when given (e.g. a travel time from
       :mod:`cci_geo.network`, lower is better unless ``access_higher_is_better``); otherwise
       the straight-line distance to the nearest of ``hubs`` (e.g. corridor nodes or rail
@@ -117,13 +118,14 @@ def cooperation_candidates(
     zones, corridors
         Corridor zones (:func:`corridor_zones`) and the axes they were built from.
     districts
-        Polygons with a ``province_col`` column used to tell where each site lies (a polygon
+        Polygons with a ``province_column`` column used to tell where each site lies (a polygon
         site by its representative point), e.g. ``atlas["districts"]``; sites outside every
         district are left out. Without
-        ``districts``, the ``province_col`` column of ``sites`` is used.
+        ``districts``, the ``province_column`` column of ``sites`` is used.
     exclude_province
-        Province whose sites are left out (default ``"Beijing"``); ``None`` keeps all.
-    province_col
+        Province whose sites are left out, e.g. ``"Beijing"`` to look for partners outside
+        the capital; default ``None`` keeps every province.
+    province_column
         Province column of ``sites`` or ``districts``.
     hubs
         Points whose nearest one measures access when ``access`` is not given.
@@ -134,17 +136,17 @@ def cooperation_candidates(
     score
         Column of ``sites`` with a suitability score (higher is better). Missing values are an
         error.
-    weights
+    component_weights
         Weights of ``"position"``, ``"access"`` and ``"score"`` (missing keys weigh 0);
         default: equal weights for the components in use.
     top_n
         Keep only the ``top_n`` best candidates.
     min_share
         For polygon sites, the share that must lie in a zone (see :func:`membership`).
-    id_col
+    id_column
         Id column of ``sites``.
-    settings
-        Settings; ``metric_crs`` is used when the layers are geographic.
+    metric_crs
+        Projected CRS for distances; default as :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
@@ -156,7 +158,7 @@ def cooperation_candidates(
         access is a distance to hubs or axis), ``position_score``, ``access_score``,
         ``suitability_score`` (when ``score`` is given), ``candidate_score`` (0..1) and
         ``rank`` (1 = best; ties broken by id). Empty (same columns) when no site qualifies.
-        ``attrs["cci_geo_result"] == "cooperation_candidates"``.
+        Result kind ``"cooperation_candidates"``.
 
     Raises
     ------
@@ -165,13 +167,13 @@ def cooperation_candidates(
     cci_geo.errors.DataError
         Missing id/province/access/score columns, or missing values in ``score``/``access``.
     ValueError
-        Bad ``weights`` or ``top_n``.
+        Bad ``component_weights`` or ``top_n``.
     """
     check_layer(sites, "sites")
     check_layer(zones, "zones")
     _validate.same_crs(sites, zones, "sites", "zones")
     _validate.same_crs(zones, corridors, "zones", "corridors")
-    ids = feature_ids(sites, id_col, "sites")
+    ids = feature_ids(sites, id_column, "sites")
     for col, label in ((access, "access"), (score, "score")):
         if col is not None:
             _validate.require_columns(sites, [col], "sites")
@@ -188,7 +190,8 @@ def cooperation_candidates(
         msg = f"top_n must be a positive integer or None, got {top_n!r}."
         raise ValueError(msg)
     available = ["position", "access"] + (["score"] if score is not None else [])
-    w = _weights(weights, available)
+    w = _weights(component_weights, available)
+    metric_crs = metric_crs_for(sites, zones, corridors, metric_crs=metric_crs).to_string()
     if hubs is not None:
         check_layer(hubs, "hubs")
         _validate.same_crs(sites, hubs, "sites", "hubs")
@@ -196,21 +199,22 @@ def cooperation_candidates(
     if "site_province" in sites.columns:
         msg = "sites already has a 'site_province' column; rename or drop it first."
         raise DataError(msg)
-    prov = _provinces(sites, districts, province_col)
+    prov = _provinces(sites, districts, province_column)
     inside = prov.notna()
     keep = inside if exclude_province is None else inside & (prov.astype(str) != exclude_province)
-    logger.info("cooperation_candidates: %d of %d sites outside %s (%d outside the districts)",
-                int(keep.sum()), len(sites), exclude_province, int((~inside).sum()))
+    logger.info("cooperation_candidates: %d of %d sites kept (excluded province: %s; %d "
+                "outside the districts)", int(keep.sum()), len(sites), exclude_province,
+                int((~inside).sum()))
     pool = sites.loc[keep].copy()
     pool["site_province"] = prov[keep]
     pairs = (membership(zones, pool, corridors=corridors, min_share=min_share,
-                        settings=settings)
+                        metric_crs=metric_crs)
              if len(pool) else pool.iloc[:0].assign(corridor_id="", along_km=0.0,
                                                     from_origin_km=0.0, position=0.0,
                                                     axis_distance_km=0.0, share=0.0))
     pairs = pairs.reset_index(drop=True)
-    pairs["corridor_ids"] = pairs[id_col].astype(str).map(
-        pairs.groupby(pairs[id_col].astype(str))["corridor_id"].agg(";".join))
+    pairs["corridor_ids"] = pairs[id_column].astype(str).map(
+        pairs.groupby(pairs[id_column].astype(str))["corridor_id"].agg(";".join))
     n = len(pairs)
     comp: dict[str, np.ndarray] = {}
     if n:
@@ -221,7 +225,7 @@ def cooperation_candidates(
                                      higher_is_better=access_higher_is_better)
         else:
             if hubs is not None:
-                metric = metric_crs_for(sites, settings)
+                metric = metric_crs_for(sites, metric_crs=metric_crs)
                 hub_pts = to_metric(hubs, metric).geometry.to_numpy()
                 site_pts = to_metric(pairs, metric).geometry.to_numpy()
                 tree = shapely.STRtree(hub_pts)
@@ -241,7 +245,7 @@ def cooperation_candidates(
             pairs[col] = comp.get(key, np.zeros(n))
     total = sum(w[k] * comp.get(k, np.zeros(n)) for k in available) / sum(w.values())
     pairs["candidate_score"] = np.asarray(total, dtype=float) if n else pd.Series(dtype=float)
-    best = pairs.assign(_abs=pairs["from_origin_km"].abs(), _key=pairs[id_col].astype(str))
+    best = pairs.assign(_abs=pairs["from_origin_km"].abs(), _key=pairs[id_column].astype(str))
     best = best.sort_values(["candidate_score", "_abs", "_key"], ascending=[False, True, True],
                             kind="mergesort").drop_duplicates("_key")
     best = best.drop(columns=["_abs", "_key"]).reset_index(drop=True)
@@ -249,4 +253,4 @@ def cooperation_candidates(
     if top_n is not None:
         best = best.iloc[:top_n].copy()
     out = gpd.GeoDataFrame(best, geometry=sites.geometry.name, crs=sites.crs)
-    return tag(out, "cooperation_candidates")
+    return tag_result(out, "cooperation_candidates")

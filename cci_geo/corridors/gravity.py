@@ -33,8 +33,8 @@ import shapely
 
 from .. import _validate
 from ..errors import DataError
-from ..settings import Settings
-from ._common import check_layer, feature_ids, mass_values, metric_crs_for, tag, to_metric
+from ..results import tag_result
+from ._common import check_layer, feature_ids, mass_values, metric_crs_for, to_metric
 
 __all__ = ["GravityFit", "calibrate_gravity", "decay_factor", "gravity_flows"]
 
@@ -67,34 +67,34 @@ def decay_factor(d_km: np.ndarray, *, beta: float, decay: Decay) -> np.ndarray:
     return np.power(d, -beta) if decay == "power" else np.exp(-beta * d)
 
 
-def _anchors(places: gpd.GeoDataFrame, settings: Settings | None
+def _anchors(places: gpd.GeoDataFrame, metric_crs: str | None
              ) -> tuple[np.ndarray, np.ndarray]:
     """Return anchor points of ``places`` in the metric CRS and in the CRS of ``places``."""
-    metric = metric_crs_for(places, settings)
+    metric = metric_crs_for(places, metric_crs=metric_crs)
     geoms = to_metric(places, metric).geometry
     pts = gpd.GeoSeries(shapely.centroid(geoms.to_numpy()), crs=metric)
     return pts.to_numpy(), pts.to_crs(places.crs).to_numpy()
 
 
 def _pair_distances(i: np.ndarray, j: np.ndarray, ids: np.ndarray, anchors_m: np.ndarray,
-                    distances: pd.DataFrame | None, min_distance_km: float) -> np.ndarray:
-    """Return distances in km for pairs (i, j): from ``distances`` or straight-line."""
-    if distances is None:
+                    distances_km: pd.DataFrame | None, min_distance_km: float) -> np.ndarray:
+    """Return distances in km for pairs (i, j): from ``distances_km`` or straight-line."""
+    if distances_km is None:
         d = shapely.distance(anchors_m[i], anchors_m[j]) / 1000.0
     else:
-        if not isinstance(distances, pd.DataFrame):
+        if not isinstance(distances_km, pd.DataFrame):
             msg = (
-                "distances must be a DataFrame (km, place ids as index and columns), got "
-                f"{type(distances).__name__}."
+                "distances_km must be a DataFrame (km, place ids as index and columns), got "
+                f"{type(distances_km).__name__}."
             )
             raise TypeError(msg)
-        mat = distances.copy()
+        mat = distances_km.copy()
         mat.index, mat.columns = mat.index.astype(str), mat.columns.astype(str)
         missing = sorted({x for x in set(ids[i]) | set(ids[j])
                           if x not in mat.index or x not in mat.columns})
         if missing:
             msg = (
-                f"distances lacks place id(s) {missing[:10]} in its index or columns; give a "
+                f"distances_km lacks place id(s) {missing[:10]} in its index or columns; give a "
                 "km distance for every pair of places."
             )
             raise DataError(msg)
@@ -104,8 +104,8 @@ def _pair_distances(i: np.ndarray, j: np.ndarray, ids: np.ndarray, anchors_m: np
         if bool(bad.any()):
             k = int(np.flatnonzero(bad)[0])
             msg = (
-                f"distances[{str(ids[i][k])!r}][{str(ids[j][k])!r}] is {float(d[k])!r}; "
-                "distances must be finite km >= 0."
+                f"distances_km[{str(ids[i][k])!r}][{str(ids[j][k])!r}] is {float(d[k])!r}; "
+                "distances_km must be finite km >= 0."
             )
             raise DataError(msg)
     return np.asarray(np.maximum(d, min_distance_km), dtype=float)
@@ -125,11 +125,11 @@ def gravity_flows(
     alpha: float = 1.0,
     gamma: float | None = None,
     directed: bool = False,
-    distances: pd.DataFrame | None = None,
+    distances_km: pd.DataFrame | None = None,
     min_distance_km: float = 1.0,
     top_n: int | None = None,
-    id_col: str = "id",
-    settings: Settings | None = None,
+    id_column: str = "id",
+    metric_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Compute gravity-model interaction between places as weighted lines ready to map.
 
@@ -157,7 +157,7 @@ def gravity_flows(
     directed
         ``False`` (default): one line per unordered pair (needs ``alpha == gamma``).
         ``True``: both directions, ``i -> j`` and ``j -> i``.
-    distances
+    distances_km
         Optional km distances (e.g. by rail or road) as a DataFrame with place ids as index and
         columns; default: straight-line distance between anchors in the metric CRS.
     min_distance_km
@@ -165,10 +165,10 @@ def gravity_flows(
         flows under power decay.
     top_n
         Keep only the ``top_n`` strongest flows.
-    id_col
+    id_column
         Id column of ``places``.
-    settings
-        Settings; ``metric_crs`` is used when ``places`` is geographic.
+    metric_crs
+        Projected CRS for distances; default as :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
@@ -178,7 +178,7 @@ def gravity_flows(
         ``origin_name_en``/``destination_name_en`` and ``..._name_zh`` (when ``places`` has
         names), ``mass_origin``, ``mass_destination``, ``distance_km``, ``flow`` (float,
         model units), ``flow_share`` (flow / sum of all flows before ``top_n``) and ``rank``
-        (1 = strongest). ``attrs["cci_geo_result"] == "flows"``.
+        (1 = strongest). Result kind ``"flows"``.
 
     Raises
     ------
@@ -187,7 +187,7 @@ def gravity_flows(
         with ``directed=False``.
     cci_geo.errors.DataError
         Fewer than two places, a missing or negative mass (the place is named), duplicated
-        ids, ``distances`` without some place.
+        ids, ``distances_km`` without some place.
 
     See Also
     --------
@@ -204,7 +204,7 @@ def gravity_flows(
     50.0
     """
     check_layer(places, "places")
-    ids = feature_ids(places, id_col, "places").to_numpy()
+    ids = feature_ids(places, id_column, "places").to_numpy()
     if len(ids) < 2:
         msg = f"places has {len(ids)} row(s); interaction needs at least two places."
         raise DataError(msg)
@@ -226,13 +226,13 @@ def gravity_flows(
         msg = f"top_n must be a positive integer or None, got {top_n!r}."
         raise ValueError(msg)
     m = mass_values(places, pd.Series(ids), mass, "places")
-    anchors_m, anchors = _anchors(places, settings)
+    anchors_m, anchors = _anchors(places, metric_crs)
     n = len(ids)
     if directed:
         i, j = np.nonzero(~np.eye(n, dtype=bool))
     else:
         i, j = np.triu_indices(n, k=1)
-    d = _pair_distances(i, j, ids, anchors_m, distances, min_distance_km)
+    d = _pair_distances(i, j, ids, anchors_m, distances_km, min_distance_km)
     flow = k * np.power(m[i], alpha) * np.power(m[j], gamma) * decay_factor(d, beta=beta,
                                                                              decay=decay)
     total = float(flow.sum())
@@ -252,7 +252,7 @@ def gravity_flows(
     if top_n is not None:
         out = out.iloc[:top_n].copy()
     logger.debug("gravity_flows: %d pairs, decay=%s beta=%s", len(out), decay, beta)
-    return tag(out, "flows")
+    return tag_result(out, "flows")
 
 
 @dataclass(frozen=True)
@@ -304,13 +304,13 @@ def calibrate_gravity(
     mass: MassSpec,
     decay: Decay = "power",
     fit_exponents: bool = False,
-    origin_col: str = "origin",
-    destination_col: str = "destination",
-    flow_col: str = "flow",
-    distances: pd.DataFrame | None = None,
+    origin_column: str = "origin",
+    destination_column: str = "destination",
+    flow_column: str = "flow",
+    distances_km: pd.DataFrame | None = None,
     min_distance_km: float = 1.0,
-    id_col: str = "id",
-    settings: Settings | None = None,
+    id_column: str = "id",
+    metric_crs: str | None = None,
 ) -> GravityFit:
     """Calibrate the gravity model on observed flows by log-linear least squares.
 
@@ -330,14 +330,14 @@ def calibrate_gravity(
         links or joint projects between cities.
     places
         The places the ids refer to (as in :func:`gravity_flows`).
-    mass, distances, min_distance_km, id_col, settings
+    mass, distances_km, min_distance_km, id_column, metric_crs
         As in :func:`gravity_flows`.
     decay
         ``"power"`` or ``"exponential"``.
     fit_exponents
         Also estimate the mass exponents ``alpha`` and ``gamma`` (needs masses that vary
         independently of distance).
-    origin_col, destination_col, flow_col
+    origin_column, destination_column, flow_column
         Columns of ``observed``.
 
     Returns
@@ -374,17 +374,17 @@ def calibrate_gravity(
         raise TypeError(msg)
     _check_decay(decay, 1.0)
     _validate.positive(min_distance_km, "min_distance_km", "km")
-    for col in (origin_col, destination_col, flow_col):
+    for col in (origin_column, destination_column, flow_column):
         if col not in observed.columns:
             msg = (
                 f"observed lacks column {col!r}; it has {list(observed.columns)}. Pass "
-                "origin_col=, destination_col=, flow_col= to name yours."
+                "origin_column=, destination_column=, flow_column= to name yours."
             )
             raise DataError(msg)
-    ids = feature_ids(places, id_col, "places").to_numpy()
+    ids = feature_ids(places, id_column, "places").to_numpy()
     pos = {v: p for p, v in enumerate(ids)}
-    o = observed[origin_col].astype(str).to_numpy()
-    t = observed[destination_col].astype(str).to_numpy()
+    o = observed[origin_column].astype(str).to_numpy()
+    t = observed[destination_column].astype(str).to_numpy()
     unknown = sorted({x for x in (*o, *t) if x not in pos})
     if unknown:
         msg = (
@@ -395,7 +395,7 @@ def calibrate_gravity(
     m = mass_values(places, pd.Series(ids), mass, "places")
     i = np.array([pos[x] for x in o], dtype=int)
     j = np.array([pos[x] for x in t], dtype=int)
-    flow = pd.to_numeric(observed[flow_col], errors="coerce").to_numpy(dtype=float)
+    flow = pd.to_numeric(observed[flow_column], errors="coerce").to_numpy(dtype=float)
     usable = np.isfinite(flow) & (flow > 0) & (m[i] > 0) & (m[j] > 0) & (i != j)
     n_dropped = int((~usable).sum())
     if n_dropped:
@@ -405,8 +405,8 @@ def calibrate_gravity(
             "log-linear fit).", stacklevel=2,
         )
     i, j, flow = i[usable], j[usable], flow[usable]
-    anchors_m, _ = _anchors(places, settings)
-    d = _pair_distances(i, j, ids, anchors_m, distances, min_distance_km)
+    anchors_m, _ = _anchors(places, metric_crs)
+    d = _pair_distances(i, j, ids, anchors_m, distances_km, min_distance_km)
     x = np.log(d) if decay == "power" else d
     lmi, lmj = np.log(m[i]), np.log(m[j])
     if fit_exponents:

@@ -13,9 +13,10 @@ from pyproj import CRS
 
 from .. import _validate
 from ..errors import CRSMismatchError, DataError
+from ..results import tag_result
 from ..scale import compute, is_partitioned, read_partitioned, scheduler_client
 from ..settings import Settings
-from ._common import check_layer, feature_ids, metric_crs_for, tag, to_metric
+from ._common import check_layer, feature_ids, metric_crs_for, to_metric
 
 __all__ = ["MEMBERSHIP_COLUMNS", "membership"]
 
@@ -54,6 +55,7 @@ def membership(
     *,
     corridors: gpd.GeoDataFrame,
     min_share: float = 0.0,
+    metric_crs: str | None = None,
     settings: Settings | None = None,
 ) -> gpd.GeoDataFrame:
     """List the features of ``layer`` that fall in each corridor zone, with corridor distances.
@@ -81,8 +83,10 @@ def membership(
         For polygons and lines, the share of the feature (0..1) that must lie in the zone; 0
         (default) keeps any overlap of positive area/length, e.g. 0.5 keeps districts mostly in
         the zone. Ignored for points.
+    metric_crs
+        Projected CRS for distances; default as :func:`cci_geo._crs.resolve_metric_crs`.
     settings
-        Settings; ``metric_crs`` is used when the layers are geographic; ``scheduler`` where
+        Execution settings: ``scheduler`` where
         a partitioned ``layer`` is computed (see :mod:`cci_geo.scale`).
 
     Returns
@@ -103,7 +107,7 @@ def membership(
         - ``share`` (float): share of the feature's area (polygons) or length (lines) inside the
           zone; 1.0 for points.
 
-        ``attrs["cci_geo_result"] == "corridor_membership"``. A feature in two zones appears
+        Result kind ``"corridor_membership"``. A feature in two zones appears
         twice; a feature in none does not appear.
 
     Raises
@@ -130,8 +134,9 @@ def membership(
     [['s1', 2.5, 1.5]]
     """
     if is_partitioned(layer):
+        crs = metric_crs_for(zones, corridors, metric_crs=metric_crs).to_string()
         return _partitioned_membership(zones, layer, corridors=corridors, min_share=min_share,
-                                       settings=settings)
+                                       metric_crs=crs, settings=settings)
     check_layer(zones, "zones")
     check_layer(layer, "layer")
     check_layer(corridors, "corridors")
@@ -148,7 +153,7 @@ def membership(
         )
         raise DataError(msg)
     zone_ids, axis_rows = _axes_for(zones, corridors)
-    metric = metric_crs_for(zones, settings)
+    metric = metric_crs_for(zones, layer, corridors, metric_crs=metric_crs)
     zone_geoms = to_metric(zones, metric).geometry.to_numpy()
     axes_all = to_metric(corridors, metric).geometry.to_numpy()
     axes = axes_all[axis_rows["pos"].to_numpy()]
@@ -190,7 +195,7 @@ def membership(
     res = res.iloc[order].reset_index(drop=True)
     logger.debug("membership: %d (corridor, feature) pairs from %d features in %d zones",
                  len(res), len(layer), len(zones))
-    return tag(res, "corridor_membership")
+    return tag_result(res, "corridor_membership")
 
 
 
@@ -199,16 +204,17 @@ _ROW = "_cci_geo_row"
 
 def _membership_part(part: gpd.GeoDataFrame, offset: int, zones: gpd.GeoDataFrame,
                      corridors: gpd.GeoDataFrame, min_share: float,
-                     settings: Settings | None) -> gpd.GeoDataFrame | None:
+                     metric_crs: str, settings: Settings | None) -> gpd.GeoDataFrame | None:
     if len(part) == 0:
         return None
     part = part.assign(**{_ROW: np.arange(offset, offset + len(part))})
-    return membership(zones, part, corridors=corridors, min_share=min_share, settings=settings)
+    return membership(zones, part, corridors=corridors, min_share=min_share,
+                      metric_crs=metric_crs, settings=settings)
 
 
 def _partitioned_membership(zones: gpd.GeoDataFrame, layer: object, *,
                             corridors: gpd.GeoDataFrame, min_share: float,
-                            settings: Settings | None) -> gpd.GeoDataFrame:
+                            metric_crs: str, settings: Settings | None) -> gpd.GeoDataFrame:
     import dask
 
     frame = read_partitioned(layer)
@@ -225,7 +231,7 @@ def _partitioned_membership(zones: gpd.GeoDataFrame, layer: object, *,
         offsets = np.r_[0, np.cumsum(np.asarray(lengths))[:-1]]
         z, c = dask.delayed(zones), dask.delayed(corridors)
         fn = dask.delayed(_membership_part, pure=True)
-        tasks = [fn(p, int(o), z, c, min_share, local)
+        tasks = [fn(p, int(o), z, c, min_share, metric_crs, local)
                  for p, o in zip(frame.to_delayed(), offsets, strict=True)]
         parts = compute(*tasks, client=client)
     found = [p for p in parts if p is not None and len(p)]
@@ -234,11 +240,11 @@ def _partitioned_membership(zones: gpd.GeoDataFrame, layer: object, *,
         if not empty:
             msg = "the partitioned layer is empty (0 rows); pass a non-empty dataset."
             raise DataError(msg)
-        return tag(empty[0].drop(columns=_ROW), "corridor_membership")
+        return tag_result(empty[0].drop(columns=_ROW), "corridor_membership")
     res = pd.concat(found)
     zone_pos = {zid: i for i, zid in enumerate(feature_ids(zones, "id", "zones"))}
     zi = res["corridor_id"].map(zone_pos).to_numpy()
     order = np.lexsort((res[_ROW].to_numpy(), res["along_km"].to_numpy(), zi))
     res = res.iloc[order].drop(columns=_ROW).reset_index(drop=True)
-    return tag(gpd.GeoDataFrame(res, geometry=found[0].geometry.name, crs=found[0].crs),
+    return tag_result(gpd.GeoDataFrame(res, geometry=found[0].geometry.name, crs=found[0].crs),
                "corridor_membership")

@@ -14,15 +14,14 @@ from pyproj import Transformer
 from shapely.geometry import LineString, Point
 
 from .. import _validate
-from ..errors import DataError
-from ..settings import Settings
+from ..errors import DataError, ParameterError
+from ..results import tag_result
 from ._common import (
-    BEIJING_LONLAT,
     check_layer,
     feature_ids,
     metric_crs_for,
+    origin_node_from_roles,
     require_geom_types,
-    tag,
     to_metric,
 )
 
@@ -94,11 +93,11 @@ def corridors_from_nodes(
     nodes: gpd.GeoDataFrame,
     spec: pd.DataFrame | Mapping[str, str | Sequence[str]],
     *,
-    origin: str | None = "beijing",
+    origin: str | None = None,
     kinds: Sequence[str] | None = None,
-    id_col: str = "id",
+    id_column: str = "id",
     sep: str = ";",
-    settings: Settings | None = None,
+    metric_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Build corridor axes as polylines through ordered nodes.
 
@@ -118,17 +117,19 @@ def corridors_from_nodes(
         ``{corridor id: "a;b;c" or ["a", "b", "c"]}``.
     origin
         Node id from which the signed distance along each corridor (``from_origin_km`` in
-        :func:`membership`) is counted: the Beijing end. Default ``"beijing"`` (the conventional
-        Beijing centre). A corridor that does not pass through ``origin`` counts from its first
-        node. ``None`` counts every corridor from its first node.
+        :func:`membership`) is counted (e.g. ``"beijing"`` for the Jing-Jin-Ji axes). Default
+        ``None``: taken from the data, the node whose ``role`` starts with the word ``capital``
+        (then ``core``, ``hub``, ``origin``; the first such row), logged; if no node has such
+        a role, every corridor counts from its own first node. ``"first"`` forces the latter.
+        A corridor that does not pass through the origin counts from its first node.
     kinds
         Keep only corridors whose ``kind`` is in ``kinds`` (e.g. ``["development_axis"]``).
-    id_col
+    id_column
         Id column of ``nodes``.
     sep
         Separator of ``node_ids`` strings.
-    settings
-        Settings; ``metric_crs`` is used for lengths when ``nodes`` is geographic.
+    metric_crs
+        Projected CRS for lengths; default as :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
@@ -138,7 +139,7 @@ def corridors_from_nodes(
         (``;``-joined, consecutive repeats removed), ``n_nodes``, ``start_node``, ``end_node``,
         ``origin_node`` (node from which distances are signed), ``origin_km`` (km from the first
         node to ``origin_node`` along the axis), ``length_km``, plus any other spec columns.
-        ``attrs["cci_geo_result"] == "corridors"``.
+        Result kind ``"corridors"``.
 
     Raises
     ------
@@ -147,7 +148,7 @@ def corridors_from_nodes(
         distinct nodes or of zero length, duplicated ids, non-Point nodes.
     cci_geo.errors.CRSMismatchError
         ``nodes`` has no CRS or coordinates that do not fit its CRS.
-    ValueError
+    cci_geo.errors.ParameterError
         ``origin`` is not a node id.
 
     See Also
@@ -163,12 +164,19 @@ def corridors_from_nodes(
     ...     geometry=[Point(116.3912, 39.9059), Point(116.7036, 39.5236), Point(117.2054, 39.1336)],
     ...     crs="EPSG:4326")
     >>> ax = corridors_from_nodes(nodes, {"AX01": "beijing;langfang;tianjin"})
-    >>> ax.loc[0, "node_ids"], round(float(ax.loc[0, "length_km"]))
-    ('beijing;langfang;tianjin', 111)
+    >>> ax.loc[0, "node_ids"], round(float(ax.loc[0, "length_km"])), ax.loc[0, "origin_node"]
+    ('beijing;langfang;tianjin', 111, 'beijing')
+
+    With no ``role`` column and no ``origin=``, each corridor counts from its first node;
+    here ``origin="tianjin"`` signs distances from Tianjin instead:
+
+    >>> ax = corridors_from_nodes(nodes, {"AX01": "beijing;langfang;tianjin"}, origin="tianjin")
+    >>> round(float(ax.loc[0, "origin_km"]))
+    111
     """
     check_layer(nodes, "nodes")
     require_geom_types(nodes, ("Point",), "nodes")
-    ids = feature_ids(nodes, id_col, "nodes")
+    ids = feature_ids(nodes, id_column, "nodes")
     frame = _parse_spec(spec, sep)
     if kinds is not None:
         if "kind" not in frame.columns:
@@ -179,13 +187,20 @@ def corridors_from_nodes(
             msg = f"no corridor of spec has kind in {list(kinds)}; check the kinds= values."
             raise DataError(msg)
     valid = set(ids)
-    if origin is not None and origin not in valid:
+    if origin is None:
+        origin = origin_node_from_roles(nodes, ids)
+        if origin is not None:
+            logger.info("corridor distances are signed from node %r (its role); pass origin= "
+                        "to choose another node", origin)
+    elif origin == "first":
+        origin = None
+    elif origin not in valid:
         msg = (
-            f"origin={origin!r} is not a node id; valid ids: {sorted(valid)}. Pass one of them "
-            "or origin=None to count distances from each corridor's first node."
+            f"origin={origin!r} is not a node id; valid ids: {sorted(valid)}. Pass one of them, "
+            "or origin='first' to count distances from each corridor's first node."
         )
-        raise ValueError(msg)
-    metric = metric_crs_for(nodes, settings)
+        raise ParameterError(msg)
+    metric = metric_crs_for(nodes, metric_crs=metric_crs)
     pts_m = to_metric(nodes, metric).geometry
     xy = dict(zip(ids, zip(pts_m.x.to_numpy(), pts_m.y.to_numpy(), strict=True), strict=True))
     native = dict(zip(ids, zip(nodes.geometry.x.to_numpy(), nodes.geometry.y.to_numpy(),
@@ -239,7 +254,7 @@ def corridors_from_nodes(
     rest = [c for c in out.columns if c not in first and c != "geometry"]
     out = out[[*first, *rest, "geometry"]]
     logger.debug("built %d corridors from %d nodes", len(out), len(nodes))
-    return tag(out, "corridors")
+    return tag_result(out, "corridors")
 
 
 def _orient(line: LineString, origin: Point | None) -> LineString:
@@ -253,38 +268,40 @@ def _orient(line: LineString, origin: Point | None) -> LineString:
 def corridors_from_lines(
     lines: gpd.GeoDataFrame,
     *,
-    origin: tuple[float, float] | None = BEIJING_LONLAT,
+    origin: tuple[float, float] | None = None,
     origin_snap_km: float = 5.0,
-    id_col: str = "id",
-    settings: Settings | None = None,
+    id_column: str = "id",
+    metric_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Turn a planner's own line layer into corridor axes usable for linear referencing.
 
-    MultiLineStrings are merged into one line (``shapely.line_merge``); each axis is oriented so
-    that it starts at the end nearer to ``origin`` (the Beijing end).
+    MultiLineStrings are merged into one line (``shapely.line_merge``). Lines keep the
+    direction they are drawn in, unless ``origin`` is given: then each axis is oriented so that
+    it starts at the end nearer to ``origin``.
 
     Parameters
     ----------
     lines
         (Multi)LineString layer with a unique id column; other columns are kept.
     origin
-        ``(lon, lat)`` in WGS-84 of the Beijing end (default: the conventional Beijing centre,
-        :data:`cci_geo.corridors.BEIJING_LONLAT`). ``None`` keeps each line as drawn.
+        ``(lon, lat)`` in WGS-84 of the end the corridors start from (e.g.
+        :data:`cci_geo.corridors.BEIJING_LONLAT` for Jing-Jin-Ji). Default ``None``: each line
+        is kept as drawn and distances count from its start.
     origin_snap_km
         When ``origin`` lies within this distance of an axis, distances along that axis are
         signed from the point of the axis nearest to ``origin`` (``origin_km``); otherwise from
         the start of the axis.
-    id_col
+    id_column
         Id column of ``lines``; copied to ``id``.
-    settings
-        Settings; ``metric_crs`` is used when ``lines`` is geographic.
+    metric_crs
+        Projected CRS for lengths; default as :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
     geopandas.GeoDataFrame
         One LineString per row in the CRS of ``lines``, same order, with the input columns plus
         ``id``, ``name_zh``, ``name_en``, ``kind`` (added empty when missing), ``origin_km`` and
-        ``length_km``. ``attrs["cci_geo_result"] == "corridors"``.
+        ``length_km``. Result kind ``"corridors"``.
 
     Raises
     ------
@@ -300,15 +317,18 @@ def corridors_from_lines(
     >>> from shapely.geometry import LineString
     >>> own = gpd.GeoDataFrame({"id": ["C1"]}, crs="EPSG:4326",
     ...     geometry=[LineString([(117.2054, 39.1336), (116.3912, 39.9059)])])
-    >>> c = corridors_from_lines(own)           # drawn Tianjin -> Beijing, turned around
+    >>> [round(v, 4) for v in corridors_from_lines(own).geometry[0].coords[0]]   # as drawn
+    [117.2054, 39.1336]
+    >>> from cci_geo.corridors import BEIJING_LONLAT
+    >>> c = corridors_from_lines(own, origin=BEIJING_LONLAT)   # turned to start at Beijing
     >>> [round(v, 4) for v in c.geometry[0].coords[0]]
     [116.3912, 39.9059]
     """
     check_layer(lines, "lines")
     require_geom_types(lines, ("LineString", "MultiLineString"), "lines")
-    ids = feature_ids(lines, id_col, "lines")
+    ids = feature_ids(lines, id_column, "lines")
     _validate.positive(origin_snap_km, "origin_snap_km", "km")
-    metric = metric_crs_for(lines, settings)
+    metric = metric_crs_for(lines, metric_crs=metric_crs)
     geoms = to_metric(lines, metric).geometry
     origin_m: Point | None = None
     if origin is not None:
@@ -343,7 +363,7 @@ def corridors_from_lines(
     out["length_km"] = [a.length / 1000.0 for a in axes]
     res = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(axes, index=lines.index, crs=metric))
     res = res.to_crs(lines.crs)
-    return tag(res, "corridors")
+    return tag_result(res, "corridors")
 
 
 def _widths(corridors: gpd.GeoDataFrame, ids: pd.Series,
@@ -368,7 +388,7 @@ def corridor_zones(
     width_km: float | Mapping[str, float],
     region: gpd.GeoDataFrame | None = None,
     cap: Literal["round", "flat"] = "round",
-    settings: Settings | None = None,
+    metric_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Buffer corridor axes into corridor zones, clipped to the region.
 
@@ -387,15 +407,15 @@ def corridor_zones(
     cap
         End caps of the buffer: ``"round"`` (default; reaches ``width_km / 2`` beyond the end
         nodes) or ``"flat"`` (stops at the end nodes).
-    settings
-        Settings; ``metric_crs`` is used when ``corridors`` is geographic.
+    metric_crs
+        Projected CRS of the buffers; default as :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
     geopandas.GeoDataFrame
         One (Multi)Polygon per corridor in the CRS of ``corridors``, same order, with the
         corridor columns plus ``width_km``, ``half_width_km``, ``area_km2`` (after clipping) and
-        ``clipped`` (bool). ``attrs["cci_geo_result"] == "corridor_zones"``.
+        ``clipped`` (bool). Result kind ``"corridor_zones"``.
 
     Raises
     ------
@@ -427,7 +447,7 @@ def corridor_zones(
         msg = f"cap must be 'round' or 'flat', got {cap!r}."
         raise ValueError(msg)
     widths = _widths(corridors, ids, width_km)
-    metric = metric_crs_for(corridors, settings)
+    metric = metric_crs_for(corridors, metric_crs=metric_crs)
     axes = to_metric(corridors, metric).geometry.to_numpy()
     zones = shapely.buffer(axes, widths * 500.0, cap_style=cap, quad_segs=16)
     clipped = np.zeros(len(zones), dtype=bool)
@@ -456,7 +476,7 @@ def corridor_zones(
     res = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(zones, index=corridors.index, crs=metric))
     res = res.to_crs(corridors.crs)
     logger.debug("built %d corridor zones (widths %s km)", len(res), sorted(set(widths)))
-    return tag(res, "corridor_zones")
+    return tag_result(res, "corridor_zones")
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:

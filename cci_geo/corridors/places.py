@@ -107,7 +107,7 @@ def place_masses(
     areas: gpd.GeoDataFrame,
     points: gpd.GeoDataFrame,
     *,
-    value: str | None = None,
+    weight: str | None = None,
     name: str = "mass",
 ) -> gpd.GeoDataFrame:
     """Aggregate a point layer (e.g. enterprises) into a creative-industry mass per area.
@@ -121,7 +121,7 @@ def place_masses(
         Polygons of the places (districts, cities), e.g. ``atlas["districts"]``.
     points
         Points to aggregate, in the CRS of ``areas``, e.g. ``atlas["enterprises"]``.
-    value
+    weight
         ``None`` counts points; a numeric column name (``"revenue_cny"``, ``"employees"``) sums
         it. Missing values count as 0 (with a warning).
     name
@@ -131,14 +131,14 @@ def place_masses(
     -------
     geopandas.GeoDataFrame
         A copy of ``areas`` (same index and order) with ``name`` (float: point count or sum of
-        ``value``) and ``n_points`` (int: points assigned to the area).
+        ``weight``) and ``n_points`` (int: points assigned to the area).
 
     Raises
     ------
     cci_geo.errors.CRSMismatchError
         ``areas`` and ``points`` are in different CRSs (both named).
     cci_geo.errors.DataError
-        ``value`` is not a column of ``points`` or ``name`` already exists in ``areas``.
+        ``weight`` is not a column of ``points`` or ``name`` already exists in ``areas``.
 
     Notes
     -----
@@ -153,7 +153,7 @@ def place_masses(
     ...                          crs="EPSG:32650")
     >>> pts = gpd.GeoDataFrame({"employees": [10, 5, 7]}, crs="EPSG:32650",
     ...                        geometry=[Point(0.5, 0.5), Point(1.5, 0.5), Point(1.6, 0.2)])
-    >>> place_masses(areas, pts, value="employees")["mass"].tolist()
+    >>> place_masses(areas, pts, weight="employees")["mass"].tolist()
     [10.0, 12.0]
     """
     check_layer(areas, "areas")
@@ -161,12 +161,12 @@ def place_masses(
     if name in areas.columns:
         msg = f"areas already has a column {name!r}; pass another name= or drop that column."
         raise DataError(msg)
-    if value is not None:
-        _validate.require_columns(points, [value], "points")
-        weights = pd.to_numeric(points[value], errors="coerce").to_numpy(dtype=float)
+    if weight is not None:
+        _validate.require_columns(points, [weight], "points")
+        weights = pd.to_numeric(points[weight], errors="coerce").to_numpy(dtype=float)
         if bool(np.isnan(weights).any()):
             warnings.warn(
-                f"points[{value!r}] has {int(np.isnan(weights).sum())} missing or non-numeric "
+                f"points[{weight!r}] has {int(np.isnan(weights).sum())} missing or non-numeric "
                 "values; they count as 0 in the mass.", stacklevel=2,
             )
             weights = np.nan_to_num(weights, nan=0.0)

@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial.distance import cdist
 
 from .. import _validate
+from .._crs import resolve_metric_crs
 from ..errors import DataError
 
 __all__ = ["CostInput", "Instance", "cost_matrix", "prepare_instance"]
@@ -40,7 +41,7 @@ class Instance:
     cost
         Cost matrix, shape ``(n_demand, n_candidates)``, float64, non-negative; ``inf`` marks
         an unreachable pair.
-    weights
+    weight
         Demand weights, shape ``(n_demand,)``, float64, non-negative.
     demand, candidates
         The caller's frames (never modified), or ``None`` when only a matrix was given.
@@ -83,7 +84,7 @@ def cost_matrix(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *,
     """Return straight-line distances in metres between demand and candidate sites.
 
     Points are used as they are; lines and polygons by their centroid. Both frames are
-    measured in a metric CRS (``metric_crs``, default EPSG:32650, or their own projected CRS).
+    measured in one metric CRS (see :func:`cci_geo._crs.resolve_metric_crs`).
 
     Parameters
     ----------
@@ -106,12 +107,22 @@ def cost_matrix(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *,
         If the two frames are in different CRSs or have none.
     DataError
         If either frame is empty.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> a = gpd.GeoDataFrame({"id": ["d"]}, geometry=[Point(0, 0)], crs="EPSG:32650")
+    >>> b = gpd.GeoDataFrame({"id": ["s"]}, geometry=[Point(3000, 4000)], crs="EPSG:32650")
+    >>> float(cost_matrix(a, b).loc["d", "s"])
+    5000.0
     """
     _validate.same_crs(demand, candidates, "demand", "candidates")
     _validate.non_empty(demand, "demand")
     _validate.non_empty(candidates, "candidates")
-    a = _points(_validate.ensure_metric(demand, "demand", metric_crs))
-    b = _points(_validate.ensure_metric(candidates, "candidates", metric_crs))
+    crs = resolve_metric_crs(demand, candidates, metric_crs=metric_crs)
+    a = _points(_validate.ensure_metric(demand, "demand", crs))
+    b = _points(_validate.ensure_metric(candidates, "candidates", crs))
     dist = cdist(a, b)
     return pd.DataFrame(dist, index=_ids(demand), columns=_ids(candidates))
 
@@ -198,12 +209,12 @@ def _check_costs(arr: NDArray[np.float64], d_ids: pd.Index, c_ids: pd.Index) -> 
         raise DataError(msg)
 
 
-def resolve_weights(weights: str | ArrayLike | None, demand: gpd.GeoDataFrame | None,
+def resolve_weights(weight: str | ArrayLike | None, demand: gpd.GeoDataFrame | None,
                     n: int) -> NDArray[np.float64]:
     """Return demand weights as a float array of length ``n`` (ones when ``None``)."""
-    if weights is None:
+    if weight is None:
         return np.ones(n)
-    w = _non_negative(weights, demand, n, "weights", rows="demand rows", frame="demand")
+    w = _non_negative(weight, demand, n, "weight", rows="demand rows", frame="demand")
     if not np.any(w > 0):
         msg = ("demand weights are all zero, so there is no demand to serve; pass positive "
                "weights.")
@@ -264,7 +275,7 @@ def candidate_labels(values: str | Sequence[object] | pd.Series,
 
 
 def prepare_instance(demand: gpd.GeoDataFrame | None, candidates: gpd.GeoDataFrame | None,
-                     *, cost: CostInput = None, weights: str | ArrayLike | None = None,
+                     *, cost: CostInput = None, weight: str | ArrayLike | None = None,
                      metric_crs: str | None = None) -> Instance:
     """Build an :class:`Instance` from geometries and/or a cost matrix, validating both.
 
@@ -277,10 +288,10 @@ def prepare_instance(demand: gpd.GeoDataFrame | None, candidates: gpd.GeoDataFra
     cost
         ``None`` or ``"euclidean"`` for straight-line metres, or a matrix
         (``ndarray``/``DataFrame``) of shape ``(n_demand, n_candidates)``.
-    weights
+    weight
         Demand weights: a column of ``demand``, an array, or ``None`` for ones.
     metric_crs
-        Projected CRS for distances (default EPSG:32650).
+        Projected CRS for distances ; default as :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
@@ -301,7 +312,7 @@ def prepare_instance(demand: gpd.GeoDataFrame | None, candidates: gpd.GeoDataFra
         raise DataError(msg)
     arr, d_ids, c_ids, unit = _matrix(cost, demand, candidates, metric_crs)
     _check_costs(arr, d_ids, c_ids)
-    w = resolve_weights(weights, demand, arr.shape[0])
+    w = resolve_weights(weight, demand, arr.shape[0])
     logger.debug("instance: %d demand x %d candidates (%s)", arr.shape[0], arr.shape[1], unit)
     return Instance(cost=np.ascontiguousarray(arr), weights=w, demand=demand,
                     candidates=candidates, demand_ids=d_ids, candidate_ids=c_ids, unit=unit)

@@ -12,6 +12,8 @@ import shapely
 from numpy.typing import ArrayLike
 
 from .. import _validate
+from .._crs import resolve_metric_crs
+from ..results import tag_result
 from .costs import CostInput, prepare_instance
 
 __all__ = ["Diagnosis", "diagnose"]
@@ -25,30 +27,30 @@ class Diagnosis:
 
     Attributes
     ----------
-    standard
+    standard_m
         The service standard (metres or the cost matrix's unit).
     coverage
-        Share of the demand weight within ``standard`` of some facility (0..1).
+        Share of the demand weight within ``standard_m`` of some facility (0..1).
     demand
         Copy of the demand with ``nearest_facility`` (id), ``cost`` (to it), ``covered``
         (bool) and ``n_covering`` (facilities within the standard).
-        ``attrs["cci_geo_result"] == "coverage"``.
+        Result kind ``"coverage"``.
     facilities
         Copy of the facilities with ``covered_demand`` (weight within the standard),
         ``unique_demand`` (weight covered by this facility only), ``overlap_share``
         (1 - unique/covered), ``redundant`` (covers demand but none uniquely),
         ``nearest_facility_cost`` (to the nearest other facility).
-        ``attrs["cci_geo_result"] == "facilities"``.
+        Result kind ``"facilities"``.
     uncovered
-        Grid cells (``cell_m`` squares, in the demand's CRS) holding uncovered demand, largest
-        first, with ``uncovered_weight``, ``n_demand`` and ``share_of_uncovered``; ``None``
-        when only a matrix was given. ``attrs["cci_geo_result"] == "uncovered_demand"``.
+        Grid cells (``cell_size_m`` squares, in the metric CRS) holding uncovered demand,
+        largest first, with ``uncovered_weight``, ``n_demand`` and ``share_of_uncovered``; ``None``
+        when only a matrix was given. Result kind ``"uncovered_demand"``.
     districts
         Per district (from the demand's ``district`` column): ``demand``, ``covered``,
         ``share_covered``, ``uncovered``, ``mean_cost``; ``None`` without that column.
     """
 
-    standard: float
+    standard_m: float
     coverage: float
     demand: pd.DataFrame
     facilities: pd.DataFrame
@@ -58,7 +60,7 @@ class Diagnosis:
     def summary(self) -> pd.Series:
         """Return headline numbers: coverage, covered and uncovered weight, redundancy."""
         return pd.Series({
-            "standard": self.standard,
+            "standard_m": self.standard_m,
             "coverage": self.coverage,
             "covered_weight": float(self.facilities.attrs.get("covered_weight", np.nan)),
             "uncovered_weight": float(self.facilities.attrs.get("uncovered_weight", np.nan)),
@@ -68,10 +70,10 @@ class Diagnosis:
 
 
 def diagnose(facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
-             standard: float, cost: CostInput = None,
-             weights: str | ArrayLike | None = None, district: str | None = "district",
-             cell_m: float = 2000.0, metric_crs: str | None = None) -> Diagnosis:
-    """Measure how well ``facilities`` serve ``demand`` within a service ``standard``.
+             standard_m: float, cost: CostInput = None,
+             weight: str | ArrayLike | None = None, district: str | None = "district",
+             cell_size_m: float = 2000.0, metric_crs: str | None = None) -> Diagnosis:
+    """Measure how well ``facilities`` serve ``demand`` within a service ``standard_m``.
 
     Parameters
     ----------
@@ -79,25 +81,28 @@ def diagnose(facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
         Existing facilities (e.g. the atlas's ``zones``).
     demand
         Demand points or polygons (e.g. ``enterprises``, or a population grid).
-    standard
+    standard_m
         Service standard: metres for straight-line costs, or the unit of ``cost`` (minutes
         for a travel-time matrix).
     cost
         ``None`` for straight-line metres, or a demand x facility matrix.
-    weights
-        Demand weights (a column such as ``"employees"`` or ``"revenue_cny"``, or an array).
+    weight
+        Demand weight of each row (a column such as ``"employees"`` or ``"revenue_cny"``, or
+        an array); None counts rows.
     district
         Demand column holding the district, for the per-district table (skipped when
         absent or ``None``).
-    cell_m
+    cell_size_m
         Grid cell size in metres for locating concentrations of uncovered demand.
     metric_crs
-        Projected CRS for distances and the grid (default EPSG:32650).
+        Projected CRS for distances and the grid; default as
+        :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
     Diagnosis
-        Coverage, per-demand and per-facility tables, uncovered hot cells and districts.
+        Coverage, per-demand and per-facility tables (in their input CRS), uncovered hot
+        cells (a grid, in the metric CRS) and districts.
 
     Raises
     ------
@@ -105,13 +110,25 @@ def diagnose(facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
         If the frames are in different CRSs.
     DataError
         Empty inputs, NaN or negative costs, bad weights.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> parks = gpd.GeoDataFrame({"id": ["p"]}, geometry=[Point(0, 0)], crs="EPSG:32651")
+    >>> firms = gpd.GeoDataFrame({"id": ["a", "b"], "employees": [30, 10]}, crs="EPSG:32651",
+    ...                          geometry=[Point(1000, 0), Point(9000, 0)])
+    >>> diagnose(parks, firms, standard_m=3000, weight="employees").coverage
+    0.75
     """
-    _validate.positive(standard, "standard", "cost units (metres or minutes)")
-    _validate.positive(cell_m, "cell_m", "metres")
-    inst = prepare_instance(demand, facilities, cost=cost, weights=weights,
+    _validate.positive(standard_m, "standard_m", "cost units (metres or minutes)")
+    if cost is None:
+        metric_crs = resolve_metric_crs(demand, facilities, metric_crs=metric_crs)
+    _validate.positive(cell_size_m, "cell_size_m", "metres")
+    inst = prepare_instance(demand, facilities, cost=cost, weight=weight,
                             metric_crs=metric_crs)
     C, w = inst.cost, inst.weights
-    within = np.less_equal(C, standard)
+    within = np.less_equal(C, standard_m)
     n_cov = within.sum(axis=1)
     nearest = np.argmin(C, axis=1)
     near_cost = C[np.arange(C.shape[0]), nearest]
@@ -122,7 +139,7 @@ def diagnose(facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
     d["cost"] = near_cost
     d["covered"] = covered
     d["n_covering"] = n_cov.astype(int)
-    d.attrs["cci_geo_result"] = "coverage"
+    tag_result(d, "coverage")
 
     f = facilities.copy()
     f["covered_demand"] = w @ within
@@ -134,11 +151,11 @@ def diagnose(facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
     f["redundant"] = (f["covered_demand"] > 0) & (f["unique_demand"] == 0)
     f["nearest_facility_cost"] = _facility_spacing(facilities, metric_crs) if cost is None \
         else np.nan
-    f.attrs["cci_geo_result"] = "facilities"
+    tag_result(f, "facilities")
     f.attrs["covered_weight"] = float(w[covered].sum())
     f.attrs["uncovered_weight"] = float(w[~covered].sum())
 
-    hot = _uncovered_cells(demand, w, covered, cell_m, metric_crs)
+    hot = _uncovered_cells(demand, w, covered, cell_size_m, metric_crs)
     table = None
     if district is not None and district in demand.columns:
         frame = pd.DataFrame({"district": demand[district].astype("string").to_numpy(),
@@ -151,8 +168,8 @@ def diagnose(facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
         table = table.sort_values("uncovered", ascending=False)
     coverage = float(w[covered].sum() / total)
     logger.info("diagnose: %.1f%% of demand within %g of %d facilities", 100 * coverage,
-                standard, len(facilities))
-    return Diagnosis(standard=float(standard), coverage=coverage, demand=d, facilities=f,
+                standard_m, len(facilities))
+    return Diagnosis(standard_m=float(standard_m), coverage=coverage, demand=d, facilities=f,
                      uncovered=hot, districts=table)
 
 
@@ -167,7 +184,7 @@ def _facility_spacing(facilities: gpd.GeoDataFrame, metric_crs: str | None) -> n
 
 
 def _uncovered_cells(demand: gpd.GeoDataFrame, w: np.ndarray, covered: np.ndarray,
-                     cell_m: float, metric_crs: str | None) -> gpd.GeoDataFrame | None:
+                     cell_size_m: float, metric_crs: str | None) -> gpd.GeoDataFrame | None:
     metric = _validate.ensure_metric(demand, "demand", metric_crs)
     geoms = metric.geometry
     pts = geoms.where(geoms.geom_type == "Point", geoms.centroid)
@@ -177,20 +194,21 @@ def _uncovered_cells(demand: gpd.GeoDataFrame, w: np.ndarray, covered: np.ndarra
         "uncovered_weight", "n_demand", "share_of_uncovered", "geometry",
     ]
     if not mask.any():
-        out = gpd.GeoDataFrame({c: [] for c in cols[:-1]}, geometry=[], crs=demand.crs)
-        out.attrs["cci_geo_result"] = "uncovered_demand"
+        out = gpd.GeoDataFrame({c: [] for c in cols[:-1]}, geometry=[], crs=metric.crs)
+        tag_result(out, "uncovered_demand")
         return out
-    ix = np.floor(x[mask] / cell_m).astype(np.int64)
-    iy = np.floor(y[mask] / cell_m).astype(np.int64)
+    ix = np.floor(x[mask] / cell_size_m).astype(np.int64)
+    iy = np.floor(y[mask] / cell_size_m).astype(np.int64)
     frame = pd.DataFrame({"ix": ix, "iy": iy, "w": w[mask]})
     g = frame.groupby(["ix", "iy"]).agg(uncovered_weight=("w", "sum"), n_demand=("w", "size"))
     g = g.reset_index().sort_values("uncovered_weight", ascending=False, kind="stable")
-    boxes = shapely.box(g["ix"] * cell_m, g["iy"] * cell_m, (g["ix"] + 1) * cell_m,
-                        (g["iy"] + 1) * cell_m)
+    size = cell_size_m
+    boxes = shapely.box(g["ix"] * size, g["iy"] * size, (g["ix"] + 1) * size,
+                        (g["iy"] + 1) * size)
     out = gpd.GeoDataFrame(
         {"uncovered_weight": g["uncovered_weight"].to_numpy(),
          "n_demand": g["n_demand"].to_numpy(),
          "share_of_uncovered": (g["uncovered_weight"] / frame["w"].sum()).to_numpy()},
-        geometry=boxes, crs=metric.crs).to_crs(demand.crs).reset_index(drop=True)
-    out.attrs["cci_geo_result"] = "uncovered_demand"
+        geometry=boxes, crs=metric.crs).reset_index(drop=True)
+    tag_result(out, "uncovered_demand")
     return out

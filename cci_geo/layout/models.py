@@ -43,12 +43,12 @@ LARGE = 5_000_000
 
 
 def _setup(demand: gpd.GeoDataFrame | None, candidates: gpd.GeoDataFrame | None, *,
-           cost: CostInput, weights: str | ArrayLike | None, metric_crs: str | None,
+           cost: CostInput, weight: str | ArrayLike | None, metric_crs: str | None,
            p: int | None, fixed: FixedInput, district: DistrictInput,
            district_min: CountRule, district_max: CountRule, count_fixed: bool,
            site_cost: str | ArrayLike | None, budget: float | None
            ) -> tuple[Instance, SiteRules]:
-    inst = prepare_instance(demand, candidates, cost=cost, weights=weights,
+    inst = prepare_instance(demand, candidates, cost=cost, weight=weight,
                             metric_crs=metric_crs)
     rules = build_rules(inst, p=p, fixed=fixed, district=district, district_min=district_min,
                         district_max=district_max, count_fixed=count_fixed,
@@ -143,7 +143,7 @@ def _heuristic_p_median(inst: Instance, rules: SiteRules, *, seed: int | None,
 
 def p_median(demand: gpd.GeoDataFrame | None = None,
              candidates: gpd.GeoDataFrame | None = None, *, p: int,
-             cost: CostInput = None, weights: str | ArrayLike | None = None,
+             cost: CostInput = None, weight: str | ArrayLike | None = None,
              fixed: FixedInput = None, capacity: str | ArrayLike | None = None,
              district: DistrictInput = None, district_min: CountRule = None,
              district_max: CountRule = None, count_fixed: bool = False,
@@ -166,7 +166,7 @@ def p_median(demand: gpd.GeoDataFrame | None = None,
         ``None``/``"euclidean"`` for straight-line metres, or a matrix of shape
         ``(n_demand, n_candidates)`` (ndarray, or DataFrame labelled by ids), e.g. travel
         minutes from :func:`cci_geo.network.travel_time_matrix`.
-    weights
+    weight
         Demand weights: a column of ``demand`` (e.g. ``"employees"``) or an array.
     fixed
         Sites that stay open: a boolean column of ``candidates``, a mask, or candidate ids.
@@ -189,7 +189,8 @@ def p_median(demand: gpd.GeoDataFrame | None = None,
     seed
         Seed of the randomised heuristic starts.
     metric_crs
-        Projected CRS for straight-line distances (default EPSG:32650).
+        Projected CRS for straight-line distances; default as
+        :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
@@ -214,7 +215,7 @@ def p_median(demand: gpd.GeoDataFrame | None = None,
     (9.0, [1])
     """
     t0 = time.perf_counter()
-    inst, rules = _setup(demand, candidates, cost=cost, weights=weights, metric_crs=metric_crs,
+    inst, rules = _setup(demand, candidates, cost=cost, weight=weight, metric_crs=metric_crs,
                          p=p, fixed=fixed, district=district, district_min=district_min,
                          district_max=district_max, count_fixed=count_fixed,
                          site_cost=site_cost, budget=budget)
@@ -290,29 +291,29 @@ def _check_capacity(cap: NDArray[np.float64], rules: SiteRules, total: float) ->
 # --------------------------------------------------------------------------- coverage
 
 
-def _coverage(inst: Instance, standard: float) -> sparse.csr_array:
-    _validate.positive(standard, "standard", "cost units (metres or minutes)")
-    return sparse.csr_array((inst.cost <= standard).astype(np.float64))
+def _coverage(inst: Instance, standard_m: float) -> sparse.csr_array:
+    _validate.positive(standard_m, "standard_m", "cost units (metres or minutes)")
+    return sparse.csr_array((inst.cost <= standard_m).astype(np.float64))
 
 
 def max_coverage(demand: gpd.GeoDataFrame | None = None,
-                 candidates: gpd.GeoDataFrame | None = None, *, p: int, standard: float,
-                 cost: CostInput = None, weights: str | ArrayLike | None = None,
+                 candidates: gpd.GeoDataFrame | None = None, *, p: int, standard_m: float,
+                 cost: CostInput = None, weight: str | ArrayLike | None = None,
                  fixed: FixedInput = None, district: DistrictInput = None,
                  district_min: CountRule = None, district_max: CountRule = None,
                  count_fixed: bool = False, site_cost: str | ArrayLike | None = None,
                  budget: float | None = None, site_score: str | ArrayLike | None = None,
                  score_weight: float = 0.0, time_limit_s: float = 60.0,
                  mip_gap: float = 0.0, metric_crs: str | None = None) -> LayoutResult:
-    """Choose ``p`` new sites that maximise the demand weight within ``standard`` of a site.
+    """Choose ``p`` new sites that maximise the demand weight within ``standard_m`` of a site.
 
     Parameters
     ----------
-    demand, candidates, p, cost, weights, fixed, district, district_min, district_max
+    demand, candidates, p, cost, weight, fixed, district, district_min, district_max
         As in :func:`p_median`.
     count_fixed, site_cost, budget, metric_crs
         As in :func:`p_median`.
-    standard
+    standard_m
         Service standard in cost units: metres for geometries, minutes for a travel-time
         matrix. A demand is covered when some open site is within it.
     site_score, score_weight
@@ -331,19 +332,19 @@ def max_coverage(demand: gpd.GeoDataFrame | None = None,
     Raises
     ------
     ValueError
-        Bad ``p``, ``standard`` or ``score_weight``.
+        Bad ``p``, ``standard_m`` or ``score_weight``.
     InfeasibleError
         If district or budget rules cannot be met.
     """
     t0 = time.perf_counter()
-    inst, rules = _setup(demand, candidates, cost=cost, weights=weights, metric_crs=metric_crs,
+    inst, rules = _setup(demand, candidates, cost=cost, weight=weight, metric_crs=metric_crs,
                          p=p, fixed=fixed, district=district, district_min=district_min,
                          district_max=district_max, count_fixed=count_fixed,
                          site_cost=site_cost, budget=budget)
     if not 0.0 <= score_weight < 1.0:
         msg = f"score_weight must be in [0, 1), got {score_weight!r}."
         raise ValueError(msg)
-    N = _coverage(inst, standard)
+    N = _coverage(inst, standard_m)
     m = inst.n_candidates
     w = inst.weights
     by_fixed = (N[:, np.flatnonzero(rules.fixed)].sum(axis=1) > 0) if rules.fixed.any() \
@@ -380,31 +381,31 @@ def max_coverage(demand: gpd.GeoDataFrame | None = None,
     bound = fixed_part - out.bound if score_weight == 0 else math.nan
     res = build_result(inst, model="max_coverage", open_idx=open_idx, fixed=rules.fixed,
                        objective=covered, bound=bound, status=out.status, method="highs",
-                       seconds=time.perf_counter() - t0, standard=float(standard),
+                       seconds=time.perf_counter() - t0, standard_m=float(standard_m),
                        district=rules.district,
-                       params=_params(p=p, standard=standard, score_weight=score_weight))
+                       params=_params(p=p, standard_m=standard_m, score_weight=score_weight))
     if score_weight > 0:
         res.gap = (out.objective - out.bound) / max(abs(out.objective), 1e-12)
     return res
 
 
 def set_cover(demand: gpd.GeoDataFrame | None = None,
-              candidates: gpd.GeoDataFrame | None = None, *, standard: float,
-              cost: CostInput = None, weights: str | ArrayLike | None = None,
+              candidates: gpd.GeoDataFrame | None = None, *, standard_m: float,
+              cost: CostInput = None, weight: str | ArrayLike | None = None,
               fixed: FixedInput = None, district: DistrictInput = None,
               district_min: CountRule = None, district_max: CountRule = None,
               count_fixed: bool = False, site_cost: str | ArrayLike | None = None,
               budget: float | None = None, time_limit_s: float = 60.0, mip_gap: float = 0.0,
               metric_crs: str | None = None) -> LayoutResult:
-    """Open the fewest (or cheapest) new sites so that all demand is within ``standard``.
+    """Open the fewest (or cheapest) new sites so that all demand is within ``standard_m``.
 
     Parameters
     ----------
-    demand, candidates, standard, cost, fixed, district, district_min, district_max
+    demand, candidates, standard_m, cost, fixed, district, district_min, district_max
         As in :func:`max_coverage`.
     count_fixed, budget, time_limit_s, mip_gap, metric_crs
         As in :func:`p_median`.
-    weights
+    weight
         Demand weights (reported per site and district; every demand row must be covered).
     site_cost
         Opening cost per site: minimise total cost instead of the number of sites.
@@ -417,15 +418,15 @@ def set_cover(demand: gpd.GeoDataFrame | None = None,
     Raises
     ------
     InfeasibleError
-        If some demand has no candidate within ``standard`` (the rows are named), or the
+        If some demand has no candidate within ``standard_m`` (the rows are named), or the
         district/budget rules cannot be met together with full coverage.
     """
     t0 = time.perf_counter()
-    inst, rules = _setup(demand, candidates, cost=cost, weights=weights, metric_crs=metric_crs,
+    inst, rules = _setup(demand, candidates, cost=cost, weight=weight, metric_crs=metric_crs,
                          p=None, fixed=fixed, district=district, district_min=district_min,
                          district_max=district_max, count_fixed=count_fixed,
                          site_cost=site_cost, budget=budget)
-    N = _coverage(inst, standard)
+    N = _coverage(inst, standard_m)
     m = inst.n_candidates
     by_fixed = (N[:, np.flatnonzero(rules.fixed)].sum(axis=1) > 0) if rules.fixed.any() \
         else np.zeros(inst.n_demand, dtype=bool)
@@ -435,8 +436,8 @@ def set_cover(demand: gpd.GeoDataFrame | None = None,
     if lonely.size:
         ids = list(inst.demand_ids[lonely][:5])
         msg = (
-            f"set_cover: {lonely.size} demand rows have no candidate within standard="
-            f"{standard:g}, e.g. {ids}; raise the standard, add candidates near them, or use "
+            f"set_cover: {lonely.size} demand rows have no candidate within standard_m="
+            f"{standard_m:g}, e.g. {ids}; raise the standard, add candidates near them, or use "
             "max_coverage."
         )
         raise InfeasibleError(msg)
@@ -459,13 +460,13 @@ def set_cover(demand: gpd.GeoDataFrame | None = None,
     return build_result(inst, model="set_cover", open_idx=open_idx, fixed=rules.fixed,
                         objective=out.objective, bound=out.bound, status=out.status,
                         method="highs", seconds=time.perf_counter() - t0,
-                        standard=float(standard), district=rules.district,
-                        params=_params(standard=standard))
+                        standard_m=float(standard_m), district=rules.district,
+                        params=_params(standard_m=standard_m))
 
 
 def p_center(demand: gpd.GeoDataFrame | None = None,
              candidates: gpd.GeoDataFrame | None = None, *, p: int, cost: CostInput = None,
-             weights: str | ArrayLike | None = None, fixed: FixedInput = None,
+             weight: str | ArrayLike | None = None, fixed: FixedInput = None,
              district: DistrictInput = None, district_min: CountRule = None,
              district_max: CountRule = None, count_fixed: bool = False,
              site_cost: str | ArrayLike | None = None, budget: float | None = None,
@@ -483,7 +484,7 @@ def p_center(demand: gpd.GeoDataFrame | None = None,
         As in :func:`p_median`.
     count_fixed, site_cost, budget, time_limit_s, metric_crs
         As in :func:`p_median`.
-    weights
+    weight
         Demand weights (reported only; p-center serves every demand row equally).
 
     Returns
@@ -501,7 +502,7 @@ def p_center(demand: gpd.GeoDataFrame | None = None,
         Unreachable (infinite) pairs, NaN or negative costs, empty demand.
     """
     t0 = time.perf_counter()
-    inst, rules = _setup(demand, candidates, cost=cost, weights=weights, metric_crs=metric_crs,
+    inst, rules = _setup(demand, candidates, cost=cost, weight=weight, metric_crs=metric_crs,
                          p=p, fixed=fixed, district=district, district_min=district_min,
                          district_max=district_max, count_fixed=count_fixed,
                          site_cost=site_cost, budget=budget)

@@ -20,9 +20,11 @@ import numpy as np
 import pandas as pd
 
 from .. import _validate
+from .._crs import resolve_metric_crs
 from .._districts import assign_districts
 from .._toml import read_toml
-from ..errors import ScenarioError
+from ..errors import ParameterError, ScenarioError
+from ..results import tag_result
 from .diagnose import Diagnosis, diagnose
 from .models import max_coverage, p_center, p_median, set_cover
 from .result import LayoutResult
@@ -34,8 +36,8 @@ logger = logging.getLogger(__name__)
 MODELS = ("max_coverage", "p_median", "p_center", "set_cover")
 
 
-def aggregate_demand(points: gpd.GeoDataFrame, *, cell_m: float = 1000.0,
-                     weights: str | None = None, by: str | None = "district",
+def aggregate_demand(points: gpd.GeoDataFrame, *, cell_size_m: float = 1000.0,
+                     weight: str | None = None, by: str | None = "district",
                      metric_crs: str | None = None) -> gpd.GeoDataFrame:
     """Aggregate demand points to grid cells, keeping the weighted mean location.
 
@@ -43,30 +45,41 @@ def aggregate_demand(points: gpd.GeoDataFrame, *, cell_m: float = 1000.0,
     ----------
     points
         Demand points (e.g. enterprises).
-    cell_m
+    cell_size_m
         Cell size in metres.
-    weights
+    weight
         Column to sum (e.g. ``"employees"``); ``None`` counts points.
     by
         Optional column that also splits cells (e.g. ``"district"``), kept in the output.
     metric_crs
-        Projected CRS for the grid (default EPSG:32650).
+        Projected CRS of the cells; default as :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        One point per non-empty cell (and ``by`` value) in the input CRS, with ``id``,
-        ``weight`` (sum) and ``n`` (points); ``attrs["cci_geo_result"] == "demand"``.
+        One point per non-empty cell (and ``by`` value) in the input CRS (vector demand
+        points, not a polygon grid), with ``id``, ``weight`` (sum) and ``n`` (points);
+        result kind ``"demand"``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> firms = gpd.GeoDataFrame({"employees": [10, 30, 5]}, crs="EPSG:32651",
+    ...                          geometry=[Point(100, 100), Point(500, 100), Point(2500, 900)])
+    >>> cells = aggregate_demand(firms, cell_size_m=1000, weight="employees", by=None)
+    >>> cells[["id", "weight", "n"]].values.tolist()
+    [['cell_0_0', 40.0, 2], ['cell_2_0', 5.0, 1]]
     """
     _validate.non_empty(points, "points")
-    cell = _validate.positive(cell_m, "cell_m", "metres")
+    cell = _validate.positive(cell_size_m, "cell_size_m", "metres")
     metric = _validate.ensure_metric(points, "points", metric_crs)
     pts = metric.geometry.where(metric.geometry.geom_type == "Point", metric.geometry.centroid)
-    if weights is None:
+    if weight is None:
         w = np.ones(len(points))
     else:
-        _validate.require_columns(points, [weights], "points")
-        w = pd.to_numeric(points[weights], errors="coerce").fillna(0.0).clip(lower=0.0)
+        _validate.require_columns(points, [weight], "points")
+        w = pd.to_numeric(points[weight], errors="coerce").fillna(0.0).clip(lower=0.0)
         w = w.to_numpy(np.float64)
     frame = pd.DataFrame({"ix": np.floor(pts.x.to_numpy() / cell).astype(np.int64),
                           "iy": np.floor(pts.y.to_numpy() / cell).astype(np.int64),
@@ -91,7 +104,7 @@ def aggregate_demand(points: gpd.GeoDataFrame, *, cell_m: float = 1000.0,
     if len(keys) == 3:
         out[by] = g[by].to_numpy()
     out = out.to_crs(points.crs)
-    out.attrs["cci_geo_result"] = "demand"
+    tag_result(out, "demand")
     return out
 
 
@@ -129,12 +142,12 @@ class Proposal:
         """The proposed new sites (non-fixed rows of ``result.sites``)."""
         sites = self.result.sites
         out = sites[~sites["fixed"]].copy()
-        out.attrs["cci_geo_result"] = "selected_sites"
+        tag_result(out, "selected_sites")
         return out
 
 
-def _candidates(atlas: Any, statuses: Sequence[str], suitability: str | pd.Series | None
-                ) -> gpd.GeoDataFrame:
+def _candidates(atlas: Any, statuses: Sequence[str], suitability: str | pd.Series | None,
+                metric_crs: str) -> gpd.GeoDataFrame:
     zones = atlas["zones"]
     factories = atlas["factory_sites"]
     keep = factories[factories["status"].astype(str).isin(list(statuses))].copy()
@@ -163,17 +176,18 @@ def _candidates(atlas: Any, statuses: Sequence[str], suitability: str | pd.Serie
     out = pd.concat([z, f], ignore_index=True)
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=zones.crs)
     out["geometry"] = out.geometry.where(out.geometry.geom_type == "Point",
-                                         out.to_crs("EPSG:32650").centroid.to_crs(out.crs))
+                                         out.to_crs(metric_crs).centroid.to_crs(out.crs))
     return out
 
 
 def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
                   standard_m: float = 3000.0, weight: str | None = "employees",
-                  cell_m: float = 1000.0, statuses: Sequence[str] = ("vacant", "candidate"),
+                  cell_size_m: float = 1000.0,
+                  statuses: Sequence[str] = ("vacant", "candidate"),
                   district_max: int | Mapping[str, int] | None = 2,
                   district_min: int | Mapping[str, int] | None = None,
                   suitability: str | pd.Series | None = None, score_weight: float = 0.0,
-                  time_limit_s: float = 60.0) -> Proposal:
+                  time_limit_s: float = 60.0, metric_crs: str | None = None) -> Proposal:
     """Keep the existing zones and propose ``k`` new ones among candidate factory sites.
 
     Parameters
@@ -189,8 +203,8 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
         Service standard in metres (coverage and the before/after table).
     weight
         Enterprise column weighting demand (``"employees"``, ``"revenue_cny"``) or ``None``.
-    cell_m
-        Demand is aggregated to cells of this size (keeps the model small).
+    cell_size_m
+        Demand is aggregated to cells of this size in metres (keeps the model small).
     statuses
         Factory-site statuses that may become zones.
     district_max, district_min
@@ -201,11 +215,22 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
         objective.
     time_limit_s
         Solver time limit.
+    metric_crs
+        Projected CRS for distances and the demand grid; default the atlas's metric CRS
+        (stamped on its layers), see :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------
     Proposal
         The model result, diagnoses before and after, and the before/after table.
+
+    Examples
+    --------
+    >>> import cci_geo
+    >>> from cci_geo import layout
+    >>> prop = layout.propose_zones(cci_geo.load_demo(), k=2, time_limit_s=10)
+    >>> int((~prop.result.sites["fixed"]).sum())
+    2
     """
     if model not in MODELS:
         msg = f"model must be one of {MODELS}, got {model!r}."
@@ -216,8 +241,10 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
     if districts is not None and len(districts) and "district" not in enterprises.columns:
         logger.info("enterprises have no 'district' column; derived from the districts layer")
         enterprises = enterprises.assign(district=assign_districts(enterprises, districts))
-    demand = aggregate_demand(enterprises, cell_m=cell_m, weights=weight, by="district")
-    cands = _candidates(atlas, statuses, suitability)
+    crs = resolve_metric_crs(enterprises, atlas["zones"], metric_crs=metric_crs)
+    demand = aggregate_demand(enterprises, cell_size_m=cell_size_m, weight=weight,
+                              by="district", metric_crs=crs)
+    cands = _candidates(atlas, statuses, suitability, crs)
     by_district = districts is not None and len(districts) > 0
     if by_district:
         cands["district"] = assign_districts(cands, districts)
@@ -225,14 +252,14 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
         logger.warning("the atlas has no 'districts' layer: the per-district balance rule "
                        "(district_max=%r, district_min=%r) is not applied; add a districts "
                        "layer to apply it", district_max, district_min)
-    common: dict[str, Any] = {"weights": "weight", "fixed": "existing",
+    common: dict[str, Any] = {"weight": "weight", "fixed": "existing", "metric_crs": crs,
                               "district": "district" if by_district else None,
                               "district_max": district_max if by_district else None,
                               "district_min": district_min if by_district else None,
                               "time_limit_s": time_limit_s}
     if model == "max_coverage":
         use_score = bool(cands.loc[~cands["existing"], "score"].notna().all()) and score_weight > 0
-        res = max_coverage(demand, cands, p=k, standard=standard_m,
+        res = max_coverage(demand, cands, p=k, standard_m=standard_m,
                            site_score="score" if use_score else None,
                            score_weight=score_weight if use_score else 0.0, **common)
     elif model == "p_median":
@@ -240,14 +267,15 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
     elif model == "p_center":
         res = p_center(demand, cands, p=k, **common)
     else:
-        res = set_cover(demand, cands, standard=standard_m, **common)
+        res = set_cover(demand, cands, standard_m=standard_m, **common)
     zones = cands[cands["existing"]]
-    before = diagnose(zones, demand, standard=standard_m, weights="weight")
-    after = diagnose(res.sites, demand, standard=standard_m, weights="weight")
+    before = diagnose(zones, demand, standard_m=standard_m, weight="weight", metric_crs=crs)
+    after = diagnose(res.sites, demand, standard_m=standard_m, weight="weight", metric_crs=crs)
     table = _before_after(before, after, zones, res)
     settings = {"k": k, "model": model, "standard_m": standard_m, "weight": weight,
-                "cell_m": cell_m, "statuses": list(statuses), "district_max": district_max,
-                "district_min": district_min, "score_weight": score_weight}
+                "cell_size_m": cell_size_m, "metric_crs": crs, "statuses": list(statuses),
+                "district_max": district_max, "district_min": district_min,
+                "score_weight": score_weight}
     logger.info("proposed %d new zones: coverage %.1f%% -> %.1f%%", int((~res.sites["fixed"])
                 .sum()), 100 * before.coverage, 100 * after.coverage)
     return Proposal(result=res, before=before, after=after, table=table, scenario=settings)
@@ -372,16 +400,17 @@ def _suitability_scores(name: str, base_dir: Path, atlas: Any) -> pd.Series:
     return result.sites.set_index("id")["score"]
 
 
-def run_scenario(source: str | os.PathLike[str] | Mapping[str, Any], atlas: Any = None, *,
+def run_scenario(source: str | os.PathLike[str] | Mapping[str, Any], atlas: Any, *,
                  base_dir: str | os.PathLike[str] | None = None) -> Proposal:
-    """Run a layout scenario on ``atlas`` (default: the embedded demo atlas).
+    """Run a layout scenario on ``atlas``.
 
     Parameters
     ----------
     source
         Path of a TOML scenario (see ``scenarios/layout_new_zones.toml``) or a mapping.
     atlas
-        The atlas to plan on; ``None`` loads :func:`cci_geo.load_demo`.
+        The atlas to plan on (e.g. :func:`cci_geo.load_demo` or your own
+        :class:`~cci_geo.Atlas`); required, the demo is never loaded by itself.
     base_dir
         Folder against which relative paths in the scenario (``suitability_scenario``) are
         resolved; default: the scenario file's folder, or the working directory for a mapping.
@@ -390,12 +419,29 @@ def run_scenario(source: str | os.PathLike[str] | Mapping[str, Any], atlas: Any 
     -------
     Proposal
         As :func:`propose_zones`; ``scenario`` also holds the parsed file.
-    """
-    data = load_scenario(source)
-    if atlas is None:
-        from ..datasets import load_demo
 
-        atlas = load_demo()
+    Raises
+    ------
+    cci_geo.errors.ParameterError
+        If ``atlas`` is None.
+    cci_geo.errors.ScenarioError
+        If the scenario is invalid.
+
+    Examples
+    --------
+    >>> import cci_geo
+    >>> from cci_geo import layout
+    >>> scenario = {"model": {"type": "max_coverage", "k": 2, "standard_m": 3000.0},
+    ...             "balance": {"district_max": 1}}
+    >>> prop = layout.run_scenario(scenario, cci_geo.load_demo())
+    >>> int((~prop.result.sites["fixed"]).sum())
+    2
+    """
+    if atlas is None:
+        msg = ("run_scenario() needs the atlas to plan on: pass atlas=cci_geo.load_demo() or "
+               "your own cci_geo.Atlas (it never loads the demo by itself).")
+        raise ParameterError(msg)
+    data = load_scenario(source)
     m, d = data["model"], data.get("demand", {})
     c, b = data.get("candidates", {}), data.get("balance", {})
     suitability: str | pd.Series | None = c.get("suitability") or None
@@ -406,7 +452,8 @@ def run_scenario(source: str | os.PathLike[str] | Mapping[str, Any], atlas: Any 
     prop = propose_zones(
         atlas, k=int(m.get("k", 6)), model=m["type"],
         standard_m=float(m.get("standard_m", 3000.0)),
-        weight=d.get("weight", "employees") or None, cell_m=float(d.get("cell_m", 1000.0)),
+        weight=d.get("weight", "employees") or None,
+        cell_size_m=float(d.get("cell_m", 1000.0)),
         statuses=tuple(c.get("statuses", ("vacant", "candidate"))),
         district_max=b.get("district_max", 2), district_min=b.get("district_min"),
         suitability=suitability,

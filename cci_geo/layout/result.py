@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from ..results import tag_result
 from .costs import Instance
 
 __all__ = ["LayoutResult", "build_result"]
@@ -30,12 +31,12 @@ class LayoutResult:
         GeoDataFrame in the candidates' CRS when geometries were given) with columns
         ``fixed`` (bool), ``demand_served`` (weight allocated to the site), ``n_demand``
         (demand rows allocated), ``mean_cost`` (weighted mean cost of its demand) and
-        ``max_cost``. ``attrs["cci_geo_result"] == "selected_sites"``.
+        ``max_cost``. Result kind ``"selected_sites"``.
     allocations
         One row per allocated demand (and site for a split capacitated allocation):
         ``demand_id``, ``site_id``, ``cost``, ``weight``, ``share`` and ``covered`` (cost
         within the standard, coverage models only) with a LineString from the demand to its
-        site. ``attrs["cci_geo_result"] == "allocations"``.
+        site. Result kind ``"allocations"``.
     objective
         Objective value (weighted cost, covered weight, number/cost of sites, max cost).
     bound
@@ -106,7 +107,7 @@ def _point_xy(gdf: gpd.GeoDataFrame) -> NDArray[np.float64]:
 
 
 def _allocation_frame(inst: Instance, rows: NDArray[np.intp], cols: NDArray[np.intp],
-                      share: NDArray[np.float64], standard: float | None) -> pd.DataFrame:
+                      share: NDArray[np.float64], standard_m: float | None) -> pd.DataFrame:
     data = {
         "demand_id": inst.demand_ids[rows].to_numpy(),
         "site_id": inst.candidate_ids[cols].to_numpy(),
@@ -114,21 +115,21 @@ def _allocation_frame(inst: Instance, rows: NDArray[np.intp], cols: NDArray[np.i
         "weight": inst.weights[rows],
         "share": share,
     }
-    if standard is not None:
-        data["covered"] = inst.cost[rows, cols] <= standard
+    if standard_m is not None:
+        data["covered"] = inst.cost[rows, cols] <= standard_m
     frame = pd.DataFrame(data)
     if inst.demand is not None and inst.candidates is not None:
         a = _point_xy(inst.demand)[rows]
         b = _point_xy(inst.candidates)[cols]
         lines = shapely.linestrings(np.stack([a, b], axis=1))
         frame = gpd.GeoDataFrame(frame, geometry=lines, crs=inst.demand.crs)
-    frame.attrs["cci_geo_result"] = "allocations"
+    tag_result(frame, "allocations")
     return frame
 
 
 def build_result(inst: Instance, *, model: str, open_idx: NDArray[np.intp],
                  fixed: NDArray[np.bool_], objective: float, bound: float, status: str,
-                 method: str, seconds: float, standard: float | None = None,
+                 method: str, seconds: float, standard_m: float | None = None,
                  shares: NDArray[np.float64] | None = None,
                  district: NDArray[np.object_] | None = None,
                  params: dict[str, Any] | None = None) -> LayoutResult:
@@ -145,10 +146,10 @@ def build_result(inst: Instance, *, model: str, open_idx: NDArray[np.intp],
         reach = np.isfinite(inst.cost[rows, cols])
         rows, cols = rows[reach], cols[reach]
         share = np.ones(rows.size)
-    if standard is not None and model in ("max_coverage", "set_cover"):
-        keep = inst.cost[rows, cols] <= standard
+    if standard_m is not None and model in ("max_coverage", "set_cover"):
+        keep = inst.cost[rows, cols] <= standard_m
         rows, cols, share = rows[keep], cols[keep], share[keep]
-    alloc = _allocation_frame(inst, rows, cols, share, standard)
+    alloc = _allocation_frame(inst, rows, cols, share, standard_m)
     served = pd.DataFrame({"site": cols, "w": inst.weights[rows] * share,
                            "wc": inst.weights[rows] * share * inst.cost[rows, cols],
                            "c": inst.cost[rows, cols]})
@@ -167,8 +168,8 @@ def build_result(inst: Instance, *, model: str, open_idx: NDArray[np.intp],
     sites["max_cost"] = agg["max_cost"].to_numpy()
     if district is not None:
         sites["district"] = district[open_idx]
-    sites.attrs["cci_geo_result"] = "selected_sites"
-    table = _district_table(inst, open_idx, fixed, district, rows, share, standard)
+    tag_result(sites, "selected_sites")
+    table = _district_table(inst, open_idx, fixed, district, rows, share, standard_m)
     return LayoutResult(model=model, sites=sites, allocations=alloc, objective=float(objective),
                         bound=float(bound), gap=relative_gap(objective, bound), status=status,
                         method=method, solve_time_s=float(seconds), unit=inst.unit,
@@ -177,7 +178,7 @@ def build_result(inst: Instance, *, model: str, open_idx: NDArray[np.intp],
 
 def _district_table(inst: Instance, open_idx: NDArray[np.intp], fixed: NDArray[np.bool_],
                     district: NDArray[np.object_] | None, rows: NDArray[np.intp],
-                    share: NDArray[np.float64], standard: float | None) -> pd.DataFrame | None:
+                    share: NDArray[np.float64], standard_m: float | None) -> pd.DataFrame | None:
     if district is None:
         return None
     labels = pd.Series(district[open_idx], dtype=object).fillna("(none)")
@@ -194,7 +195,7 @@ def _district_table(inst: Instance, open_idx: NDArray[np.intp], fixed: NDArray[n
         total = w.groupby(dem.to_numpy()).sum()
         table["demand"] = total.reindex(table.index).fillna(0.0)
         served = pd.Series(inst.weights[rows] * share).groupby(dem.to_numpy()[rows]).sum()
-        label = "demand_covered" if standard is not None else "demand_served"
+        label = "demand_covered" if standard_m is not None else "demand_served"
         table[label] = served.reindex(table.index).fillna(0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             table[label.replace("demand_", "share_")] = table[label] / table["demand"]

@@ -4,9 +4,10 @@ The main entry points are :func:`briefing_map` (a folium map of an atlas and any
 results), :func:`save_html` (one self-contained file that opens offline) and
 :func:`save_png` (a printable static map). How each layer kind and each analysis result is
 drawn is decided by the renderer registry (:mod:`cci_geo.maps.registry`): register a
-renderer for a new ``cci_geo_result`` name with :func:`register_renderer` and every map
-writer draws it. A result records the layers it was computed from with :func:`derived_from`,
-so a map of results derived from synthetic data says so even without the synthetic layer.
+renderer for a new result kind (:func:`cci_geo.results.result_kind`) with
+:func:`register_renderer` and every map writer draws it. A result records the layers it
+was computed from with :func:`derived_from`, so a map of results derived from synthetic data
+says so even without the synthetic layer.
 """
 
 from __future__ import annotations

@@ -293,7 +293,8 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
         A :class:`cci_geo.atlas.Atlas` (or a mapping of layer kind -> GeoDataFrame).
     *results
         GeoDataFrames and Surfaces returned by the analysis modules (or containers of them);
-        each is drawn by the renderer registered for its ``cci_geo_result``.
+        each is drawn by the renderer registered for its result kind
+        (:func:`cci_geo.results.result_kind`).
     lang
         ``"zh"`` or ``"en"``: language of every label, legend and popup.
     basemap

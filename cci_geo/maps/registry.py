@@ -1,8 +1,10 @@
 """The renderer registry: how a layer kind or an analysis result becomes map layers.
 
-This is the extension point of :mod:`cci_geo.maps`. Analysis modules mark what they return:
-``gdf.attrs["cci_geo_result"] = "hot_spots"`` on a GeoDataFrame, ``tags["cci_geo_result"]``
-on a :class:`~cci_geo.raster.Surface`; atlas layers are known by their kind
+This is the extension point of :mod:`cci_geo.maps`. Analysis modules mark what they return
+with :func:`cci_geo.results.tag_result` (``attrs`` of a frame, ``tags`` of a
+:class:`~cci_geo.raster.Surface`) and the registry reads it back with
+:func:`cci_geo.results.result_kind`, which also recognises a result whose tag a pandas merge
+dropped by its signature columns; atlas layers are known by their kind
 (``"districts"``, ``"enterprises"`` ...). A renderer is a function registered under one or
 more of those names::
 
@@ -26,6 +28,7 @@ from typing import Any
 import geopandas as gpd
 
 from ..raster import Surface
+from ..results import RESULT_KEY, result_kind
 from .labels import Lang, check_lang
 from .layers import MapLayer
 
@@ -52,7 +55,7 @@ def register_renderer(*names: str, replace: bool = False) -> Callable[[Renderer]
     Parameters
     ----------
     *names
-        Layer kinds (``"venues"``) and/or ``cci_geo_result`` values (``"hot_spots"``).
+        Layer kinds (``"venues"``) and/or result kinds (``"hot_spots"``).
     replace
         Allow replacing a renderer that is already registered under one of ``names``.
 
@@ -95,17 +98,35 @@ def renderer_for(name: str) -> Renderer | None:
 
 
 def result_type(obj: Any) -> str | None:
-    """Return the ``cci_geo_result`` / layer kind that ``obj`` declares, or None."""
-    if isinstance(obj, Surface):
-        return obj.tags.get("cci_geo_result") or None
+    """Return the result kind / layer kind of ``obj``, or None.
+
+    The tag set by :func:`cci_geo.results.tag_result` wins, then a layer kind in ``attrs``
+    (``"cci_geo_kind"`` or ``"kind"``), then an attribute named like the tag, and last the
+    result kind recognised from the frame's signature columns (so a hot-spot table merged
+    with another frame is still drawn as hot spots).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cci_geo.results import tag_result
+    >>> hot = tag_result(pd.DataFrame({"id": [1], "gi_z": [3.1], "gi_p": [0.002],
+    ...                                "gi_class": ["hot spot 99%"]}), "hot_spots")
+    >>> result_type(hot.merge(pd.DataFrame({"id": [1], "name": ["798"]}), on="id"))
+    'hot_spots'
+    """
+    tagged = result_kind(obj, guess=False)
+    if tagged:
+        return tagged
     attrs = getattr(obj, "attrs", None)
     if isinstance(attrs, dict):
-        for key in ("cci_geo_result", "cci_geo_kind", "kind"):
+        for key in ("cci_geo_kind", "kind"):
             value = attrs.get(key)
             if isinstance(value, str) and value:
                 return value
-    value = getattr(obj, "cci_geo_result", None)
-    return value if isinstance(value, str) and value else None
+    value = getattr(obj, RESULT_KEY, None)
+    if isinstance(value, str) and value:
+        return value
+    return result_kind(obj)
 
 
 def _fallback(obj: Any) -> str:

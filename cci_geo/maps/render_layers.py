@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..raster import Surface
+from ..results import result_kind
 from ._build import (
     categorical_colors,
     display_frame,
@@ -258,7 +259,7 @@ def render_enterprises(gdf: gpd.GeoDataFrame, *, lang: Lang,
 def render_points(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None) -> list[MapLayer]:
     """Draw any point layer: by ``sector`` or ``kind`` if present, else in one colour."""
     g = to_wgs84(gdf, "gdf")
-    title = name or label(g.attrs.get("cci_geo_result", "layer"), lang)
+    title = name or label(result_kind(g, guess=False) or "layer", lang)
     if "sector" in g.columns and len(g) > CANVAS_THRESHOLD:
         return render_enterprises(g, lang=lang, name=title)
     columns = [c for c in g.columns if c not in ("geometry", "name_zh", "name_en")][:8]
@@ -275,7 +276,7 @@ def render_points(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None)
 def render_lines(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None) -> list[MapLayer]:
     """Draw any line layer in dark blue."""
     g = to_wgs84(gdf, "gdf")
-    title = name or label(g.attrs.get("cci_geo_result", "layer"), lang)
+    title = name or label(result_kind(g, guess=False) or "layer", lang)
     columns = [c for c in g.columns if c not in ("geometry", "name_zh", "name_en")][:8]
     shown, fields = display_frame(g, columns, lang)
     legend = Legend(title, items=(LegendItem("#08519c", title, shape="line"),))
@@ -288,7 +289,7 @@ def render_polygons(gdf: gpd.GeoDataFrame, *, lang: Lang,
                     name: str | None = None) -> list[MapLayer]:
     """Draw any polygon layer: a classed choropleth of its first numeric column, if any."""
     g = to_wgs84(gdf, "gdf")
-    title = name or label(g.attrs.get("cci_geo_result", "layer"), lang)
+    title = name or label(result_kind(g, guess=False) or "layer", lang)
     columns = [c for c in g.columns if c not in ("geometry", "name_zh", "name_en")][:8]
     shown, fields = display_frame(g, columns, lang)
     col = numeric_column(g, [c for c in columns if c not in ("id", "adcode")],
@@ -309,5 +310,5 @@ def render_polygons(gdf: gpd.GeoDataFrame, *, lang: Lang,
 @register_renderer("surface")
 def render_surface(surface: Surface, *, lang: Lang, name: str | None = None) -> list[MapLayer]:
     """Draw any Surface with the viridis colour map and a colour bar."""
-    title = name or label(surface.tags.get("cci_geo_result") or surface.name, lang)
+    title = name or label(result_kind(surface) or surface.name, lang)
     return [surface_layer(surface, name=title, cmap="viridis", units=surface.units)]

@@ -1,4 +1,4 @@
-"""Renderers for analysis results, keyed by the ``cci_geo_result`` the analyses set.
+"""Renderers for analysis results, keyed by the result kind the analyses set.
 
 Concentration (density surfaces, hot spots, LISA, location quotients, clusters, designation
 gap), network/access (isochrones, accessibility), suitability (score surfaces, site scores),
@@ -82,14 +82,26 @@ def render_suitability(surface: Surface | gpd.GeoDataFrame, *, lang: Lang,
 # --- concentration --------------------------------------------------------------------------
 
 
+_NOT_SIGNIFICANT = "not significant"
+
+
 def hot_spot_key(value: object) -> str:
-    """Normalise a Gi* class label (``"Hot Spot - 99% Confidence"``, ``"hot_95"``, ...)."""
+    """Return the canonical Gi* class label (``"hot spot 99%"``, ``"not significant"``...).
+
+    Accepts cci_geo's labels and other spellings (ArcGIS's ``"Hot Spot - 99% Confidence"``,
+    ``"hot_95"``).
+
+    Examples
+    --------
+    >>> hot_spot_key("Hot Spot - 99% Confidence"), hot_spot_key("cold_95")
+    ('hot spot 99%', 'cold spot 95%')
+    """
     text = str(value).lower()
     if not text or text in ("nan", "none") or "not" in text or "insignificant" in text:
-        return "not_significant"
+        return _NOT_SIGNIFICANT
     side = "hot" if "hot" in text else "cold" if "cold" in text else ""
     level = next((lv for lv in ("99", "95", "90") if lv in text), "")
-    return f"{side}_{level}" if side and level else "not_significant"
+    return f"{side} spot {level}%" if side and level else _NOT_SIGNIFICANT
 
 
 def _gi_from_z(z: pd.Series, p: pd.Series | None) -> pd.Series:
@@ -99,9 +111,22 @@ def _gi_from_z(z: pd.Series, p: pd.Series | None) -> pd.Series:
     else:
         level = np.select([zabs >= 2.576, zabs >= 1.960, zabs >= 1.645], ["99", "95", "90"], "")
     side = np.where(z > 0, "hot", "cold")
-    return pd.Series(np.where(level == "", "not_significant",
-                              np.char.add(np.char.add(side.astype(str), "_"), level.astype(str))),
-                     index=z.index)
+    keys = [f"{s} spot {lv}%" if lv else _NOT_SIGNIFICANT for s, lv in zip(side, level,
+                                                                           strict=True)]
+    return pd.Series(keys, index=z.index, dtype=object)
+
+
+_LISA_ALIASES = {"HH": "high-high", "LL": "low-low", "HL": "high-low", "LH": "low-high",
+                 "1": "high-high", "2": "low-high", "3": "low-low", "4": "high-low"}
+
+
+def _lisa_key(value: object) -> str:
+    text = str(value).strip()
+    compact = text.upper().replace("-", "").replace(" ", "")
+    if compact in _LISA_ALIASES:
+        return _LISA_ALIASES[compact]
+    low = text.lower().replace(" ", "-").replace("_", "-")
+    return low if low in ("high-high", "low-low", "high-low", "low-high") else _NOT_SIGNIFICANT
 
 
 @register_renderer("hot_spots", "gi_star")
@@ -117,12 +142,12 @@ def render_hot_spots(gdf: gpd.GeoDataFrame, *, lang: Lang,
         return render_polygons(g, lang=lang, name=name)
     g = g.assign(gi_class=keys)
     if len(g) > 5000:
-        g = g[keys != "not_significant"]
+        g = g[keys != _NOT_SIGNIFICANT]
     shown, fields = _fields_for(g, lang, ["gi_class", "gi_z", "gi_p"])
     colors, items = categorical_colors(g["gi_class"], HOT_SPOT_COLORS, lang, shape="square")
     title = _title("hot_spots", lang, name)
     points = _is(g, _POINTS)
-    significant = (g["gi_class"] != "not_significant").to_numpy()
+    significant = (g["gi_class"] != _NOT_SIGNIFICANT).to_numpy()
     # not significant: outline only, so the layers underneath stay readable
     return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items), z=18,
                          color="#ffffff" if points else "#8c8c8c", fill=colors,
@@ -133,21 +158,19 @@ def render_hot_spots(gdf: gpd.GeoDataFrame, *, lang: Lang,
 
 @register_renderer("local_morans", "lisa")
 def render_lisa(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None) -> list[MapLayer]:
-    """Draw LISA clusters: High-high red, Low-low blue, outliers pink/light blue."""
+    """Draw LISA clusters: high-high red, low-low blue, outliers pink/light blue."""
     g = to_wgs84(gdf, "local_morans")
     col = next((c for c in ("lisa_class", "quadrant", "lisa_quadrant", "q") if c in g.columns),
                None)
     if col is None:
         return render_polygons(g, lang=lang, name=name)
-    quad = g[col].astype(str).str.upper().str.replace("-", "", regex=False)
-    if quad.str.isnumeric().all():
-        quad = quad.map({"1": "HH", "2": "LH", "3": "LL", "4": "HL"})
+    quad = g[col].map(_lisa_key)
     pcol = next((c for c in ("lisa_p", "p_sim", "p", "p_value") if c in g.columns), None)
     sig = g[pcol] <= 0.05 if pcol else g.get("significant", pd.Series(True, index=g.index))
-    quad = quad.where(sig.astype(bool) & quad.isin(["HH", "LL", "HL", "LH"]), "not_significant")
+    quad = quad.where(sig.astype(bool), _NOT_SIGNIFICANT)
     g = g.assign(quadrant=quad)
-    palette = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9",
-               "not_significant": "#eeeeee"}
+    palette = {"high-high": "#d7191c", "low-low": "#2c7bb6", "high-low": "#fdae61",
+               "low-high": "#abd9e9", _NOT_SIGNIFICANT: "#eeeeee"}
     colors, items = categorical_colors(g["quadrant"], palette, lang, shape="square")
     shown, fields = _fields_for(g, lang, ["quadrant", *([pcol] if pcol else [])])
     title = _title("local_morans", lang, name)

@@ -44,9 +44,9 @@ OTHER_COLOR = "#8c8c8c"
 
 #: ArcGIS's Gi* hot spot colours, hot 99 % to cold 99 %.
 HOT_SPOT_COLORS: dict[str, str] = {
-    "hot_99": "#d62f27", "hot_95": "#ed7551", "hot_90": "#fab984",
-    "not_significant": "#eeeeee",
-    "cold_90": "#c0ccbe", "cold_95": "#849eba", "cold_99": "#4575b5",
+    "hot spot 99%": "#d62f27", "hot spot 95%": "#ed7551", "hot spot 90%": "#fab984",
+    "not significant": "#eeeeee",
+    "cold spot 90%": "#c0ccbe", "cold spot 95%": "#849eba", "cold spot 99%": "#4575b5",
 }
 
 

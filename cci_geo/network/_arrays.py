@@ -106,7 +106,7 @@ def graph_arrays(G: nx.Graph, weight: str = "travel_time", *,
         i = int(np.flatnonzero(bad)[0])
         msg = (f"{int(bad.sum())} edge(s) of G have no finite, non-negative {weight!r}, e.g. "
                f"({nodes[u[i]]}, {nodes[v[i]]}) = {ws[i]!r}; load the graph with load_graph "
-               "(which adds 'travel_time' in seconds) or pass weight= an edge attribute every "
+               "(which adds 'travel_time' in seconds) or pass edge_cost= an edge attribute every "
                "edge has.")
         raise DataError(msg)
     if not G.is_directed():

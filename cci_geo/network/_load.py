@@ -20,6 +20,9 @@ from pyproj import CRS
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from .._crs import estimate_utm_crs, resolve_metric_crs
+from .._resources import DEMO_STREETS as _DEMO_STREETS
+from .._resources import resource_path
 from ..errors import CRSMismatchError, DataError, NetworkUnavailableError
 from ..settings import Settings
 from ._speeds import EXTRA_WAY_TAGS, edge_allowed, edge_speed_kph, resolve_speeds
@@ -28,7 +31,7 @@ __all__ = ["DEMO_STREETS", "demo_streets_path", "load_graph"]
 
 logger = logging.getLogger(__name__)
 
-DEMO_STREETS = "beijing_798_streets.osm.gz"
+DEMO_STREETS = _DEMO_STREETS
 """File name of the synthetic street network around the 798/751 art district."""
 
 _XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml", ".osm.xml", ".xml.bz2", ".xml.gz")
@@ -49,17 +52,16 @@ def demo_streets_path() -> Path:
 
     Raises
     ------
-    FileNotFoundError
+    cci_geo.errors.DataError
         If neither location holds the file; rebuild it with ``python data/build_streets.py``.
+
+    Examples
+    --------
+    >>> from cci_geo import network
+    >>> network.demo_streets_path().name
+    'beijing_798_streets.osm.gz'
     """
-    package_dir = Path(__file__).resolve().parents[1]
-    candidates = (package_dir / "_data" / DEMO_STREETS, package_dir.parent / "data" / DEMO_STREETS)
-    for path in candidates:
-        if path.is_file():
-            return path
-    msg = (f"{DEMO_STREETS} not found in {[str(c.parent) for c in candidates]}; rebuild it with "
-           "`python data/build_streets.py` from the repository root or reinstall cci_geo.")
-    raise FileNotFoundError(msg)
+    return resource_path(DEMO_STREETS)
 
 
 @contextlib.contextmanager
@@ -216,23 +218,29 @@ def _add_travel_times(G: nx.MultiDiGraph, mode: str, table: Mapping[str, float])
         data["travel_time"] = float(length) / (speed / 3.6)
 
 
-def _check_metric_crs(G: nx.MultiDiGraph, metric_crs: str) -> None:
-    crs = CRS.from_user_input(metric_crs)
-    if not crs.is_projected:
-        msg = f"settings.metric_crs must be a projected CRS in metres, got {metric_crs!r}."
-        raise CRSMismatchError(msg)
-    aou = crs.area_of_use
-    if aou is None:
-        return
+def _graph_metric_crs(G: nx.MultiDiGraph, source: object, metric_crs: str | None) -> str:
+    """Resolve the metric CRS of a graph in lon/lat and check it covers the graph."""
     xs = np.fromiter((d["x"] for _, d in G.nodes(data=True)), float)
+    ys = np.fromiter((d["y"] for _, d in G.nodes(data=True)), float)
+    bounds = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+    if metric_crs is None and isinstance(source, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        metric_crs = resolve_metric_crs(source) if source.attrs.get("cci_geo_metric_crs") \
+            else None
+    if metric_crs is None:
+        crs_text = estimate_utm_crs(bounds)
+        logger.info("street graph measured in %s (UTM zone estimated from its extent); pass "
+                    "metric_crs= to choose", crs_text)
+        return crs_text
+    crs_text = resolve_metric_crs(metric_crs=metric_crs)
+    aou = CRS.from_user_input(crs_text).area_of_use
     lon = float(np.median(xs))
-    if not aou.west - 3 <= lon <= aou.east + 3:
-        zone = int((lon + 180) // 6) + 1
+    if aou is not None and not aou.west - 3 <= lon <= aou.east + 3:
         msg = (f"the graph lies at longitude {lon:.2f}, outside the area of use of "
-               f"settings.metric_crs {metric_crs} ({aou.west}..{aou.east}); pass "
-               f"settings=Settings(metric_crs='EPSG:{32600 + zone}') (UTM zone {zone}N) or "
-               "another metric CRS that covers the area.")
+               f"metric_crs {crs_text} ({aou.west}..{aou.east}); pass "
+               f"metric_crs={estimate_utm_crs(bounds)!r} (its UTM zone) or another metric CRS "
+               "that covers the area.")
         raise CRSMismatchError(msg)
+    return crs_text
 
 
 def load_graph(source: str | os.PathLike[str] | Sequence[float] | BaseGeometry
@@ -240,7 +248,8 @@ def load_graph(source: str | os.PathLike[str] | Sequence[float] | BaseGeometry
                cache_dir: str | os.PathLike[str] | None = None,
                settings: Settings | None = None,
                speeds_kph: Mapping[str, float] | None = None,
-               simplify: bool = True, retain_all: bool = False) -> nx.MultiDiGraph:
+               simplify: bool = True, retain_all: bool = False,
+               metric_crs: str | None = None) -> nx.MultiDiGraph:
     """Load a street graph for one travel mode, with travel times, in the metric CRS.
 
     Parameters
@@ -265,7 +274,7 @@ def load_graph(source: str | os.PathLike[str] | Sequence[float] | BaseGeometry
     cache_dir
         Folder of osmnx's HTTP cache; default ``settings.cache_dir / "osmnx"``.
     settings
-        Metric CRS, HTTP timeout and whether to use the cache; default ``Settings()``.
+        HTTP timeout and whether to use the cache (I/O only); default ``Settings()``.
     speeds_kph
         Speeds overriding :data:`cci_geo.network.DEFAULT_SPEEDS_KPH` for ``mode``, keyed by
         OSM ``highway`` value (``"default"`` for the rest), in km/h.
@@ -274,11 +283,14 @@ def load_graph(source: str | os.PathLike[str] | Sequence[float] | BaseGeometry
         ``simplify_graph``); lengths and travel times are summed.
     retain_all
         Keep every connected piece instead of only the largest weakly connected component.
+    metric_crs
+        Projected CRS the graph is returned in. Default: the metric CRS an atlas stamped on
+        a GeoDataFrame ``source``, else the UTM zone of the graph's extent (logged).
 
     Returns
     -------
     networkx.MultiDiGraph
-        Projected to ``settings.metric_crs`` (node ``x``/``y`` in metres, ``G.graph["crs"]``).
+        Projected to the metric CRS (node ``x``/``y`` in metres, ``G.graph["crs"]``).
         Every edge has ``length`` (m), ``speed_kph`` and ``travel_time`` (s);
         ``G.graph["mode"]`` records the mode.
 
@@ -300,7 +312,7 @@ def load_graph(source: str | os.PathLike[str] | Sequence[float] | BaseGeometry
     ValueError
         For an unknown ``mode``, a malformed bbox or a non-positive speed.
     CRSMismatchError
-        If ``settings.metric_crs`` does not cover the area.
+        If ``metric_crs`` does not cover the area.
 
     Examples
     --------
@@ -344,12 +356,12 @@ def load_graph(source: str | os.PathLike[str] | Sequence[float] | BaseGeometry
         for _, _, data in G.edges(data=True):
             data["speed_kph"] = (data["length"] / data["travel_time"] * 3.6
                                  if data["travel_time"] > 0 else edge_speed_kph(data, mode, table))
-    _check_metric_crs(G, settings.metric_crs)
-    G = ox.project_graph(G, to_crs=settings.metric_crs)
-    G.graph["crs"] = settings.metric_crs
+    crs = _graph_metric_crs(G, source, metric_crs)
+    G = ox.project_graph(G, to_crs=crs)
+    G.graph["crs"] = crs
     G.graph["mode"] = mode
     G.graph["speeds_kph"] = dict(table)
     logger.info("street graph: %d nodes, %d edges (mode=%s, %s)", G.number_of_nodes(),
-                G.number_of_edges(), mode, settings.metric_crs)
+                G.number_of_edges(), mode, crs)
     return G
 

@@ -13,6 +13,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.ops import substring
 
+from ..results import tag_result
 from ._arrays import GraphArrays, check_positive, graph_arrays, point_labels, points_xy, snap
 
 __all__ = ["isochrones", "travel_time_matrix"]
@@ -42,7 +43,7 @@ def _network_times(arrays: GraphArrays, sources: np.ndarray, targets: np.ndarray
 
 def travel_time_matrix(G: nx.MultiDiGraph, origins: gpd.GeoDataFrame | gpd.GeoSeries,
                        destinations: gpd.GeoDataFrame | gpd.GeoSeries | None = None, *,
-                       max_time: float | None = None, weight: str = "travel_time",
+                       max_time_s: float | None = None, edge_cost: str = "travel_time",
                        walk_speed_kph: float = 4.8, snap_warn_m: float | None = 250.0,
                        id_column: str | None = "id") -> pd.DataFrame:
     """Compute shortest travel times between every origin and every destination.
@@ -62,10 +63,10 @@ def travel_time_matrix(G: nx.MultiDiGraph, origins: gpd.GeoDataFrame | gpd.GeoSe
         and polygons (grid cells, districts) stand at their centroid in the graph's CRS.
     destinations
         Layer like ``origins``; default: the origins.
-    max_time
+    max_time_s
         Pairs whose total time exceeds this many seconds are ``inf``; the search also stops
         there, which is much faster on large graphs. Default: no limit.
-    weight
+    edge_cost
         Edge attribute to minimise; ``"length"`` gives metres on the network (the snap part
         is still converted to seconds, so use it with ``walk_speed_kph=3.6`` to get metres).
     walk_speed_kph
@@ -80,20 +81,20 @@ def travel_time_matrix(G: nx.MultiDiGraph, origins: gpd.GeoDataFrame | gpd.GeoSe
     -------
     pandas.DataFrame
         Seconds (float), one row per origin and one column per destination, in input order.
-        Unreachable pairs (disconnected or one-way-trapped, or beyond ``max_time``) are
+        Unreachable pairs (disconnected or one-way-trapped, or beyond ``max_time_s``) are
         ``inf``; never NaN. ``attrs`` holds ``origin_snap_m`` and ``destination_snap_m``
-        (tuples of metres, in row/column order), ``units="s"``, ``weight``, ``crs`` and
-        ``cci_geo_result="travel_time_matrix"``.
+        (tuples of metres, in row/column order), ``units="s"``, ``edge_cost``, ``crs`` and
+        result kind ``"travel_time_matrix"``.
 
     Raises
     ------
     DataError
-        If G has no edges, an edge lacks ``weight``, or a layer is empty or has missing
+        If G has no edges, an edge lacks ``edge_cost``, or a layer is empty or has missing
         geometries.
     CRSMismatchError
         If G is not in a metric CRS, or a layer has no CRS or cannot be transformed.
     ValueError
-        If ``max_time``, ``walk_speed_kph`` or ``snap_warn_m`` is not positive.
+        If ``max_time_s``, ``walk_speed_kph`` or ``snap_warn_m`` is not positive.
 
     Examples
     --------
@@ -108,32 +109,32 @@ def travel_time_matrix(G: nx.MultiDiGraph, origins: gpd.GeoDataFrame | gpd.GeoSe
     >>> round(tt.loc["798", "751"] / 60) in range(5, 20)
     True
     """
-    max_time = check_positive(max_time, "max_time", "s")
+    max_time_s = check_positive(max_time_s, "max_time_s", "s")
     walk_mps = check_positive(walk_speed_kph, "walk_speed_kph", "km/h") / 3.6  # type: ignore[operator]
     snap_warn_m = check_positive(snap_warn_m, "snap_warn_m", "m") if snap_warn_m else None
     destinations = origins if destinations is None else destinations
-    arrays = graph_arrays(G, weight)
+    arrays = graph_arrays(G, edge_cost)
     o_lab, d_lab = point_labels(origins, id_column), point_labels(destinations, id_column)
     o_node, o_snap = snap(arrays, points_xy(origins, arrays.crs, "origins"), o_lab, "origins",
                           snap_warn_m)
     d_node, d_snap = snap(arrays, points_xy(destinations, arrays.crs, "destinations"), d_lab,
                           "destinations", snap_warn_m)
     o_walk, d_walk = o_snap / walk_mps, d_snap / walk_mps
-    limit = np.inf if max_time is None else max(0.0, max_time - float(o_walk.min()))
+    limit = np.inf if max_time_s is None else max(0.0, max_time_s - float(o_walk.min()))
     sources, inverse = np.unique(o_node, return_inverse=True)
     logger.debug("csgraph dijkstra from %d source nodes over %d nodes", len(sources),
                  len(arrays.nodes))
     net = _network_times(arrays, sources, d_node, limit)
     total = net[inverse] + o_walk[:, None] + d_walk[None, :]
-    if max_time is not None:
-        total[total > max_time] = np.inf
+    if max_time_s is not None:
+        total[total > max_time_s] = np.inf
     out = pd.DataFrame(total, index=o_lab, columns=d_lab)
     out.index.name = "origin"
     out.columns.name = "destination"
-    out.attrs.update(cci_geo_result="travel_time_matrix", units="s", weight=weight,
+    out.attrs.update(units="s", edge_cost=edge_cost,
                      crs=arrays.crs, origin_snap_m=tuple(o_snap.tolist()),
                      destination_snap_m=tuple(d_snap.tolist()))
-    return out
+    return tag_result(out, "travel_time_matrix")
 
 
 def _minutes(minutes: Iterable[float]) -> list[float]:
@@ -168,7 +169,7 @@ def _footprint(segments: np.ndarray, origin: np.ndarray, buffer_m: float,
 
 
 def isochrones(G: nx.MultiDiGraph, sources: gpd.GeoDataFrame | gpd.GeoSeries,
-               minutes: Iterable[float] = (5, 10, 15), *, weight: str = "travel_time",
+               minutes: Iterable[float] = (5, 10, 15), *, edge_cost: str = "travel_time",
                walk_speed_kph: float = 4.8, buffer_m: float = 50.0, fill_holes: bool = True,
                snap_warn_m: float | None = 250.0,
                id_column: str | None = "id") -> gpd.GeoDataFrame:
@@ -190,7 +191,7 @@ def isochrones(G: nx.MultiDiGraph, sources: gpd.GeoDataFrame | gpd.GeoSeries,
         Layer in any CRS; non-point geometries stand at their centroid.
     minutes
         Time budgets in minutes.
-    weight
+    edge_cost
         Edge attribute in seconds.
     walk_speed_kph
         Speed at which the snap distance is walked.
@@ -209,7 +210,7 @@ def isochrones(G: nx.MultiDiGraph, sources: gpd.GeoDataFrame | gpd.GeoSeries,
         One row per source and band, sorted by source order then minutes, in the CRS of
         ``sources``: ``source`` (label), ``minutes`` (float), ``area_m2`` (float, measured in
         the graph's metric CRS), ``geometry`` ((Multi)Polygon; empty when the snap walk alone
-        exceeds the budget). ``attrs["cci_geo_result"] = "isochrones"``.
+        exceeds the budget). Result kind ``"isochrones"``.
 
     Raises
     ------
@@ -233,7 +234,7 @@ def isochrones(G: nx.MultiDiGraph, sources: gpd.GeoDataFrame | gpd.GeoSeries,
     buffer_m = check_positive(buffer_m, "buffer_m", "m")  # type: ignore[assignment]
     walk_mps = check_positive(walk_speed_kph, "walk_speed_kph", "km/h") / 3.6  # type: ignore[operator]
     snap_warn_m = check_positive(snap_warn_m, "snap_warn_m", "m") if snap_warn_m else None
-    arrays = graph_arrays(G, weight, geometry=True)
+    arrays = graph_arrays(G, edge_cost, geometry=True)
     labels = point_labels(sources, id_column)
     node, dist = snap(arrays, points_xy(sources, arrays.crs, "sources"), labels, "sources",
                       snap_warn_m)
@@ -253,5 +254,5 @@ def isochrones(G: nx.MultiDiGraph, sources: gpd.GeoDataFrame | gpd.GeoSeries,
     out = gpd.GeoDataFrame(rows, columns=["source", "minutes", "area_m2", "geometry"],
                            geometry="geometry", crs=arrays.crs)
     out = out.to_crs(sources.crs)
-    out.attrs["cci_geo_result"] = "isochrones"
+    tag_result(out, "isochrones")
     return out

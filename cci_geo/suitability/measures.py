@@ -235,7 +235,7 @@ def _density_grid(layer: gpd.GeoDataFrame, params: Mapping[str, Any],
         raise DataError(msg) from exc
 
     template = grid.surface(np.zeros(grid.shape), name="template", units="")
-    surf = kernel_density(layer, cell_size=grid.cell_size, bandwidth=params["bandwidth_m"],
+    surf = kernel_density(layer, cell_size_m=grid.cell_size, bandwidth_m=params["bandwidth_m"],
                           kernel=params["kernel"], weight=params["weight_column"],
                           extent=template, metric_crs=grid.crs)
     src = np.nan_to_num(np.asarray(surf.data, dtype="float64"), nan=0.0)

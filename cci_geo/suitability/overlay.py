@@ -18,9 +18,10 @@ import shapely
 from pyproj import Transformer
 from rasterio import features as rio_features
 
+from .._crs import resolve_metric_crs
 from ..errors import DataError, ScenarioError
 from ..raster import Surface
-from ..settings import Settings
+from ..results import RESULT_KEY, tag_result
 from ._layers import LayerBook, file_sha256
 from .ahp import ahp_weights
 from .criteria import Constraint, Criterion
@@ -49,8 +50,7 @@ class SuitabilityResult:
         (1 = best, ties broken by ascending id; missing for excluded or incomplete sites),
         ``excluded_by`` (';'-joined constraint names, '' if none), ``missing`` (criteria
         without data at the site) and, with sensitivity, ``rank_p05``, ``rank_median``,
-        ``rank_p95``, ``rank_mean`` and ``p_top_k``. ``attrs["cci_geo_result"] =
-        "suitability"``.
+        ``rank_p95``, ``rank_mean`` and ``p_top_k``. Result kind ``"suitability"``.
     composite
         Weighted overlay of the spatial criteria (weights renormalised over them when the
         scenario also has ``site_attribute`` criteria); NaN outside the study area, in
@@ -305,7 +305,7 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
           candidates: str | gpd.GeoDataFrame | None = None,
           constraints: Sequence[Constraint] | None = None,
           sensitivity: bool | None = None, seed: int | None = None,
-          settings: Settings | None = None) -> SuitabilityResult:
+          metric_crs: str | None = None) -> SuitabilityResult:
     """Score and rank candidate sites by a weighted multi-criteria overlay.
 
     Parameters
@@ -328,8 +328,10 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
         ``[sensitivity] enabled``).
     seed
         Override the scenario's seed.
-    settings
-        Provides the metric CRS when neither scenario nor atlas sets one.
+    metric_crs
+        Projected CRS of the analysis grid and distances. Default: the scenario's
+        ``metric_crs``, else as :func:`cci_geo._crs.resolve_metric_crs` over the layers
+        (the atlas's metric CRS, a projected layer's CRS, or the UTM zone of the data).
 
     Returns
     -------
@@ -358,8 +360,8 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
         sc = replace(sc, constraints=(*sc.constraints, *constraints))
     if seed is not None:
         sc = replace(sc, seed=seed)
-    metric_crs = (sc.metric_crs or getattr(atlas, "metric_crs", None)
-                  or (settings or Settings()).metric_crs)
+    frames = [*extra.values(), *(atlas.values() if isinstance(atlas, Mapping) else ())]
+    metric_crs = resolve_metric_crs(*frames, metric_crs=metric_crs or sc.metric_crs)
     book = LayerBook(atlas, extra, sc.layers, metric_crs=metric_crs)
     w, cr = resolve_weights(sc.criteria, method=sc.weights_method, matrix=sc.ahp_matrix,
                             allow_inconsistent=sc.allow_inconsistent)
@@ -393,13 +395,13 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
     if mc is not None:
         result = result.join(mc.summary, on=sc.id_column)
     prov = _provenance(sc, book, w, cr, grid, metric_crs)
-    tags = {"cci_geo_result": "suitability", "scenario": sc.name,
+    tags = {RESULT_KEY: "suitability", "scenario": sc.name,
             "scenario_sha256": sc.sha256 or "", "cci_geo_version": prov["cci_geo_version"],
             "created": prov["created"]}
     crit_surfaces = {
         c.name: grid.surface(_grid_value(evals[c.name], c.name), name=c.name,
                              units="value 0-1", copy=False,
-                             tags={**tags, "cci_geo_result": "suitability_criterion",
+                             tags={**tags, RESULT_KEY: "suitability_criterion",
                                    "measure": c.measure, "weight": f"{w[i]:.6g}",
                                    "value_function": c.value_function.describe()})
         for i, c in enumerate(sc.criteria) if c.spatial}
@@ -412,7 +414,7 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
     out = cand_src.to_crs(_original_crs(sc, book))
     for col in result.columns.drop(sc.id_column):
         out[col] = result[col].array
-    out.attrs["cci_geo_result"] = "suitability"
+    tag_result(out, "suitability")
     return SuitabilityResult(out, composite, crit_surfaces,
                              pd.Series(w, index=[c.name for c in sc.criteria], name="weight"),
                              _criteria_table(sc.criteria, w), cr, mc, oat, grid, sc, prov)

@@ -17,7 +17,7 @@ from typing import Any
 import geopandas as gpd
 
 from .._toml import read_toml
-from ..errors import ScenarioError
+from ..errors import DataError, ScenarioError
 from ..maps.registry import result_parts
 from ..maps.sources import derived_from
 from ..raster import Surface
@@ -58,7 +58,7 @@ def _concentration(ctx: StepContext) -> list[Any]:
 
     p = ctx.params
     ent = ctx.atlas["enterprises"]
-    out: list[Any] = [cc.kernel_density(ent, cell_size=float(p["kde_cell_m"]))]
+    out: list[Any] = [cc.kernel_density(ent, cell_size_m=float(p["kde_cell_m"]))]
     grid = cc.grid_counts(ent, float(p["grid_cell_m"]), region=ctx.region)
     out.append(cc.hot_spots(grid, "count", weights=p["weights"]))
     districts = _districts(ctx)
@@ -110,8 +110,8 @@ def _accessibility(ctx: StepContext) -> list[Any]:
     p = ctx.params
     kw: dict[str, Any] = {"cell_size_m": float(p["cell_size_m"]),
                           "threshold_m": float(p["threshold_m"]), "decay": p["decay"],
-                          "supply_column": p["supply_weight"],
-                          "weight_column": p["demand_weight"] or None}
+                          "supply_weight": p["supply_weight"],
+                          "weight": p["demand_weight"] or None}
     venues, ent = ctx.atlas["venues"], ctx.atlas["enterprises"]
     districts = _districts(ctx)
     if districts is None:
@@ -143,12 +143,13 @@ register_step(Step(
 
 def _bundled_scenario(name: str) -> Path:
     # the copy shipped in the wheel, else the source checkout's scenarios folder
-    here = Path(__file__).resolve().parents[1]
-    for path in (here / "_data" / "scenarios" / name, here.parent / "scenarios" / name):
-        if path.is_file():
-            return path
-    msg = f"the bundled scenario {name} is missing; reinstall cci_geo."
-    raise ScenarioError(msg)
+    from .._resources import resource_path
+
+    try:
+        return resource_path(f"scenarios/{name}")
+    except DataError as exc:
+        msg = f"the bundled scenario {name} is missing; reinstall cci_geo."
+        raise ScenarioError(msg) from exc
 
 
 def suitability_scenario(params: Any, base_dir: Path | None) -> Path:
@@ -246,7 +247,7 @@ def _layout(ctx: StepContext) -> list[Any]:
                  "has no 'districts' layer")
     proposal = layout.propose_zones(
         ctx.atlas, k=int(p["k"]), model=p["model"], standard_m=float(p["standard_m"]),
-        weight=p["weight"] or None, cell_m=float(p["cell_m"]),
+        weight=p["weight"] or None, cell_size_m=float(p["cell_m"]),
         statuses=tuple(p["statuses"]), district_max=district_max if ctx.has("districts")
         else None, suitability=score, score_weight=float(p["score_weight"])
         if score is not None else 0.0, time_limit_s=float(p["time_limit_s"]))
@@ -280,11 +281,32 @@ register_step(Step(
 # -- corridors ----------------------------------------------------------------------------
 
 
+def _corridor_origin(ctx: StepContext) -> tuple[tuple[float, float] | None, str | None]:
+    """Return ``((lon, lat), province)`` of the atlas's origin node (by its role), or Nones.
+
+    Corridors are oriented from that node and cooperation candidates are sought outside its
+    province; an atlas without such a node keeps its lines as drawn and excludes nothing.
+    """
+    from ..corridors._common import feature_ids, origin_node_from_roles
+
+    if not ctx.has("nodes"):
+        return None, None
+    nodes = ctx.atlas["nodes"].to_crs("EPSG:4326")
+    ids = feature_ids(nodes, "id", "nodes")
+    node = origin_node_from_roles(nodes, ids)
+    if node is None:
+        return None, None
+    row = nodes[(ids == node).to_numpy()].iloc[0]
+    province = str(row["province"]) if "province" in nodes.columns else None
+    return (float(row.geometry.x), float(row.geometry.y)), province
+
+
 def _corridors(ctx: StepContext) -> list[Any]:
     from .. import corridors as co
 
     p = ctx.params
-    axes = co.corridors_from_lines(ctx.atlas["corridors"])
+    origin, province = _corridor_origin(ctx)
+    axes = co.corridors_from_lines(ctx.atlas["corridors"], origin=origin)
     districts = ctx.atlas["districts"] if ctx.has("districts") else None
     zones = co.corridor_zones(axes, width_km=float(p["width_km"]), region=districts)
     out: list[Any] = _mark([zones], ctx, "corridors", "districts")
@@ -303,7 +325,8 @@ def _corridors(ctx: StepContext) -> list[Any]:
                      "city (flows need enterprises in at least two)")
     if ctx.has("factory_sites") and districts is not None:
         out.extend(_mark([co.cooperation_candidates(ctx.atlas["factory_sites"], zones, axes,
-                                                    districts=districts)],
+                                                    districts=districts,
+                                                    exclude_province=province)],
                          ctx, "factory_sites", "corridors", "districts"))
     else:
         ctx.note("corridors: cooperation candidates left out: they need 'factory_sites' and "
