@@ -100,7 +100,7 @@ def test_kde_partitioned_needs_a_bandwidth(parts):
 
 @pytest.mark.parametrize("kw", [
     {},
-    {"by": "sector", "value": "employees"},
+    {"by": "sector", "weight": "employees"},
     {"by": "sector", "keep_empty": False, "region": "districts"},
 ])
 def test_grid_counts_partitioned_equals_in_memory(atlas, firms, parts, kw):

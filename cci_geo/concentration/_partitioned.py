@@ -35,7 +35,7 @@ def metric_crs_of(frame: Any, metric_crs: str | None) -> CRS:
     """Return the CRS partitions are measured in (as :func:`cci_geo._crs.resolve_metric_crs`).
 
     The explicit ``metric_crs`` wins, then the frame's own projected CRS; otherwise the UTM
-    zone is estimated from the first partition's extent (one partition is read).
+    zone is estimated from the first non-empty partition's extent.
     """
     if frame.crs is None:
         msg = "the partitioned points have no CRS; set it (e.g. ddf.set_crs('EPSG:4326'))."
@@ -45,8 +45,12 @@ def metric_crs_of(frame: Any, metric_crs: str | None) -> CRS:
     crs = CRS.from_user_input(frame.crs)
     if crs.is_projected:
         return crs
-    sample = frame.get_partition(0).compute()
-    return CRS.from_user_input(resolve_metric_crs(sample))
+    for i in range(frame.npartitions):
+        sample = frame.get_partition(i).compute()
+        if len(sample):
+            return CRS.from_user_input(resolve_metric_crs(sample))
+    msg = "the partitioned points are empty (0 rows); pass a non-empty dataset."
+    raise DataError(msg)
 
 
 def _part_xy(part: Any, metric_crs: str, weight: Any) -> tuple[np.ndarray, np.ndarray]:
