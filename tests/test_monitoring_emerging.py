@@ -20,6 +20,7 @@ from cci_geo.monitoring import (
     space_time_cube,
     space_time_gi,
 )
+from cci_geo.results import result_kind
 
 pymannkendall = pytest.importorskip("pymannkendall")
 esda = pytest.importorskip("esda")
@@ -216,5 +217,5 @@ def test_growing_centre_is_an_emerging_hot_spot() -> None:
     centre = out.loc[out.geometry.contains(Point(452_200, 4_425_200))]
     assert centre["category"].iloc[0] in {"new hot spot", "consecutive hot spot",
                                           "intensifying hot spot"}
-    assert out.attrs["cci_geo_result"] == "emerging_hot_spots"
+    assert result_kind(out) == "emerging_hot_spots"
     assert {"gi_z_2012", "gi_bin_2020", "trend_tau"} <= set(out.columns)

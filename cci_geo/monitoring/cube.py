@@ -195,7 +195,7 @@ def space_time_cube(enterprises: gpd.GeoDataFrame, *, years: object, cell_size_m
     region
         Optional study area: only cells whose centre lies inside it are kept.
     metric_crs
-        Metric CRS of the grid (default: the layer's metric CRS or EPSG:32650).
+        Metric CRS of the grid; default as :func:`cci_geo._crs.resolve_metric_crs`.
 
     Returns
     -------

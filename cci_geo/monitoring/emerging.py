@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from ._common import tag
+from ..results import tag_result
 from .cube import SpaceTimeCube
 from .gistar import significance_bins, space_time_gi
 from .trend import mann_kendall
@@ -216,7 +216,7 @@ def emerging_hot_spots(cube: SpaceTimeCube, *, k: int = 1, weights: object = "qu
         extra[f"gi_bin_{year}"] = bins[:, t]
     out = pd.concat([out, pd.DataFrame(extra, index=out.index)], axis=1)
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=cube.cells.crs)
-    tag(out, "emerging_hot_spots")
+    tag_result(out, "emerging_hot_spots")
     out.attrs.update({"years": [int(y) for y in cube.years], "k": int(k), "alpha": alpha,
                       "fdr": bool(fdr), "trend_alpha": ta, "variable": cube.variable})
     logger.info("emerging hot spots on %d cells: %s", len(out),

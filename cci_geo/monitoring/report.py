@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._crs import resolve_metric_crs
 from ..errors import DataError
 from ..schema import SECTOR_NAMES
 from ..tables import Column
@@ -239,8 +240,8 @@ def monitor(atlas: Any, *, years: Iterable[int] | None = None, cell_size_m: floa
             raise DataError(msg)
         years = range(int(panel["year"].min()), int(panel["year"].max()) + 1)
     yrs = list(years)
-    crs = metric_crs or getattr(atlas, "metric_crs", None)
     ent = atlas["enterprises"]
+    crs = resolve_metric_crs(ent, metric_crs=metric_crs)   # the atlas's, stamped on its layers
     bar = tqdm(total=4, desc="monitor", unit="step", disable=not progress)
     cube = space_time_cube(ent, years=yrs, cell_size_m=cell_size_m, metric_crs=crs)
     ehs = emerging_hot_spots(cube, k=k, alpha=alpha)

@@ -21,9 +21,9 @@ import shapely
 
 from .._validate import ensure_metric, positive
 from ..errors import DataError, ParameterError
+from ..results import tag_result
 from ..schema import SECTORS
 from ._areas import area_footprints, memberships
-from ._common import tag
 from .cube import space_time_cube, years_of
 from .gistar import space_time_gi
 
@@ -306,7 +306,7 @@ def park_scorecards(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame,
     out["nearest_station_m"] = _nearest_m(centroids, stations)
     out["nearest_venue_m"] = _nearest_m(centroids, venues)
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=metric).to_crs(enterprises.crs)
-    tag(out, "park_scorecards")
+    tag_result(out, "park_scorecards")
     out.attrs.update({"comparison_sets": sets, "years": [int(y) for y in yrs],
                       "n_matches": int(n_matches), "comparison_cell_m": float(comparison_cell_m)})
     return out

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
+from ..results import tag_result
 from ._areas import area_footprints, memberships
-from ._common import tag
 from .cube import years_of
 
 __all__ = ["OPINIONS_2018_TARGETS", "target_progress"]
@@ -184,7 +184,7 @@ def target_progress(enterprises: gpd.GeoDataFrame, panel: pd.DataFrame | None = 
     out["share_of_target"] = np.where(city, out["value"] / out["target"], np.nan)
     out["met"] = pd.array(np.where(city, out["value"] >= out["target"], pd.NA),
                           dtype="boolean")
-    return tag(out, "target_progress")
+    return tag_result(out, "target_progress")
 
 
 def _pairs_matrix(pos: pd.Index, yrs: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
