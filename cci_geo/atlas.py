@@ -398,7 +398,7 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
                              metric_crs=metric_crs, region=region)
 
     @classmethod
-    def from_postgis(cls, url: str, *, schema: str = "public",
+    def from_postgis(cls, url: str, *, schema: str | None = None,
                      validate_layers: bool = True) -> Atlas:
         """Read an atlas from the PostGIS tables named by kind in ``schema`` of database ``url``.
 
@@ -408,7 +408,8 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
 
         return read_atlas(url, schema=schema, validate_layers=validate_layers)
 
-    def to_postgis(self, url: str, *, schema: str = "public", overwrite: bool = False) -> str:
+    def to_postgis(self, url: str, *, schema: str | None = None,
+                   overwrite: bool = False) -> str:
         """Write every layer and the provenance to PostGIS in one transaction.
 
         See :func:`cci_geo.postgis.write_atlas` (needs the ``postgis`` extra).

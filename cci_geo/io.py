@@ -23,7 +23,8 @@ from pyproj import CRS
 from ._files import atomic_path
 from ._formats import EXCEL_SUFFIXES, read_excel_table, write_gdb_tables
 from .datum import convert_gdf, normalise_datum
-from .errors import DataError, SchemaError
+from .errors import DataError, ParameterError, SchemaError
+from .postgis import is_postgis_url, read_table
 from .schema import validate
 
 __all__ = ["read_layer", "write_layer"]
@@ -154,8 +155,9 @@ def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
     ----------
     path
         A ``.gpkg``, ``.geojson``/``.json``, ``.shp`` (or a ``.zip`` holding one),
-        ``.parquet``/``.geoparquet``, ``.fgb``, ``.csv`` or Excel ``.xlsx``/``.xls`` file, or
-        an Esri File Geodatabase (``.gdb`` directory).
+        ``.parquet``/``.geoparquet``, ``.fgb``, ``.csv`` or Excel ``.xlsx``/``.xls`` file, an
+        Esri File Geodatabase (``.gdb`` directory), or a PostGIS database URL
+        ``postgresql://user@host/db[?schema=name]`` with ``layer=<table>``.
     kind
         Layer kind (see :data:`cci_geo.schema.LAYER_KINDS`); when given the result is
         checked with :func:`cci_geo.validate`.
@@ -205,6 +207,14 @@ def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
     >>> round(float(parks.geometry.x.iloc[0]), 4), round(float(parks.geometry.y.iloc[0]), 4)
     (116.4883, 39.9839)
     """
+    if is_postgis_url(path):  # a table of a PostGIS database (``layer`` names it)
+        if layer is None:
+            msg = "reading from PostGIS needs layer=<table name>."
+            raise ParameterError(msg)
+        gdf = read_table(str(path), str(layer))
+        if normalise_datum(datum) != "wgs84":
+            gdf = convert_gdf(gdf, normalise_datum(datum), "wgs84")
+        return validate(gdf, kind, layer=str(layer)) if kind is not None else gdf
     p = Path(path)
     if not p.exists():
         msg = f"{p} does not exist."

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
+
+from .options import atlas_source
 
 __all__ = ["add_parser", "run"]
 
@@ -14,11 +15,13 @@ def add_parser(subparsers: Any) -> None:
     """Register the ``info`` subcommand."""
     p = subparsers.add_parser(
         "info", help="summarise an atlas: layers, counts, CRS, provenance",
-        description="Summarise an atlas GeoPackage (default: the embedded Beijing demo).",
-        epilog="examples:\n  cci-geo info\n  cci-geo info my_atlas.gpkg",
+        description="Summarise an atlas GeoPackage, File Geodatabase or PostGIS database "
+                    "(default: the embedded Beijing demo).",
+        epilog="examples:\n  cci-geo info\n  cci-geo info my_atlas.gpkg\n"
+               "  cci-geo info planning.gdb\n  cci-geo info postgresql://planner@db/cci",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("path", nargs="?", type=Path, default=None,
-                   help="atlas GeoPackage (default: embedded demo)")
+    p.add_argument("path", nargs="?", type=atlas_source, default=None,
+                   help="atlas .gpkg, .gdb or postgresql:// URL (default: embedded demo)")
     p.set_defaults(func=run)
 
 

@@ -5,14 +5,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-__all__ = ["add_atlas_option", "add_output_options", "load_atlas"]
+__all__ = ["add_atlas_option", "add_output_options", "atlas_source", "load_atlas"]
+
+
+def atlas_source(text: str) -> Path | str:
+    """An atlas location from the command line: a file path, or a PostgreSQL URL kept as text."""
+    return text if text.startswith(("postgresql://", "postgres://")) else Path(text)
 
 
 def add_atlas_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--atlas PATH`` (a GeoPackage written by ``Atlas.to_gpkg``; the demo by default)."""
+    """Add ``--atlas PATH|URL`` (GeoPackage, FileGDB or PostGIS; the demo by default)."""
     parser.add_argument(
-        "--atlas", type=Path, default=None, metavar="PATH",
-        help="atlas GeoPackage (from Atlas.to_gpkg); default: the embedded Beijing demo atlas",
+        "--atlas", type=atlas_source, default=None, metavar="PATH|URL",
+        help="atlas GeoPackage or File Geodatabase (Atlas.to_gpkg / to_gdb), or a PostGIS "
+             "database postgresql://user@host/db[?schema=name]; default: the embedded "
+             "Beijing demo atlas",
     )
 
 
@@ -24,9 +31,9 @@ def add_output_options(parser: argparse.ArgumentParser, *, default_out: str) -> 
                         help="replace existing output files (never done otherwise)")
 
 
-def load_atlas(path: Path | None):  # noqa: ANN201 - returns cci_geo.Atlas
-    """Return the atlas at ``path``, or the embedded demo atlas when ``path`` is None."""
+def load_atlas(path: Path | str | None):  # noqa: ANN201 - returns cci_geo.Atlas
+    """Return the atlas at ``path`` (file or PostGIS URL), or the demo atlas when None."""
     from ..atlas import Atlas
     from ..datasets import load_demo
 
-    return load_demo() if path is None else Atlas.from_gpkg(path)
+    return load_demo() if path is None else Atlas.read(path)
