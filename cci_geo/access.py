@@ -24,7 +24,8 @@ from ._crs import resolve_metric_crs
 from .errors import DataError
 from .results import tag_result
 
-__all__ = ["enterprise_grid", "two_step_fca", "venue_access_by_district", "venue_access_grid"]
+__all__ = ["enterprise_grid", "nearest_distance_m", "two_step_fca", "venue_access_by_district",
+           "venue_access_grid"]
 
 logger = logging.getLogger(__name__)
 
@@ -308,12 +309,16 @@ def venue_access_grid(venues: gpd.GeoDataFrame, enterprises: gpd.GeoDataFrame, *
                       cell_size_m: float = 1000.0, threshold_m: float = 10_000.0,
                       decay: Decay = "gaussian", supply_weight: str = "open_space_m2",
                       weight: str | None = "employees",
-                      metric_crs: str | None = None) -> gpd.GeoDataFrame:
+                      metric_crs: str | None = None,
+                      stations: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Score creative workers' access to venue open space on an enterprise grid.
 
     Demand is :func:`enterprise_grid` (employees per cell, at the cell centre); supply is each
     venue's ``supply_weight``; cost is straight-line distance in metres. See
     :func:`two_step_fca` for the method and :func:`venue_access_by_district` for a summary.
+    With ``stations`` (metro station entrances or stations, e.g. the atlas's
+    ``station_entrances``) each cell also gets ``metro_walk_m``, the straight-line distance
+    from its centre to the nearest one.
 
     Parameters
     ----------
@@ -331,12 +336,15 @@ def venue_access_grid(venues: gpd.GeoDataFrame, enterprises: gpd.GeoDataFrame, *
         Enterprise column summed into each cell's demand; None counts enterprises.
     metric_crs
         Projected CRS; default as :func:`cci_geo._crs.resolve_metric_crs`.
+    stations
+        Optional metro station entrances (or stations), same CRS as ``venues``.
 
     Returns
     -------
     geopandas.GeoDataFrame
         The grid (metric CRS) with ``access`` (m² of venue open space per employee) and
-        ``supply_in_reach``; result kind ``"accessibility"``.
+        ``supply_in_reach`` (and ``metro_walk_m`` with ``stations``); result kind
+        ``"accessibility"``.
 
     Examples
     --------
@@ -353,9 +361,36 @@ def venue_access_grid(venues: gpd.GeoDataFrame, enterprises: gpd.GeoDataFrame, *
     _validate.same_crs(venues, enterprises, "venues", "enterprises")
     crs = resolve_metric_crs(enterprises, venues, metric_crs=metric_crs)
     grid = enterprise_grid(enterprises, cell_size_m=cell_size_m, weight=weight, metric_crs=crs)
-    return two_step_fca(venues.to_crs(crs), grid, cost="distance", threshold=threshold_m,
-                        decay=decay, supply_weight=supply_weight, demand_weight="demand",
-                        metric_crs=crs)
+    out = two_step_fca(venues.to_crs(crs), grid, cost="distance", threshold=threshold_m,
+                       decay=decay, supply_weight=supply_weight, demand_weight="demand",
+                       metric_crs=crs)
+    if stations is not None:
+        _validate.same_crs(venues, stations, "venues", "stations")
+        out["metro_walk_m"] = nearest_distance_m(out, stations.to_crs(out.crs), metric_crs=crs)
+    return out
+
+
+def nearest_distance_m(points: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, *,
+                       metric_crs: str | None = None) -> np.ndarray:
+    """Straight-line distance in metres from each feature's centre to the nearest target.
+
+    Used for metro access (``targets`` = station entrances). Both frames must share a CRS.
+
+    Examples
+    --------
+    >>> import cci_geo
+    >>> atlas = cci_geo.load_demo()
+    >>> d = nearest_distance_m(atlas["venues"], atlas["station_entrances"])
+    >>> bool((d < 1500).all())
+    True
+    """
+    _validate.same_crs(points, targets, "points", "targets")
+    _validate.non_empty(targets, "targets")
+    crs = resolve_metric_crs(points, targets, metric_crs=metric_crs)
+    centres = points.to_crs(crs).geometry.centroid
+    tree = targets.to_crs(crs).geometry.centroid
+    _, dist = tree.sindex.nearest(centres.values, return_all=False, return_distance=True)
+    return np.asarray(dist, dtype=np.float64)
 
 
 def venue_access_by_district(venues: gpd.GeoDataFrame, enterprises: gpd.GeoDataFrame,
@@ -363,7 +398,9 @@ def venue_access_by_district(venues: gpd.GeoDataFrame, enterprises: gpd.GeoDataF
                              threshold_m: float = 10_000.0, decay: Decay = "gaussian",
                              supply_weight: str = "open_space_m2",
                              weight: str | None = "employees",
-                             metric_crs: str | None = None) -> gpd.GeoDataFrame:
+                             metric_crs: str | None = None,
+                             stations: gpd.GeoDataFrame | None = None,
+                             station_walk_m: float = 800.0) -> gpd.GeoDataFrame:
     """Summarise access to libraries, museums and galleries per district.
 
     Runs :func:`venue_access_grid` (enhanced 2SFCA with a Gaussian decay by default) and
@@ -375,6 +412,11 @@ def venue_access_by_district(venues: gpd.GeoDataFrame, enterprises: gpd.GeoDataF
         The atlas layers of the same names (one CRS).
     cell_size_m, threshold_m, decay, supply_weight, weight, metric_crs
         As :func:`venue_access_grid`.
+    stations, station_walk_m
+        Metro station access: with ``stations`` (the atlas's ``station_entrances``, or its
+        ``stations``) the summary adds ``share_near_metro`` (share of employees whose cell
+        centre lies within ``station_walk_m`` metres, straight line, of one) and
+        ``venues_near_metro`` (venues within that distance of one).
 
     Returns
     -------
@@ -397,9 +439,10 @@ def venue_access_by_district(venues: gpd.GeoDataFrame, enterprises: gpd.GeoDataF
     """
     _validate.same_crs(districts, enterprises, "districts", "enterprises")
     crs = resolve_metric_crs(enterprises, venues, districts, metric_crs=metric_crs)
+    walk = _validate.positive(station_walk_m, "station_walk_m", "metres")
     grid = venue_access_grid(venues, enterprises, cell_size_m=cell_size_m,
                              threshold_m=threshold_m, decay=decay, supply_weight=supply_weight,
-                             weight=weight, metric_crs=crs)
+                             weight=weight, metric_crs=crs, stations=stations)
     metric_grid = grid.to_crs(crs)
     centres = gpd.GeoDataFrame(grid.drop(columns="geometry"),
                                geometry=metric_grid.geometry.centroid, crs=crs)
@@ -435,4 +478,14 @@ def venue_access_by_district(venues: gpd.GeoDataFrame, enterprises: gpd.GeoDataF
                                                 np.nan)
     out["venues"] = venue_counts.astype(np.int64)
     out["venue_open_space_m2"] = venue_space.to_numpy()
+    if stations is not None:
+        near = inside["demand"].where(inside["metro_walk_m"] <= walk, 0.0)
+        near_sum = near.groupby(inside["_district"]).sum().reindex(range(n), fill_value=0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["share_near_metro"] = np.where(employees > 0, near_sum.to_numpy() / employees,
+                                               np.nan)
+        walk_v = nearest_distance_m(venues, stations, metric_crs=crs)
+        vj = vj.assign(_walk=walk_v[vj.index])
+        out["venues_near_metro"] = (vj[vj["_walk"] <= walk].groupby("_district").size()
+                                    .reindex(range(n), fill_value=0).to_numpy().astype(np.int64))
     return tag_result(out, "access_by_district")

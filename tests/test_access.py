@@ -245,3 +245,32 @@ def test_demo_atlas_venue_access(demo):
     assert beijing.loc["Dongcheng", "share_without_access"] == 0
     assert beijing["employees"].sum() <= enterprises["employees"].sum()
     assert beijing["employees"].sum() > 0.95 * enterprises["employees"].sum()
+
+
+def test_venue_access_with_metro_station_access(demo):
+    venues, enterprises, districts = demo["venues"], demo["enterprises"], demo["districts"]
+    entrances = demo["station_entrances"]
+    plain = access.venue_access_by_district(venues, enterprises, districts)
+    out = access.venue_access_by_district(venues, enterprises, districts, stations=entrances,
+                                          station_walk_m=800)
+    # the option adds columns and changes nothing else
+    pd.testing.assert_frame_equal(out[plain.columns], plain)
+    # independent check: employees of cells within 800 m of an entrance, per district
+    grid = access.venue_access_grid(venues, enterprises)
+    centres = grid.to_crs(32650).geometry.centroid
+    ent = entrances.to_crs(32650)
+    near = np.array([ent.distance(c).min() <= 800 for c in centres])
+    bj = districts.to_crs(32650)
+    dongcheng = bj.loc[bj["name_en"] == "Dongcheng"].geometry.iloc[0]
+    inside = centres.within(dongcheng).to_numpy()
+    expected = grid["demand"][inside & near].sum() / grid["demand"][inside].sum()
+    row = out.loc[out["name_en"] == "Dongcheng"].iloc[0]
+    assert row["share_near_metro"] == pytest.approx(expected)
+    assert row["share_near_metro"] > 0.8  # the old city is dense with metro entrances
+    yanqing = out.loc[out["name_en"] == "Yanqing"].iloc[0]
+    assert yanqing["share_near_metro"] == 0  # no metro (and beyond the data's 40.1 N edge)
+    assert out["venues_near_metro"].sum() == (
+        access.nearest_distance_m(venues, entrances) <= 800).sum()
+    with pytest.raises(ValueError, match="station_walk_m"):
+        access.venue_access_by_district(venues, enterprises, districts, stations=entrances,
+                                        station_walk_m=0)

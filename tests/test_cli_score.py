@@ -55,7 +55,7 @@ def test_score_writes_every_output(run_once, capsys):
     assert "old_factory_reuse_provenance.json" in names
     assert "old_factory_reuse.html" in names
     assert "old_factory_reuse_whatif.html" in names  # weights to move in the browser
-    assert sum(n.startswith("old_factory_reuse_criterion_") for n in names) == 4
+    assert sum(n.startswith("old_factory_reuse_criterion_") for n in names) == 5
     assert not [n for n in names if n.startswith(".")]  # no temporary files left
 
 
@@ -70,7 +70,7 @@ def test_ranked_csv_has_contributions_and_stability(run_once):
     assert ranked["rank"].tolist() == list(range(1, len(ranked) + 1))
     assert ranked["score"].is_monotonic_decreasing
     contrib = df.filter(like=", contribution").sum(axis=1)
-    assert contrib.notna().all() and len(df.filter(like=", contribution").columns) == 6
+    assert contrib.notna().all() and len(df.filter(like=", contribution").columns) == 7
     assert (abs(contrib - df["score"]) < 0.004)[df["missing"].isna()].all()  # 3 decimals
     assert {"p_top_k", "rank_median", "excluded_by"} <= set(df.columns)
     assert ranked["p_top_k"].between(0, 100).all()  # a percentage

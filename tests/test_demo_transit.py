@@ -12,7 +12,7 @@ import shapely
 from pyproj import Geod
 
 import cci_geo
-from cci_geo import datum
+from cci_geo import Atlas, datum
 
 DATA = Path(cci_geo.__file__).resolve().parents[1] / "data"
 GEOD = Geod(ellps="WGS84")
@@ -163,3 +163,25 @@ def test_audit_is_reproducible_from_the_anchor_table(demo):
     probe = pd.DataFrame({"id": ["V01"], "lon": [116.3910], "lat": [39.9170],
                           "confidence": ["high"]})
     assert audit.audit(probe, anchors, stations)["datum_verdict"].iloc[0] == "wgs84"
+
+
+def test_briefing_and_print_maps_draw_the_metro_with_its_credit(demo):
+    import json
+    import re
+
+    import cci_geo.maps as cm
+    from cci_geo.maps.static import _source_line
+
+    kinds = ("districts", "zones", "transit_lines", "stations", "station_entrances")
+    small = Atlas({k: demo[k] for k in kinds}, demo.provenance)
+    html = cm.briefing_map(small, lang="en").get_root().render()
+    for name in ("Transit lines", "Transit stations", "Station entrances"):
+        assert name in html
+    assert demo["transit_lines"].set_index("id").loc["line_1", "colour"] in html  # own colours
+    credit = demo.provenance["stations"]["attribution"]
+    lines = [json.loads(t) for t in
+             re.findall(r"cciGeo\.attribution\([^,]+, (\[.*?\])\);", html)][0]
+    assert lines.count(credit) == 1  # once, though three layers carry it
+    assert credit in _source_line(small, "en")
+    without = Atlas({"districts": demo["districts"]}, demo.provenance)
+    assert credit not in cm.briefing_map(without, lang="en").get_root().render()

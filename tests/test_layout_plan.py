@@ -153,3 +153,34 @@ def test_cli_optimise_on_an_atlas_without_districts(demo, tmp_path, capsys):
     assert main(["optimise", str(own), "--atlas", str(gpkg), "--out", str(tmp_path),
                  "--no-map"]) == 0
     assert "total" in capsys.readouterr().out
+
+
+def test_station_access_as_demand(atlas):
+    """With stations as demand, coverage is the share of station weight within the standard."""
+    prop = propose_zones(atlas, k=3, demand="stations", weight="n_lines", standard_m=1500,
+                         cell_size_m=100, district_max=None)
+    assert prop.scenario["demand"] == "stations"
+    sites = prop.result.sites.to_crs(32650)
+    st = atlas["stations"].to_crs(32650)
+    n_lines = st["lines"].str.split(";").map(lambda v: len([x for x in v if x]))
+    near = np.array([sites.distance(p).min() <= 1500 for p in st.geometry])
+    expected = n_lines[near].sum() / n_lines.sum()
+    assert prop.after.coverage == pytest.approx(expected, abs=0.01)
+    assert prop.after.coverage > prop.before.coverage
+    # the new sites are factory sites, chosen where stations are (not where firms are)
+    new = sites[~sites["fixed"]]
+    assert len(new) == 3
+    assert all(st.distance(p).min() <= 1500 for p in new.geometry)
+
+
+def test_station_demand_errors(atlas):
+    with pytest.raises(ValueError, match="weight 'employees' is not a column of the stations"):
+        propose_zones(atlas, k=2, demand="stations", weight="employees")
+    with pytest.raises(ValueError, match="demand must be one of"):
+        propose_zones(atlas, k=2, demand="metro")
+    with pytest.raises(ScenarioError, match=r"\[demand\] source = 'metro'"):
+        load_scenario({"model": {"type": "max_coverage"}, "demand": {"source": "metro"}})
+    prop = run_scenario({"model": {"type": "max_coverage", "k": 2, "standard_m": 1200.0},
+                         "demand": {"source": "stations", "weight": "", "cell_m": 500.0}},
+                        atlas)
+    assert prop.scenario["demand"] == "stations" and len(prop.new_sites) == 2

@@ -46,9 +46,20 @@ def test_demo_rank_stability(result):
     assert (oat["weight_min"] <= oat["weight"]).all() and (oat["weight"] <= oat["weight_max"]).all()
 
 
+def test_demo_metro_access_is_walking_time_to_the_nearest_entrance(result):
+    """Raw metro_access = straight-line distance to the nearest entrance x 1.3 / 4.5 km/h."""
+    demo = cci_geo.load_demo()
+    sites = result.sites
+    ent = demo["station_entrances"].to_crs(32650)
+    pts = sites.to_crs(32650).geometry
+    nearest = np.array([ent.distance(p).min() for p in pts])
+    np.testing.assert_allclose(sites["raw_metro_access"], nearest * 1.3 / 4500 * 60, rtol=1e-6)
+    assert (sites["raw_metro_access"] < 20).any() and (sites["raw_metro_access"] > 20).any()
+
+
 def test_demo_surfaces(result):
     assert set(result.criteria) == {"zone_proximity", "functional_area", "enterprise_density",
-                                    "venue_access"}
+                                    "venue_access", "metro_access"}
     comp = result.composite.data
     inside = result.grid.mask
     assert np.isnan(comp[~inside]).all()

@@ -29,7 +29,8 @@ from .diagnose import Diagnosis, diagnose
 from .models import max_coverage, p_center, p_median, set_cover
 from .result import LayoutResult
 
-__all__ = ["Proposal", "aggregate_demand", "load_scenario", "propose_zones", "run_scenario"]
+__all__ = ["DEMANDS", "Proposal", "aggregate_demand", "load_scenario", "propose_zones",
+           "run_scenario"]
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +181,34 @@ def _candidates(atlas: Any, statuses: Sequence[str], suitability: str | pd.Serie
     return out
 
 
+DEMANDS = ("enterprises", "stations")
+"""What layout demand can be: creative enterprises, or metro stations (station access)."""
+
+
+def _demand_points(atlas: Any, demand: str, weight: str | None) -> gpd.GeoDataFrame:
+    """The demand layer of ``atlas`` (stations get ``n_lines``, the lines each serves)."""
+    if demand not in DEMANDS:
+        msg = f"demand must be one of {DEMANDS}, got {demand!r}."
+        raise ParameterError(msg)
+    if demand == "enterprises":
+        return atlas["enterprises"]
+    if "stations" not in atlas:
+        msg = ("demand='stations' needs a 'stations' layer in the atlas; add one with "
+               "atlas.with_layer('stations', cci_geo.read_layer(path, 'stations')).")
+        raise ParameterError(msg)
+    st = atlas["stations"].copy()
+    lines = st["lines"] if "lines" in st else pd.Series("", index=st.index)
+    st["n_lines"] = lines.fillna("").astype(str).map(
+        lambda v: len([x for x in v.split(";") if x.strip()]))
+    if weight is not None and weight not in st.columns:
+        msg = (f"demand='stations': weight {weight!r} is not a column of the stations layer; "
+               "pass weight='n_lines' (lines served) or weight=None (each station once).")
+        raise ParameterError(msg)
+    logger.info("layout demand: %d metro stations (mind the stations layer's coverage, see "
+                "its provenance)", len(st))
+    return st
+
+
 def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
                   standard_m: float = 3000.0, weight: str | None = "employees",
                   cell_size_m: float = 1000.0,
@@ -187,7 +216,8 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
                   district_max: int | Mapping[str, int] | None = 2,
                   district_min: int | Mapping[str, int] | None = None,
                   suitability: str | pd.Series | None = None, score_weight: float = 0.0,
-                  time_limit_s: float = 60.0, metric_crs: str | None = None) -> Proposal:
+                  time_limit_s: float = 60.0, metric_crs: str | None = None,
+                  demand: str = "enterprises") -> Proposal:
     """Keep the existing zones and propose ``k`` new ones among candidate factory sites.
 
     Parameters
@@ -202,7 +232,9 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
     standard_m
         Service standard in metres (coverage and the before/after table).
     weight
-        Enterprise column weighting demand (``"employees"``, ``"revenue_cny"``) or ``None``.
+        Column of the demand layer weighting demand (enterprises: ``"employees"``,
+        ``"revenue_cny"``; stations: ``"n_lines"``, the lines a station serves) or ``None``
+        (each point counts once).
     cell_size_m
         Demand is aggregated to cells of this size in metres (keeps the model small).
     statuses
@@ -218,6 +250,11 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
     metric_crs
         Projected CRS for distances and the demand grid; default the atlas's metric CRS
         (stamped on its layers), see :func:`cci_geo._crs.resolve_metric_crs`.
+    demand
+        What the zones should serve: ``"enterprises"`` (creative firms, the default) or
+        ``"stations"`` (metro station access: the atlas's ``stations`` as demand points, so
+        new zones lie within ``standard_m`` of the stations visitors arrive at). Stations
+        get an ``n_lines`` column (lines served) to weight interchanges.
 
     Returns
     -------
@@ -231,19 +268,23 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
     >>> prop = layout.propose_zones(cci_geo.load_demo(), k=2, time_limit_s=10)
     >>> int((~prop.result.sites["fixed"]).sum())
     2
+    >>> by_metro = layout.propose_zones(cci_geo.load_demo(), k=2, demand="stations",
+    ...                                 weight="n_lines", standard_m=1500.0, cell_size_m=2000.0)
+    >>> int((~by_metro.result.sites["fixed"]).sum())
+    2
     """
     if model not in MODELS:
         msg = f"model must be one of {MODELS}, got {model!r}."
         raise ValueError(msg)
-    enterprises = atlas["enterprises"]
+    points = _demand_points(atlas, demand, weight)
     layers = atlas.layers if hasattr(atlas, "layers") else atlas
     districts = layers.get("districts")
-    if districts is not None and len(districts) and "district" not in enterprises.columns:
-        logger.info("enterprises have no 'district' column; derived from the districts layer")
-        enterprises = enterprises.assign(district=assign_districts(enterprises, districts))
-    crs = resolve_metric_crs(enterprises, atlas["zones"], metric_crs=metric_crs)
-    demand = aggregate_demand(enterprises, cell_size_m=cell_size_m, weight=weight,
-                              by="district", metric_crs=crs)
+    if districts is not None and len(districts) and "district" not in points.columns:
+        logger.info("%s have no 'district' column; derived from the districts layer", demand)
+        points = points.assign(district=assign_districts(points, districts))
+    crs = resolve_metric_crs(points, atlas["zones"], metric_crs=metric_crs)
+    demand_cells = aggregate_demand(points, cell_size_m=cell_size_m, weight=weight,
+                                    by="district", metric_crs=crs)
     cands = _candidates(atlas, statuses, suitability, crs)
     by_district = districts is not None and len(districts) > 0
     if by_district:
@@ -259,23 +300,23 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
                               "time_limit_s": time_limit_s}
     if model == "max_coverage":
         use_score = bool(cands.loc[~cands["existing"], "score"].notna().all()) and score_weight > 0
-        res = max_coverage(demand, cands, p=k, standard_m=standard_m,
+        res = max_coverage(demand_cells, cands, p=k, standard_m=standard_m,
                            site_score="score" if use_score else None,
                            score_weight=score_weight if use_score else 0.0, **common)
     elif model == "p_median":
-        res = p_median(demand, cands, p=k, method="exact", **common)
+        res = p_median(demand_cells, cands, p=k, method="exact", **common)
     elif model == "p_center":
-        res = p_center(demand, cands, p=k, **common)
+        res = p_center(demand_cells, cands, p=k, **common)
     else:
-        res = set_cover(demand, cands, standard_m=standard_m, **common)
+        res = set_cover(demand_cells, cands, standard_m=standard_m, **common)
     zones = cands[cands["existing"]]
-    before = diagnose(zones, demand, standard_m=standard_m, weight="weight", metric_crs=crs)
-    after = diagnose(res.sites, demand, standard_m=standard_m, weight="weight", metric_crs=crs)
+    before = diagnose(zones, demand_cells, standard_m=standard_m, weight="weight", metric_crs=crs)
+    after = diagnose(res.sites, demand_cells, standard_m=standard_m, weight="weight", metric_crs=crs)
     table = _before_after(before, after, zones, res)
     settings = {"k": k, "model": model, "standard_m": standard_m, "weight": weight,
                 "cell_size_m": cell_size_m, "metric_crs": crs, "statuses": list(statuses),
                 "district_max": district_max, "district_min": district_min,
-                "score_weight": score_weight}
+                "score_weight": score_weight, "demand": demand}
     logger.info("proposed %d new zones: coverage %.1f%% -> %.1f%%", int((~res.sites["fixed"])
                 .sum()), 100 * before.coverage, 100 * after.coverage)
     return Proposal(result=res, before=before, after=after, table=table, scenario=settings)
@@ -333,7 +374,7 @@ def _shares(t: pd.DataFrame) -> pd.DataFrame:
 _SCENARIO_KEYS = {
     "scenario": {"name", "description"},
     "model": {"type", "k", "standard_m", "time_limit_s"},
-    "demand": {"weight", "cell_m"},
+    "demand": {"weight", "cell_m", "source"},
     "candidates": {"statuses", "suitability", "suitability_scenario", "score_weight"},
     "balance": {"district_max", "district_min"},
     "output": {"sites", "allocations", "summary", "map"},
@@ -371,6 +412,10 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[st
         raise ScenarioError(msg)
     if model["type"] not in MODELS:
         msg = f"{where}: [model] type = {model['type']!r}; use one of {MODELS}."
+        raise ScenarioError(msg)
+    source = data.get("demand", {}).get("source", "enterprises")
+    if source not in DEMANDS:
+        msg = f"{where}: [demand] source = {source!r}; use one of {DEMANDS}."
         raise ScenarioError(msg)
     for key in ("k", "standard_m", "time_limit_s"):
         v = model.get(key)
@@ -458,6 +503,7 @@ def run_scenario(source: str | os.PathLike[str] | Mapping[str, Any], atlas: Any,
         district_max=b.get("district_max", 2), district_min=b.get("district_min"),
         suitability=suitability,
         score_weight=float(c.get("score_weight", 0.0)),
-        time_limit_s=float(m.get("time_limit_s", 60.0)))
+        time_limit_s=float(m.get("time_limit_s", 60.0)),
+        demand=str(d.get("source", "enterprises")))
     prop.scenario["file"] = data
     return prop
