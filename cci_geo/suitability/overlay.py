@@ -352,7 +352,7 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
     ...                sensitivity=False)  # run from the repository root
     >>> top = res.ranking()                  # ranked sites first, excluded ones last
     >>> list(top["id"].head(3)), int(top["rank"].max())
-    (['SF003', 'SF002', 'SF005'], 58)
+    (['SF055', 'SF007', 'SF003'], 58)
     """
     extra = dict(layers or {})
     sc = _as_scenario(scenario, candidates, extra)
