@@ -310,8 +310,10 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
     else:
         res = set_cover(demand_cells, cands, standard_m=standard_m, **common)
     zones = cands[cands["existing"]]
-    before = diagnose(zones, demand_cells, standard_m=standard_m, weight="weight", metric_crs=crs)
-    after = diagnose(res.sites, demand_cells, standard_m=standard_m, weight="weight", metric_crs=crs)
+    before = diagnose(zones, demand_cells, standard_m=standard_m, weight="weight",
+                      metric_crs=crs)
+    after = diagnose(res.sites, demand_cells, standard_m=standard_m, weight="weight",
+                     metric_crs=crs)
     table = _before_after(before, after, zones, res)
     settings = {"k": k, "model": model, "standard_m": standard_m, "weight": weight,
                 "cell_size_m": cell_size_m, "metric_crs": crs, "statuses": list(statuses),
