@@ -154,3 +154,14 @@ def test_atlas_gdb_round_trip_keeps_provenance(tmp_path, parks):
     Atlas({"zones": parks}).to_gdb(path, overwrite=True)
     assert set(Atlas.from_gdb(path)) == {"zones"}  # replaced as a whole
     assert set(Atlas.read(path)) == {"zones"}
+
+
+def test_cli_validates_and_summarises_a_geodatabase(tmp_path, parks, capsys):
+    demo = cci_geo.load_demo()
+    gdb = Atlas({"zones": parks, "venues": demo["venues"]}, demo.provenance,
+                name="规划").to_gdb(tmp_path / "规划.gdb")
+    assert main(["validate", str(gdb), "--kind", "zones", "--layer", "zones"]) == 0
+    assert "2 features, 0 error(s)" in capsys.readouterr().out
+    assert main(["info", str(gdb)]) == 0
+    out = capsys.readouterr().out
+    assert "规划" in out and "venues" in out and "zones" in out
