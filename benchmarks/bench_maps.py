@@ -131,6 +131,7 @@ def main() -> int:
             print(f"load times skipped: {reason}")
         else:
             with offline_chromium(chromium, driver_path) as driver:
+                driver.set_page_load_timeout(900)  # folium's clusters at 10^6 take minutes
                 for row in rows:
                     load(driver, row["path"])  # warm the browser's caches once
                     row["load_s"] = min(load(driver, row["path"]) for _ in range(2))

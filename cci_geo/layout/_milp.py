@@ -1,11 +1,21 @@
-"""Thin wrapper over HiGHS (through :func:`scipy.optimize.milp`) used by every exact model."""
+"""Thin wrapper over HiGHS (through :func:`scipy.optimize.milp`) used by every exact model.
+
+HiGHS checks its time limit only between phases, so on a large model it can run minutes
+past it. Models above :data:`CHILD_ABOVE` nonzeros are therefore solved in a forked child
+process that is stopped :data:`GRACE_S` seconds after the limit; the solve then reports
+``"time_limit"`` with no solution and no bound from HiGHS.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
+import os
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,6 +25,41 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 __all__ = ["MilpOutcome", "RowBlock", "solve_milp"]
 
 logger = logging.getLogger(__name__)
+
+CHILD_ABOVE = 20_000
+"""Constraint nonzeros above which HiGHS runs in a child process with a hard deadline."""
+GRACE_S = 2.0
+"""Seconds past the time limit before the child process is stopped."""
+
+
+def _child(conn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    res = milp(*args, **kwargs)
+    conn.send({"x": res.x, "status": res.status, "message": res.message,
+               "mip_dual_bound": getattr(res, "mip_dual_bound", None)})
+    conn.close()
+
+
+def _milp_with_deadline(args: tuple[Any, ...], kwargs: dict[str, Any],
+                        deadline_s: float) -> Any:
+    """Run :func:`milp` in a forked child; ``None`` when it is still running at the deadline."""
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(send, args, kwargs), daemon=True)
+    proc.start()
+    send.close()
+    try:
+        if recv.poll(deadline_s):
+            out = recv.recv()
+            return SimpleNamespace(fun=None, **out)
+        logger.info("HiGHS still running %.0fs after its time limit: stopped", GRACE_S)
+        return None
+    except EOFError:
+        return None
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        recv.close()
 
 
 @dataclass
@@ -48,8 +93,18 @@ def solve_milp(c: NDArray[np.float64], blocks: list[RowBlock], *,
     cons = [LinearConstraint(b.A, b.lower, b.upper) for b in blocks if b.A.shape[0] > 0]
     options = {"disp": False, "time_limit": max(float(time_limit_s), 0.01),
                "mip_rel_gap": float(mip_gap), "presolve": True}
-    res = milp(c, constraints=cons, integrality=integrality, bounds=Bounds(lb, ub),
-               options=options)
+    args = (c,)
+    kwargs = {"constraints": cons, "integrality": integrality, "bounds": Bounds(lb, ub),
+              "options": options}
+    nnz = sum(int(b.A.nnz) for b in blocks)
+    if nnz > CHILD_ABOVE and math.isfinite(time_limit_s) and hasattr(os, "fork"):
+        res = _milp_with_deadline(args, kwargs, options["time_limit"] + GRACE_S)
+        if res is None:
+            return MilpOutcome(x=None, objective=math.inf, bound=-math.inf,
+                               status="time_limit", seconds=time.perf_counter() - t0,
+                               message="stopped after the time limit")
+    else:
+        res = milp(*args, **kwargs)
     secs = time.perf_counter() - t0
     x = None if res.x is None else np.asarray(res.x, dtype=np.float64)
     obj = math.inf if x is None else float(c @ x) + constant

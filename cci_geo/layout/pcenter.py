@@ -218,25 +218,15 @@ def _test(C: NDArray[np.float64], r: float, rules: SiteRules,
         N, cols = N[:, keep], cols[keep]
         p = int(rules.p or 0)
         greedy = _greedy_cover(N, p)
-        if greedy is None:
-            deadline = time.perf_counter() + min(time_left_s * 0.25, 3.0)
-            greedy = _swap_cover(N, p, deadline=deadline)
         if greedy is not None:
             return "yes", _pad(cols[greedy], fixed, usable, p)
-        k = cols.size
-        A = sparse.csr_array(N.astype(np.float64))
-        blocks = [RowBlock("coverage", A, np.ones(N.shape[0]), np.full(N.shape[0], np.inf)),
-                  RowBlock("p", sparse.csr_array(np.ones((1, k))), np.zeros(1),
-                           np.array([float(p)]))]
-        out = solve_milp(np.ones(k), blocks, integrality=np.ones(k, np.int8), lb=np.zeros(k),
-                         ub=np.ones(k), time_limit_s=time_left_s, mip_gap=0.0)
-        if out.x is not None and out.status == "optimal":
-            return "yes", _pad(cols[out.x > 0.5], fixed, usable, p)
-        if out.status == "infeasible" or out.bound > p + 1e-6:
-            return "no", None
-        if out.x is not None:  # a cover within p found before the limit: still a "yes"
-            return "yes", _pad(cols[out.x > 0.5], fixed, usable, p)
-        return "unknown", None
+        # A local search finds most hard "yes" covers quickly; HiGHS then gets the time left
+        # (a short first HiGHS try does not help: its time limit is checked too rarely).
+        found = _swap_cover(N, p, deadline=time.perf_counter() + min(time_left_s * 0.25, 3.0))
+        if found is not None:
+            return "yes", _pad(cols[found], fixed, usable, p)
+        answer, sol = _cover_milp(N, p, time_left_s - min(time_left_s * 0.25, 3.0))
+        return answer, None if sol is None else _pad(cols[sol], fixed, usable, p)
     # District or budget rules: keep every site (they may be needed for the rules).
     full = np.zeros((N.shape[0], m))
     full[:, cols] = N
@@ -249,6 +239,23 @@ def _test(C: NDArray[np.float64], r: float, rules: SiteRules,
     if out.x is not None:
         return "yes", np.flatnonzero(out.x > 0.5)
     return ("no" if out.status == "infeasible" else "unknown"), None
+
+
+def _cover_milp(N: NDArray[np.bool_], p: int,
+                time_limit_s: float) -> tuple[str, NDArray[np.intp] | None]:
+    """Cover every row of ``N`` with the fewest columns (at most ``p``) with HiGHS."""
+    k = N.shape[1]
+    A = sparse.csr_array(N.astype(np.float64))
+    blocks = [RowBlock("coverage", A, np.ones(N.shape[0]), np.full(N.shape[0], np.inf)),
+              RowBlock("p", sparse.csr_array(np.ones((1, k))), np.zeros(1),
+                       np.array([float(p)]))]
+    out = solve_milp(np.ones(k), blocks, integrality=np.ones(k, np.int8), lb=np.zeros(k),
+                     ub=np.ones(k), time_limit_s=time_limit_s, mip_gap=0.0)
+    if out.x is not None:  # any cover within p (optimal or not) answers "yes"
+        return "yes", np.flatnonzero(out.x > 0.5)
+    if out.status == "infeasible" or out.bound > p + 1e-6:
+        return "no", None
+    return "unknown", None
 
 
 def _pad(chosen: NDArray[np.intp], fixed: NDArray[np.intp], usable: NDArray[np.bool_],
