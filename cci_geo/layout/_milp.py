@@ -97,7 +97,9 @@ def solve_milp(c: NDArray[np.float64], blocks: list[RowBlock], *,
     kwargs = {"constraints": cons, "integrality": integrality, "bounds": Bounds(lb, ub),
               "options": options}
     nnz = sum(int(b.A.nnz) for b in blocks)
-    if nnz > CHILD_ABOVE and math.isfinite(time_limit_s) and hasattr(os, "fork"):
+    # a daemonic process (a pool worker) may not start children: solve in place there
+    if nnz > CHILD_ABOVE and math.isfinite(time_limit_s) and hasattr(os, "fork") \
+            and not multiprocessing.current_process().daemon:
         res = _milp_with_deadline(args, kwargs, options["time_limit"] + GRACE_S)
         if res is None:
             return MilpOutcome(x=None, objective=math.inf, bound=-math.inf,
