@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Literal
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -23,6 +24,7 @@ from . import _validate
 from ._crs import resolve_metric_crs
 from .errors import DataError
 from .results import tag_result
+from .settings import Settings
 
 __all__ = ["enterprise_grid", "nearest_distance_m", "two_step_fca", "venue_access_by_district",
            "venue_access_grid"]
@@ -130,11 +132,12 @@ def _pairs_from_distance(supply: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, thr
 
 
 def two_step_fca(supply: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
-                 cost: pd.DataFrame | Literal["distance"], threshold: float,
+                 cost: pd.DataFrame | Literal["distance"] | nx.MultiDiGraph, threshold: float,
                  decay: Decay = None, sigma: float | None = None,
                  supply_weight: str | None = None, demand_weight: str | None = None,
                  id_column: str | None = "id", column: str = "access",
-                 metric_crs: str | None = None) -> gpd.GeoDataFrame:
+                 metric_crs: str | None = None,
+                 settings: Settings | None = None) -> gpd.GeoDataFrame:
     r"""Score each demand unit's access to supply with the two-step floating catchment method.
 
     With weights :math:`W_{ij} = f(c_{ij})` for :math:`c_{ij} \le` ``threshold`` (else 0),
@@ -152,7 +155,13 @@ def two_step_fca(supply: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
     cost
         A DataFrame of costs with one row per demand label and one column per supply label
         (e.g. seconds from :func:`cci_geo.network.travel_time_matrix`; ``inf``/NaN mean
-        unreachable), or ``"distance"`` for straight-line metres in the metric CRS.
+        unreachable), or ``"distance"`` for straight-line metres in the metric CRS,
+        or a street graph from :func:`cci_geo.network.load_graph`: travel seconds from every
+        demand unit to every supply site are then computed in chunks of demand units
+        (:func:`cci_geo.network.travel_time_pairs`; on the Dask workers when
+        ``settings.scheduler`` is set), keeping only the pairs within ``threshold`` — the
+        same result as passing ``travel_time_matrix(G, demand, supply)`` without holding
+        that matrix.
     threshold
         Catchment size in the cost's own unit (seconds for a travel-time matrix, metres for
         ``cost="distance"``): costs above it count zero. It carries no unit suffix because
@@ -181,6 +190,8 @@ def two_step_fca(supply: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
         Projected CRS for ``cost="distance"``; default as
         :func:`cci_geo._crs.resolve_metric_crs` (the atlas's, a projected input's, or the
         UTM zone of the data).
+    settings
+        ``settings.scheduler`` for a graph ``cost`` (see :mod:`cci_geo.scale`).
 
     Returns
     -------
@@ -230,6 +241,11 @@ def two_step_fca(supply: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
     elif isinstance(cost, str) and cost == "distance":
         crs = resolve_metric_crs(demand, supply, metric_crs=metric_crs)
         i, j, c = _pairs_from_distance(supply, demand, threshold, crs)
+    elif isinstance(cost, nx.Graph):
+        from .network import travel_time_pairs
+
+        i, j, c = travel_time_pairs(cost, demand, supply, max_time_s=threshold,
+                                    settings=settings)
     else:
         msg = (f"cost must be a demand x supply DataFrame or 'distance', got "
                f"{type(cost).__name__} {cost!r:.60}.")

@@ -168,3 +168,54 @@ def test_scheduler_switch(cluster):
     with pytest.raises(ParameterError, match="scheduler must be"), scale.scheduler_client(3):
         pass
     assert dataclasses.replace(Settings(), scheduler="local").scheduler == "local"
+
+
+# ------------------------------------------------------------------ network on Dask workers
+@pytest.fixture(scope="module")
+def walk_graph():
+    from cci_geo import network
+
+    return network.load_graph(network.demo_streets_path(), mode="walk")
+
+
+def _street_points(G, n, seed, prefix):
+    import geopandas as gpd
+
+    rng = np.random.default_rng(seed)
+    nodes = np.array([(d["x"], d["y"]) for _, d in G.nodes(data=True)])
+    xy = nodes[rng.choice(len(nodes), n, replace=False)] + rng.normal(0, 30, (n, 2))
+    return gpd.GeoDataFrame({"id": [f"{prefix}{i}" for i in range(n)],
+                             "amount": rng.integers(1, 50, n).astype(float)},
+                            geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+                            crs=G.graph["crs"])
+
+
+def test_travel_time_matrix_on_workers_equals_in_memory(walk_graph, on_cluster):
+    from cci_geo import network
+
+    cells = _street_points(walk_graph, 120, 1, "c")
+    venues = _street_points(walk_graph, 9, 2, "v")
+    ref = network.travel_time_matrix(walk_graph, cells, venues)
+    got = network.travel_time_matrix(walk_graph, cells, venues, settings=on_cluster)
+    pd.testing.assert_frame_equal(got, ref)
+    capped = network.travel_time_matrix(walk_graph, cells, venues, max_time_s=900,
+                                        settings=on_cluster)
+    pd.testing.assert_frame_equal(
+        capped, network.travel_time_matrix(walk_graph, cells, venues, max_time_s=900))
+
+
+def test_two_step_fca_over_the_graph_on_workers(walk_graph, on_cluster):
+    from cci_geo import network
+    from cci_geo.access import two_step_fca
+
+    cells = _street_points(walk_graph, 150, 3, "c")
+    venues = _street_points(walk_graph, 7, 4, "v")
+    kw = {"threshold": 900.0, "supply_weight": "amount", "demand_weight": "amount"}
+    ref = two_step_fca(venues, cells, cost=network.travel_time_matrix(walk_graph, cells, venues),
+                       **kw)
+    got = two_step_fca(venues, cells, cost=walk_graph, settings=on_cluster, **kw)
+    local = two_step_fca(venues, cells, cost=walk_graph, **kw)
+    assert (ref["access"] > 0).sum() > 20
+    for out in (got, local):
+        np.testing.assert_allclose(out["access"], ref["access"], rtol=1e-12)
+        assert out["supply_in_reach"].tolist() == ref["supply_in_reach"].tolist()

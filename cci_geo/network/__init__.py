@@ -19,6 +19,7 @@ from ._load import demo_streets_path as demo_streets_path
 from ._load import load_graph as load_graph
 from ._routing import isochrones as isochrones
 from ._routing import travel_time_matrix as travel_time_matrix
+from ._routing import travel_time_pairs as travel_time_pairs
 from ._speeds import DEFAULT_SPEEDS_KPH as DEFAULT_SPEEDS_KPH
 from ._speeds import MODES as MODES
 from ._speeds import parse_maxspeed as parse_maxspeed
@@ -33,4 +34,5 @@ __all__ = [
     "load_graph",
     "parse_maxspeed",
     "travel_time_matrix",
+    "travel_time_pairs",
 ]

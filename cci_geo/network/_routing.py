@@ -14,6 +14,8 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.ops import substring
 
 from ..results import tag_result
+from ..scale import scheduler_client
+from ..settings import Settings
 from ._arrays import GraphArrays, check_positive, graph_arrays, point_labels, points_xy, snap
 
 __all__ = ["isochrones", "travel_time_matrix"]
@@ -24,12 +26,41 @@ _MAX_CELLS = 40_000_000
 """Most distances (float64) held at once by one Dijkstra call: about 320 MB."""
 
 
-def _network_times(arrays: GraphArrays, sources: np.ndarray, targets: np.ndarray | None,
+def _dijkstra_rows(csr: object, sources: np.ndarray, targets: np.ndarray | None,
                    limit: float) -> np.ndarray:
+    part = dijkstra(csr, directed=True, indices=sources, limit=limit)
+    return part if targets is None else part[:, targets]
+
+
+def _network_times_on(client: object, arrays: GraphArrays, sources: np.ndarray,
+                      targets: np.ndarray | None, limit: float) -> np.ndarray:
+    """As :func:`_network_times`, with the source chunks spread over a Dask cluster.
+
+    The graph's CSR arrays and the targets are scattered once to every worker (not sent
+    with each chunk); chunks are sized so every worker gets a few and none exceeds the
+    in-memory bound.
+    """
+    n = len(arrays.nodes)
+    workers = max(1, len(client.scheduler_info()["workers"]))  # type: ignore[attr-defined]
+    chunk = max(1, min(_MAX_CELLS // max(n, 1), -(-len(sources) // (4 * workers))))
+    csr = client.scatter(arrays.csr, broadcast=True)  # type: ignore[attr-defined]
+    tgt = client.scatter(targets, broadcast=True)  # type: ignore[attr-defined]
+    futures = [client.submit(_dijkstra_rows, csr, sources[s:s + chunk], tgt, limit,  # type: ignore[attr-defined]
+                             pure=False) for s in range(0, len(sources), chunk)]
+    logger.debug("dijkstra: %d chunks of up to %d sources on %d workers", len(futures),
+                 chunk, workers)
+    return np.vstack(client.gather(futures))  # type: ignore[attr-defined]
+
+
+def _network_times(arrays: GraphArrays, sources: np.ndarray, targets: np.ndarray | None,
+                   limit: float, client: object = None) -> np.ndarray:
     """Shortest network costs from each source node (to ``targets``, or to every node).
 
-    All sources go to csgraph in one call per chunk; chunks only bound memory.
+    All sources go to csgraph in one call per chunk; chunks only bound memory. With a Dask
+    ``client`` the chunks run on its workers.
     """
+    if client is not None and len(sources):
+        return _network_times_on(client, arrays, sources, targets, limit)
     n = len(arrays.nodes)
     chunk = max(1, _MAX_CELLS // max(n, 1))
     width = n if targets is None else len(targets)
@@ -45,7 +76,8 @@ def travel_time_matrix(G: nx.MultiDiGraph, origins: gpd.GeoDataFrame | gpd.GeoSe
                        destinations: gpd.GeoDataFrame | gpd.GeoSeries | None = None, *,
                        max_time_s: float | None = None, edge_cost: str = "travel_time",
                        walk_speed_kph: float = 4.8, snap_warn_m: float | None = 250.0,
-                       id_column: str | None = "id") -> pd.DataFrame:
+                       id_column: str | None = "id",
+                       settings: Settings | None = None) -> pd.DataFrame:
     """Compute shortest travel times between every origin and every destination.
 
     Each point snaps to its nearest graph node; the straight-line snap distance is walked at
@@ -76,6 +108,10 @@ def travel_time_matrix(G: nx.MultiDiGraph, origins: gpd.GeoDataFrame | gpd.GeoSe
     id_column
         Column naming the rows and columns of the result; the index is used when the layer
         has no such column.
+    settings
+        With ``settings.scheduler`` set (see :mod:`cci_geo.scale`), the origins are split
+        into chunks that run on the Dask workers; the graph's arrays are scattered to each
+        worker once. The result is the same.
 
     Returns
     -------
@@ -124,7 +160,8 @@ def travel_time_matrix(G: nx.MultiDiGraph, origins: gpd.GeoDataFrame | gpd.GeoSe
     sources, inverse = np.unique(o_node, return_inverse=True)
     logger.debug("csgraph dijkstra from %d source nodes over %d nodes", len(sources),
                  len(arrays.nodes))
-    net = _network_times(arrays, sources, d_node, limit)
+    with scheduler_client((settings or Settings()).scheduler) as client:
+        net = _network_times(arrays, sources, d_node, limit, client)
     total = net[inverse] + o_walk[:, None] + d_walk[None, :]
     if max_time_s is not None:
         total[total > max_time_s] = np.inf
@@ -256,3 +293,85 @@ def isochrones(G: nx.MultiDiGraph, sources: gpd.GeoDataFrame | gpd.GeoSeries,
     out = out.to_crs(sources.crs)
     tag_result(out, "isochrones")
     return out
+
+
+def travel_time_pairs(G: nx.MultiDiGraph, origins: gpd.GeoDataFrame | gpd.GeoSeries,
+                      destinations: gpd.GeoDataFrame | gpd.GeoSeries, *, max_time_s: float,
+                      edge_cost: str = "travel_time", walk_speed_kph: float = 4.8,
+                      snap_warn_m: float | None = 250.0,
+                      settings: Settings | None = None,
+                      chunk: int = 2048) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the sparse ``(origin row, destination column, seconds)`` pairs within ``max_time_s``.
+
+    The same times as :func:`travel_time_matrix` (pairs with total time <= ``max_time_s``),
+    without ever holding the dense matrix: origins are processed ``chunk`` at a time (on the
+    Dask workers when ``settings.scheduler`` is set, the graph's arrays scattered once), and
+    each chunk keeps only its pairs in reach. This is what catchment methods such as
+    :func:`cci_geo.access.two_step_fca` need from every 100 m cell of a region.
+
+    Parameters
+    ----------
+    G, origins, destinations, edge_cost, walk_speed_kph, snap_warn_m
+        As for :func:`travel_time_matrix`.
+    max_time_s
+        Seconds: the catchment; the search stops there.
+    settings
+        ``settings.scheduler`` chooses where the chunks run.
+    chunk
+        Origins per task.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(i, j, seconds)``: row positions in ``origins``, column positions in
+        ``destinations`` and total times, ordered by origin then destination.
+
+    Examples
+    --------
+    >>> from geopandas import GeoSeries
+    >>> from cci_geo.network import demo_streets_path, load_graph, travel_time_pairs
+    >>> sites = GeoSeries.from_xy([116.4883, 116.4950], [39.9839, 39.9870], crs=4326)
+    >>> i, j, s = travel_time_pairs(load_graph(demo_streets_path(), mode="walk"), sites,
+    ...                             sites, max_time_s=3600)
+    >>> list(zip(i.tolist(), j.tolist()))
+    [(0, 0), (0, 1), (1, 0), (1, 1)]
+    """
+    max_time = float(check_positive(max_time_s, "max_time_s", "s"))  # type: ignore[arg-type]
+    walk_mps = check_positive(walk_speed_kph, "walk_speed_kph", "km/h") / 3.6  # type: ignore[operator]
+    snap_warn_m = check_positive(snap_warn_m, "snap_warn_m", "m") if snap_warn_m else None
+    arrays = graph_arrays(G, edge_cost)
+    o_lab = point_labels(origins, None)
+    d_lab = point_labels(destinations, None)
+    o_node, o_snap = snap(arrays, points_xy(origins, arrays.crs, "origins"), o_lab, "origins",
+                          snap_warn_m)
+    d_node, d_snap = snap(arrays, points_xy(destinations, arrays.crs, "destinations"), d_lab,
+                          "destinations", snap_warn_m)
+    o_walk, d_walk = o_snap / walk_mps, d_snap / walk_mps
+    starts = range(0, len(o_node), max(1, int(chunk)))
+    with scheduler_client((settings or Settings()).scheduler) as client:
+        if client is None:
+            parts = [_pairs_chunk(arrays.csr, o_node[s:s + chunk], o_walk[s:s + chunk], s,
+                                  d_node, d_walk, max_time) for s in starts]
+        else:
+            csr = client.scatter(arrays.csr, broadcast=True)
+            dn = client.scatter(d_node, broadcast=True)
+            dw = client.scatter(d_walk, broadcast=True)
+            futures = [client.submit(_pairs_chunk, csr, o_node[s:s + chunk],
+                                     o_walk[s:s + chunk], s, dn, dw, max_time, pure=False)
+                       for s in starts]
+            parts = client.gather(futures)
+    if not parts:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    i, j, c = (np.concatenate(a) for a in zip(*parts, strict=True))
+    return i, j, c
+
+
+def _pairs_chunk(csr: object, o_node: np.ndarray, o_walk: np.ndarray, offset: int,
+                 d_node: np.ndarray, d_walk: np.ndarray,
+                 max_time: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    sources, inverse = np.unique(o_node, return_inverse=True)
+    limit = max(0.0, max_time - float(o_walk.min()))
+    net = _dijkstra_rows(csr, sources, d_node, limit)
+    total = net[inverse] + o_walk[:, None] + d_walk[None, :]
+    i, j = np.nonzero(total <= max_time)
+    return i + offset, j, total[i, j]
