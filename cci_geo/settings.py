@@ -33,6 +33,9 @@ class Settings:
         Where large work runs (see :mod:`cci_geo.scale`): ``None`` in memory, as by default;
         ``"local"`` a Dask ``LocalCluster`` sized to the machine; an address such as
         ``"tcp://host:8786"`` a running Dask cluster.
+    progress
+        Show a progress bar for work on Dask (Dask's own diagnostics for partitioned
+        inputs; a bar over the windows of a chunked raster). Off by default.
 
     Examples
     --------
@@ -46,3 +49,4 @@ class Settings:
     http_timeout_s: float = 180.0
     use_cache: bool = True
     scheduler: str | None = None
+    progress: bool = False

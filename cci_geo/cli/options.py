@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-__all__ = ["add_atlas_option", "add_output_options", "atlas_source", "load_atlas"]
+__all__ = [
+    "add_atlas_option",
+    "add_output_options",
+    "add_scheduler_option",
+    "atlas_source",
+    "load_atlas",
+]
 
 
 def atlas_source(text: str) -> Path | str:
@@ -29,6 +35,15 @@ def add_output_options(parser: argparse.ArgumentParser, *, default_out: str) -> 
                         help=f"output path (default: {default_out})")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace existing output files (never done otherwise)")
+
+
+def add_scheduler_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--scheduler local|ADDRESS`` (where work that scales runs; see docs/scale.md)."""
+    parser.add_argument(
+        "--scheduler", default=None, metavar="local|ADDRESS",
+        help="run on Dask: 'local' starts a LocalCluster sized to this machine, an address "
+             "such as tcp://10.0.0.5:8786 uses a running cluster (default: in memory)",
+    )
 
 
 def load_atlas(path: Path | str | None):  # noqa: ANN201 - returns cci_geo.Atlas

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._i18n import cli_lang, map_lang, msg
-from .options import add_atlas_option, add_output_options, load_atlas
+from .options import add_atlas_option, add_output_options, add_scheduler_option, load_atlas
 
 __all__ = ["add_parser", "run"]
 
@@ -27,6 +27,9 @@ EPILOG = """examples:
                                         your own data, quicker, Chinese summary and map
   CCI_GEO_LANG=zh cci-geo score scenarios/old_factory_reuse.toml
                                         Chinese by default for every command
+  cci-geo score region_30m.toml --atlas jjj.gpkg --chunk-cells 2048 --scheduler local
+                                        a region-wide grid, window by window on Dask,
+                                        into Cloud-Optimised GeoTIFFs
 """
 
 
@@ -55,7 +58,34 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("--no-html", action="store_true", help="do not write the HTML map")
     p.add_argument("--xlsx", action="store_true",
                    help="also write <name>.xlsx: a sheet per table, a sources sheet")
+    p.add_argument("--chunk-cells", type=int, default=None, metavar="N",
+                   help="compute the grid in windows of N x N cells and write the composite "
+                        "and value layers as Cloud-Optimised GeoTIFFs (region-scale grids; "
+                        "implied by --scheduler)")
+    add_scheduler_option(p)
     p.set_defaults(func=run)
+
+
+def _run_chunked(args: argparse.Namespace, atlas: object, lang: str) -> int:
+    from ..settings import Settings  # noqa: PLC0415
+    from ..suitability import score_chunked  # noqa: PLC0415
+
+    settings = Settings(scheduler=args.scheduler, progress=True)
+    res = score_chunked(args.scenario, args.out, atlas=atlas, seed=args.seed,  # type: ignore[arg-type]
+                        sensitivity=False if args.no_sensitivity else None,
+                        chunk_cells=args.chunk_cells or 2048, settings=settings,
+                        overwrite=args.overwrite)
+    table = res.site_result.ranking()
+    csv = args.out / f"{res.site_result.scenario.name}_ranking.csv"
+    if csv.exists() and not args.overwrite:
+        raise FileExistsError(msg("exists", "en", path=csv))
+    table.to_csv(csv, index=False, encoding="utf-8-sig")
+    ranked = int(table["rank"].notna().sum())
+    sys.stdout.write(msg("ranked", lang, name=res.site_result.scenario.name, ranked=ranked,
+                         total=len(table)) + "\n")
+    for role, p in {**res.files, "ranking": csv}.items():
+        sys.stdout.write(f"  {role:<28} {p}\n")
+    return 0
 
 
 def _write_html(result: SuitabilityResult, atlas: object, path: Path, *, lang: str,
@@ -91,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
     lang = cli_lang(args)
     if not args.scenario.is_file():
         raise FileNotFoundError(msg("scenario_not_found", "en", path=args.scenario))
+    if args.chunk_cells or args.scheduler:
+        return _run_chunked(args, load_atlas(args.atlas), lang)
     steps = tqdm(total=3, desc="score", unit="step", disable=None, file=sys.stderr)
     steps.set_postfix_str(msg("atlas", lang))
     atlas = load_atlas(args.atlas)

@@ -125,7 +125,8 @@ def partitioned_density(points: Any, *, cell_size: float, bandwidth: float | Non
     support = h if kernel == "quartic" else kde._GAUSS_TRUNCATE * h
     settings = settings or Settings()
     with scheduler_client(settings.scheduler) as client:
-        n, total, (xmin, ymin, xmax, ymax) = partition_bounds(frame, mcrs, weight, client)
+        n, total, (xmin, ymin, xmax, ymax) = partition_bounds(frame, mcrs, weight, client,
+                                                             settings.progress)
         if extent is None:
             extent = (xmin - support, ymin - support, xmax + support, ymax + support)
             logger.info("kde grid extent from the bounds pass over %d points: %s", n, extent)
@@ -135,7 +136,7 @@ def partitioned_density(points: Any, *, cell_size: float, bandwidth: float | Non
         if not plan["exact"]:
             plan["fine"] = kde._fine_grid(transform, shape, kernel, h, support)
         task = sum_partitions(frame, _density_part, mcrs, weight, plan, combine=_merge_pair)
-        (grid, counts), = compute(task, client=client)
+        (grid, counts), = compute(task, client=client, progress=settings.progress)
     n_in = int(counts[1])
     kde._check_reach(n_in, n, transform, shape, support)
     if plan["exact"]:
@@ -180,12 +181,12 @@ def partitioned_grid_counts(points: Any, cell_size: float, *, region: Any, exten
             if region_m is not None:
                 extent = tuple(float(v) for v in region_m.total_bounds)
             else:
-                _, _, extent = partition_bounds(frame, mcrs, None, client)
+                _, _, extent = partition_bounds(frame, mcrs, None, client, settings.progress)
                 logger.info("grid extent from the bounds pass: %s", extent)
         transform, shape = grid_for_bounds(extent, cell_size)
         plan = {"transform": transform, "shape": shape, "by": by, "value": value}
         task = sum_partitions(frame, _cells_part, mcrs, plan, combine=add_cells)
-        (sums,) = compute(task, client=client)
+        (sums,) = compute(task, client=client, progress=settings.progress)
     return assemble_cells(sums, transform, shape, crs, region_m=region_m, extent=extent,
                           keep_empty=keep_empty, to_crs=to_crs)
 
@@ -220,7 +221,7 @@ def partitioned_sector_stats(enterprises: Any, areas: Any, *, by: str, value: st
     settings = settings or Settings()
     with scheduler_client(settings.scheduler) as client:
         task = sum_partitions(frame, _stats_part, areas, by, value, combine=_add_optional)
-        (result,) = compute(task, client=client)
+        (result,) = compute(task, client=client, progress=settings.progress)
     if result is None:
         msg = "the partitioned enterprises are empty (0 rows); pass a non-empty dataset."
         raise DataError(msg)

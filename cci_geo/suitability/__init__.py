@@ -15,6 +15,7 @@ sites with deterministic tie-breaking, and measures how far the ranking can be t
 from __future__ import annotations
 
 from .ahp import RANDOM_INDEX, ahp_weights, consistency_ratio
+from .chunked import ChunkedSuitability, criterion_halo, score_chunked
 from .criteria import MEASURES, Constraint, Criterion
 from .grid import AnalysisGrid, build_grid
 from .outputs import write_outputs
@@ -34,6 +35,9 @@ from .values import (
 )
 
 __all__ = [
+    "ChunkedSuitability",
+    "criterion_halo",
+    "score_chunked",
     "MEASURES",
     "RANDOM_INDEX",
     "VALUE_FUNCTIONS",

@@ -61,13 +61,20 @@ def _exact_distance(geoms: gpd.GeoSeries, x: np.ndarray, y: np.ndarray) -> np.nd
     return out
 
 
-def _distance_grid(geoms: gpd.GeoSeries, grid: AnalysisGrid) -> np.ndarray:
+def _distance_grid(geoms: gpd.GeoSeries, grid: AnalysisGrid,
+                   pad_cells: int | None = None) -> np.ndarray:
+    """Distance (m) from every cell centre to the nearest feature (EDT on a padded frame).
+
+    ``pad_cells`` fixes the frame's margin (a window of a larger grid uses its halo).
+    """
     rows, cols = grid.shape
     cs = grid.cell_size
     gx0, gy0, gx1, gy1 = grid.bounds
     fx0, fy0, fx1, fy1 = geoms.total_bounds
     need = max(gx0 - fx0, fx1 - gx1, gy0 - fy0, fy1 - gy1, 0.0)
     pad = min(math.ceil(need / cs) + 1, max(1, int(_MAX_PAD_FRACTION * max(rows, cols))))
+    if pad_cells is not None:
+        pad = max(1, int(pad_cells))
     ptransform, pshape = grid.padded(pad)
     px0, py1 = ptransform.c, ptransform.f
     px1, py0 = px0 + pshape[1] * cs, py1 - pshape[0] * cs
@@ -184,10 +191,12 @@ def _polygon_index_points(polys: gpd.GeoSeries, x: np.ndarray, y: np.ndarray) ->
 
 # ---------------------------------------------------------------- rasters and surfaces
 def raster_on_grid(path: Path, grid: AnalysisGrid, *, band: int = 1,
-                   resampling: str = "bilinear", label: str = "raster") -> np.ndarray:
+                   resampling: str = "bilinear", label: str = "raster",
+                   check: bool = True) -> np.ndarray:
     """Read band ``band`` of a raster file, reprojected and resampled onto ``grid``.
 
-    Cells the raster does not cover, or where it holds nodata, are NaN.
+    Cells the raster does not cover, or where it holds nodata, are NaN. ``check=False``
+    (one window of a larger grid) skips the coverage checks.
 
     Raises
     ------
@@ -213,6 +222,8 @@ def raster_on_grid(path: Path, grid: AnalysisGrid, *, band: int = 1,
         reproject(source=rasterio.band(src, band), destination=dst,
                   src_nodata=src.nodata, dst_transform=grid.transform, dst_crs=grid.crs,
                   dst_nodata=np.nan, resampling=Resampling[resampling])
+    if not check:
+        return dst
     valid = np.isfinite(dst) & grid.mask
     if not valid.any():
         msg = (f"{label}: raster {path} has no valid (non-nodata) cell inside the study area; "
