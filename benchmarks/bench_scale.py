@@ -133,7 +133,7 @@ def case_kde(folder: str, workers: int) -> dict:
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         t0 = time.perf_counter()
         surf = kernel_density(f"{folder}/*.parquet", cell_size=100, bandwidth=2000,
                               weight="employees", settings=Settings(scheduler=client))
@@ -164,7 +164,7 @@ def case_region(folder: str, fraction: float, workers: int) -> dict:
             from distributed import Client, LocalCluster
 
             with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                              dashboard_address=None) as cluster, Client(cluster) as client:
+                              dashboard_address=":0") as cluster, Client(cluster) as client:
                 t0 = time.perf_counter()
                 res = score_chunked(scenario, out, layers=layers, sensitivity=False,
                                     settings=Settings(scheduler=client))

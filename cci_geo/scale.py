@@ -190,7 +190,7 @@ def scheduler_client(scheduler: Any = None, *, n_workers: int | None = None,
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
-        kwargs: dict[str, Any] = {"processes": processes, "dashboard_address": None}
+        kwargs: dict[str, Any] = {"processes": processes, "dashboard_address": ":0"}
         if n_workers is not None:
             kwargs["n_workers"] = n_workers
             kwargs["threads_per_worker"] = 1

@@ -82,7 +82,7 @@ def test_chunked_equals_in_memory(atlas, scenario, in_memory, tmp_path):
 
 def test_chunked_on_dask_workers_equals_in_memory(atlas, scenario, in_memory, tmp_path):
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         res = _chunked(scenario, atlas, tmp_path,
                        settings=Settings(scheduler=cluster.scheduler_address))
     _check_equal(res, in_memory)
@@ -118,8 +118,10 @@ def test_out_of_core_raster_matches_independent_values(tmp_path):
     venues = _registry(4000, 1)       # features at cell centres: the EDT distance is exact
     region = gpd.GeoDataFrame(geometry=[shapely.box(X0, Y0, X0 + SIDE, Y0 + SIDE)],
                               crs="EPSG:32650")
+    # sites close together: their scores come from score() on a grid around them
     sites = gpd.GeoDataFrame({"id": ["a", "b", "c"]}, crs="EPSG:32650",
-                             geometry=shapely.points(_registry(3, 2)))
+                             geometry=shapely.points(X0 + 20_000 + np.array([0, 700, 1400]),
+                                                     Y0 + 30_000 + np.array([0, 500, 900])))
     layers = {"region": region, "venues": gpd.GeoDataFrame(
         geometry=shapely.points(venues), crs="EPSG:32650"), "sites": sites}
     scenario = {
@@ -136,7 +138,7 @@ def test_out_of_core_raster_matches_independent_values(tmp_path):
     }
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   memory_limit=MEMORY_LIMIT,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         res = score_chunked(scenario, tmp_path, layers=layers, chunk_cells=1024,
                             sensitivity=False,
                             settings=Settings(scheduler=cluster.scheduler_address))

@@ -21,7 +21,9 @@ Halo per criterion (the margin of features a window must see):
 
 Network ``travel_time`` and ``attribute`` criteria are not chunked (an error says so).
 Site scores, ranks and the sensitivity analyses are computed as by :func:`score` on a grid
-that covers the candidates (grown by the largest halo), aligned with the region grid.
+that covers the candidates (grown by the largest halo), aligned with the region grid. That
+grid follows the candidates' bounding box: candidates spread over the whole region make it
+region-sized again (score such sets tile by tile).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ __all__ = ["ChunkedSuitability", "criterion_halo", "read_window", "score_chunked
 logger = logging.getLogger(__name__)
 
 _SATURATION_TOL = 1e-6
+_GDAL_CACHE_MB = 256
 _CHUNKED_MEASURES = ("distance", "travel_time", "count", "sum", "density", "raster")
 _TIFF_PROFILE = {"driver": "GTiff", "dtype": "float32", "count": 1, "nodata": float("nan"),
                  "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate",
@@ -320,7 +323,8 @@ def _plan(sc: Scenario, book: LayerBook, w: np.ndarray, transform: Affine,
     ws = float(w[spatial].sum())
     crits = tuple(sc.criteria[i] for i in spatial)
     halos = tuple(criterion_halo(c, sc.constraints) for c in crits)
-    layers, totals = [], []
+    layers: list[Any] = []
+    totals: list[int] = []
     for c in crits:
         if c.layer is None or c.measure == "raster":
             layers.append(None)
@@ -330,7 +334,8 @@ def _plan(sc: Scenario, book: LayerBook, w: np.ndarray, transform: Affine,
         lay = lay[~(lay.geometry.is_empty | lay.geometry.isna())]
         layers.append(lay)
         totals.append(len(lay))
-    excludes, thresholds = [], []
+    excludes: list[Any] = []
+    thresholds: list[tuple[int, float | None, float | None]] = []
     names = [c.name for c in crits]
     for k in sc.constraints:
         if k.kind == "exclude":
@@ -443,19 +448,21 @@ def _write_windows(plan: _Plan, files: dict[str, Path], size: int,
     wins = list(_windows(plan.shape, size))
     logger.info("suitability: %d x %d cells in %d windows of %d cells", *plan.shape, len(wins),
                 size)
-    dsts = {n: rasterio.open(p, "w", **profile) for n, p in tmp.items()}
     bar = tqdm(total=len(wins), desc="suitability windows", unit="window",
                disable=not settings.progress, file=sys.stderr)
-    try:
-        for win, arrays in _run_windows(wins, plan, settings):
-            bar.update()
-            r0, c0, h, w = win
-            for n, dst in dsts.items():
-                dst.write(arrays[n], 1, window=Window(c0, r0, w, h))
-    finally:
-        bar.close()
-        for dst in dsts.values():
-            dst.close()
+    # the GDAL block cache would otherwise grow to 5 % of RAM while the files are written
+    with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB):
+        dsts = {n: rasterio.open(p, "w", **profile) for n, p in tmp.items()}
+        try:
+            for win, arrays in _run_windows(wins, plan, settings):
+                bar.update()
+                r0, c0, h, w = win
+                for n, dst in dsts.items():
+                    dst.write(arrays[n], 1, window=Window(c0, r0, w, h))
+        finally:
+            bar.close()
+            for dst in dsts.values():
+                dst.close()
     try:
         for n, src in tmp.items():
             _to_cog(src, files[n])
@@ -499,9 +506,10 @@ def _to_cog(src: Path, dst: Path) -> None:
 
     part = dst.with_name(f".{dst.stem}.{os.getpid()}.cog.tif")
     try:
-        rasterio.shutil.copy(src, part, driver="COG", compress="DEFLATE", predictor="YES",
-                             blocksize=512, overview_resampling="average",
-                             BIGTIFF="IF_SAFER")
+        with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB):
+            rasterio.shutil.copy(src, part, driver="COG", compress="DEFLATE", predictor="YES",
+                                 blocksize=512, overview_resampling="average",
+                                 BIGTIFF="IF_SAFER")
         part.replace(dst)
     finally:
         part.unlink(missing_ok=True)
