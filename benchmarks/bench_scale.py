@@ -127,7 +127,7 @@ def case_kde(folder: str, workers: int) -> dict:
 
         files = sorted(Path(folder).glob("*.parquet"))
         gdf = pd.concat([gpd.read_parquet(f) for f in files], ignore_index=True)
-        surf = kernel_density(gdf, cell_size=100, bandwidth=2000, weight="employees")
+        surf = kernel_density(gdf, cell_size_m=100, bandwidth_m=2000, weight="employees")
         return {"s": time.perf_counter() - t0, "client_mb": _rss_mb(), "worker_mb": None,
                 "shape": list(surf.shape), "sum": float(surf.data.sum())}
     from distributed import Client, LocalCluster
@@ -135,7 +135,7 @@ def case_kde(folder: str, workers: int) -> dict:
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       dashboard_address=":0") as cluster, Client(cluster) as client:
         t0 = time.perf_counter()
-        surf = kernel_density(f"{folder}/*.parquet", cell_size=100, bandwidth=2000,
+        surf = kernel_density(f"{folder}/*.parquet", cell_size_m=100, bandwidth_m=2000,
                               weight="employees", settings=Settings(scheduler=client))
         elapsed = time.perf_counter() - t0
         wmb = _worker_peaks(client)

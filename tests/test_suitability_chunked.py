@@ -127,7 +127,7 @@ def test_out_of_core_raster_matches_independent_values(tmp_path):
     scenario = {
         "scenario": {"name": "out of core", "metric_crs": "EPSG:32650"},
         "candidates": {"layer": "sites"},
-        "grid": {"cell_size_m": CELL, "extent": "region"},
+        "grid": {"cell_size_m": CELL, "extent": "region", "buffer_m": 0},
         "criteria": [
             {"name": "near", "layer": "venues", "measure": "distance", "weight": 0.6,
              "value": {"function": "linear", "low": 100, "high": 1000,

@@ -135,7 +135,9 @@ def partitioned_density(points: Any, *, cell_size: float, bandwidth: float | Non
                                 "transform": transform, "shape": shape, "h": h}
         if not plan["exact"]:
             plan["fine"] = kde._fine_grid(transform, shape, kernel, h, support)
-        task = sum_partitions(frame, _density_part, mcrs, weight, plan, combine=_merge_pair)
+        # partials are grid-sized (six moment grids): combine them two at a time
+        task = sum_partitions(frame, _density_part, mcrs, weight, plan, combine=_merge_pair,
+                              split_every=2)
         (grid, counts), = compute(task, client=client, progress=settings.progress)
     n_in = int(counts[1])
     kde._check_reach(n_in, n, transform, shape, support)

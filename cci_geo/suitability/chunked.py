@@ -46,6 +46,7 @@ from pyproj import Transformer
 from rasterio import features as rio_features
 from tqdm import tqdm
 
+from .._crs import resolve_metric_crs
 from ..errors import ParameterError
 from ..raster import grid_for_bounds
 from ..scale import scheduler_client
@@ -356,6 +357,7 @@ def score_chunked(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str
                   candidates: str | gpd.GeoDataFrame | None = None,
                   sensitivity: bool | None = None, seed: int | None = None,
                   chunk_cells: int = 2048, settings: Settings | None = None,
+                  metric_crs: str | None = None,
                   overwrite: bool = False) -> ChunkedSuitability:
     """Score a scenario over a region-scale grid, writing the rasters window by window.
 
@@ -370,8 +372,10 @@ def score_chunked(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str
         Window edge in cells (a multiple of 512 keeps windows on whole tiles); memory per
         window is about 40 bytes per cell per spatial criterion.
     settings
-        ``metric_crs`` as for :func:`score`; ``scheduler`` to compute windows on Dask
-        workers (a few windows in flight per worker; this process writes them).
+        ``scheduler`` to compute windows on Dask workers (a few windows in flight per
+        worker; this process writes them).
+    metric_crs
+        As for :func:`score`.
     overwrite
         Replace existing output files (otherwise an existing file is an error).
 
@@ -409,7 +413,8 @@ def score_chunked(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str
     sc = _as_scenario(scenario, candidates, extra)
     if seed is not None:
         sc = replace(sc, seed=seed)
-    metric_crs = (sc.metric_crs or getattr(atlas, "metric_crs", None) or settings.metric_crs)
+    frames = [*extra.values(), *(atlas.values() if isinstance(atlas, Mapping) else ())]
+    metric_crs = resolve_metric_crs(*frames, metric_crs=metric_crs or sc.metric_crs)
     book = LayerBook(atlas, extra, sc.layers, metric_crs=metric_crs)
     w, _ = resolve_weights(sc.criteria, method=sc.weights_method, matrix=sc.ahp_matrix,
                            allow_inconsistent=sc.allow_inconsistent)
@@ -430,7 +435,7 @@ def score_chunked(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # weights were checked above
         site_res = score(site_sc, atlas=atlas, layers=extra, sensitivity=sensitivity,
-                         settings=settings)
+                         metric_crs=metric_crs)
     return ChunkedSuitability(site_res.sites, files,
                               {c.name: h for c, h in zip(plan.criteria, plan.halos, strict=True)},
                               transform, shape, metric_crs, site_res)
