@@ -107,7 +107,8 @@ def test_steps_are_declared_with_todays_defaults():
     assert get_step("concentration").params["eps_m"] == 400.0
     assert get_step("concentration").params["min_samples"] == 25
     assert get_step("layout").params["k"] == 6
-    assert get_step("corridors").params == {"width_km": 20.0, "beta": 2.0, "top_n": 30}
+    assert get_step("corridors").params == {"width_km": 20.0, "beta": 2.0, "top_n": 30,
+                                            "exclude_province": ""}
     for step in registered_steps().values():
         assert step.summary, step.name
         assert set(step.param_help) == set(step.params), step.name
@@ -409,3 +410,18 @@ def test_readme_config_example_loads(tmp_path):
     assert cfg.step_names() == ["concentration", "accessibility", "layout"]
     assert cfg.step_params("layout")["k"] == 4
     assert cfg.view == (121.3, 31.1, 121.7, 31.4)
+
+
+def test_cooperation_candidates_lie_outside_the_study_regions_province(demo):
+    from cci_geo.maps import result_type
+
+    def candidates(**params):
+        cfg = BriefingConfig(steps=("corridors",), params={"corridors": params})
+        run = run_plan(plan_briefing(demo, cfg))
+        return next(r for r in run.results if result_type(r) == "cooperation_candidates")
+
+    # the demo's factory sites all lie in Beijing, the province of its study region
+    assert len(candidates()) == 0
+    kept = candidates(exclude_province="none")
+    assert len(kept) > 0
+    assert len(candidates(exclude_province="Tianjin")) == len(kept)

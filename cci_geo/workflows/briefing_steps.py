@@ -301,6 +301,27 @@ def _corridor_origin(ctx: StepContext) -> tuple[tuple[float, float] | None, str 
     return (float(row.geometry.x), float(row.geometry.y)), province
 
 
+def _home_province(ctx: StepContext, districts: gpd.GeoDataFrame,
+                   origin_province: str | None) -> str | None:
+    """The province cooperation candidates are sought outside of.
+
+    The step's ``exclude_province`` when set (``"none"`` keeps every province); otherwise the
+    province of the origin node, else of the study region's districts when they all lie in
+    one, else None.
+    """
+    given = str(ctx.params["exclude_province"])
+    if given:
+        return None if given.lower() == "none" else given
+    if origin_province:
+        return origin_province
+    region = _districts(ctx)
+    if region is None or "province" not in districts.columns:
+        return None
+    provinces = region["province"].dropna().astype(str).unique()
+    return str(provinces[0]) if len(provinces) == 1 else None
+
+
+
 def _corridors(ctx: StepContext) -> list[Any]:
     from .. import corridors as co
 
@@ -324,9 +345,10 @@ def _corridors(ctx: StepContext) -> list[Any]:
             ctx.note(f"corridors: gravity flows left out: the atlas's enterprises lie in {n} "
                      "city (flows need enterprises in at least two)")
     if ctx.has("factory_sites") and districts is not None:
+        home = _home_province(ctx, districts, province)
         out.extend(_mark([co.cooperation_candidates(ctx.atlas["factory_sites"], zones, axes,
                                                     districts=districts,
-                                                    exclude_province=province)],
+                                                    exclude_province=home)],
                          ctx, "factory_sites", "corridors", "districts"))
     else:
         ctx.note("corridors: cooperation candidates left out: they need 'factory_sites' and "
@@ -340,8 +362,10 @@ register_step(Step(
            Need("districts", optional=True, without="clipping to the region and gravity flows"),
            Need("enterprises", optional=True, without="gravity flows"),
            Need("factory_sites", optional=True, without="cooperation candidates")),
-    params={"width_km": 20.0, "beta": 2.0, "top_n": 30},
+    params={"width_km": 20.0, "beta": 2.0, "top_n": 30, "exclude_province": ""},
     param_help={"width_km": "full width of a corridor zone, km",
                 "beta": "distance-decay exponent of the gravity flows",
-                "top_n": "strongest flows drawn"},
+                "top_n": "strongest flows drawn",
+                "exclude_province": "cooperation candidates lie outside it; \"\" = the study "
+                                    "region's province, \"none\" = keep all"},
     summary="Jing-Jin-Ji style corridors: zones, gravity flows, cooperation candidates"))
