@@ -90,7 +90,7 @@ def check_region(region: object, name: str = "region") -> Region:
     if region is None:
         return STUDY_REGION
     try:
-        w, s, e, n = (float(v) for v in region)  # type: ignore[union-attr]
+        w, s, e, n = (float(v) for v in region)  # type: ignore[union-attr, attr-defined]
     except (TypeError, ValueError) as exc:
         msg = (f"{name} must be (west, south, east, north) in degrees (EPSG:4326), got "
                f"{region!r}; e.g. region=(120.85, 30.67, 122.2, 31.88) for Shanghai.")

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from _atlases import no_district_atlas, zones_enterprises_atlas
+from _atlases import SHANGHAI_BBOX, no_district_atlas, shanghai_atlas, zones_enterprises_atlas
 
 import cci_geo
 from cci_geo.cli.main import main
@@ -103,7 +103,7 @@ def test_import_rule_checker_sees_relative_and_lazy_imports(tmp_path):
 
 def test_steps_are_declared_with_todays_defaults():
     assert list(registered_steps())[:6] == BRIEFING_STEPS
-    assert get_step("concentration").params["kde_cell_m"] == 250.0
+    assert get_step("concentration").params["kde_cell_size_m"] == 250.0
     assert get_step("concentration").params["eps_m"] == 400.0
     assert get_step("concentration").params["min_samples"] == 25
     assert get_step("layout").params["k"] == 6
@@ -361,6 +361,37 @@ def test_enterprises_without_district(demo, tmp_path, capsys):
     html = _html(out)
     assert _title(html) == "Haidian briefing"
     assert "layout: enterprises.district derived by spatial join" in html
+
+
+def test_shanghai_atlas_without_corridors(tmp_path, capsys):
+    atlas = shanghai_atlas()
+    gpkg = atlas.to_gpkg(tmp_path / "shanghai.gpkg")
+    out = tmp_path / "c.html"
+    cfg = tmp_path / "cfg" / "briefing.toml"
+    write_config(cfg)
+    assert main(["briefing", "--atlas", str(gpkg), "--config", str(cfg), "--out", str(out)]) == 0
+    loaded = cci_geo.Atlas.from_gpkg(gpkg)
+    assert loaded.metric_crs == "EPSG:32651" and tuple(loaded.region) == SHANGHAI_BBOX
+    plan = plan_briefing(loaded, load_config(cfg))
+    _check_printed(capsys.readouterr().out, plan)
+    status = {s.name: s for s in plan.steps}
+    assert status["corridors"].status == "skip"
+    assert "needs the 'corridors' layer" in status["corridors"].reason
+    assert status["suitability"].status == "skip"  # the bundled scenario reads functional areas
+    assert "'functional_areas'" in status["suitability"].reason
+    assert {"concentration", "accessibility", "layout"} <= set(plan.to_run)
+    run = run_plan(plan)
+    _check_run(run, plan)
+    from cci_geo.results import result_kind
+
+    density = next(r for r in run.results if result_kind(r) == "kernel_density")
+    assert density.crs.to_epsg() == 32651  # measured in the atlas's own metric CRS
+    html = _html(out)
+    assert _title(html) == "上海市文化创意产业"
+    assert "北京" not in html and "Beijing" not in html
+    (s, w), (n, e) = _fit_bounds(html)
+    west, south, east, north = SHANGHAI_BBOX
+    assert west < w < e < east and south < s < n < north
 
 
 # --- loud failures -----------------------------------------------------------------------

@@ -58,8 +58,8 @@ def _concentration(ctx: StepContext) -> list[Any]:
 
     p = ctx.params
     ent = ctx.atlas["enterprises"]
-    out: list[Any] = [cc.kernel_density(ent, cell_size_m=float(p["kde_cell_m"]))]
-    grid = cc.grid_counts(ent, float(p["grid_cell_m"]), region=ctx.region)
+    out: list[Any] = [cc.kernel_density(ent, cell_size_m=float(p["kde_cell_size_m"]))]
+    grid = cc.grid_counts(ent, float(p["grid_cell_size_m"]), region=ctx.region)
     out.append(cc.hot_spots(grid, "count", weights=p["weights"]))
     districts = _districts(ctx)
     if districts is not None and "sector" in ent.columns:
@@ -90,10 +90,10 @@ register_step(Step(
            Need("enterprises", ("sector",), optional=True, without="location quotients"),
            Need("zones", optional=True, without="the designation gap",
                 alternatives=("functional_areas", "demonstrative_regions"))),
-    params={"kde_cell_m": 250.0, "grid_cell_m": 1000.0, "weights": "queen", "eps_m": 400.0,
-            "min_samples": 25},
-    param_help={"kde_cell_m": "cell of the kernel density surface, metres",
-                "grid_cell_m": "cell of the grid tested for hot spots (Gi*), metres",
+    params={"kde_cell_size_m": 250.0, "grid_cell_size_m": 1000.0, "weights": "queen",
+            "eps_m": 400.0, "min_samples": 25},
+    param_help={"kde_cell_size_m": "cell of the kernel density surface, metres",
+                "grid_cell_size_m": "cell of the grid tested for hot spots (Gi*), metres",
                 "weights": "spatial weights of the hot-spot test (queen, rook, knn:6 ...)",
                 "eps_m": "DBSCAN neighbourhood radius of enterprise clusters, metres",
                 "min_samples": "enterprises needed to seed a cluster"},
@@ -247,7 +247,7 @@ def _layout(ctx: StepContext) -> list[Any]:
                  "has no 'districts' layer")
     proposal = layout.propose_zones(
         ctx.atlas, k=int(p["k"]), model=p["model"], standard_m=float(p["standard_m"]),
-        weight=p["weight"] or None, cell_size_m=float(p["cell_m"]),
+        weight=p["weight"] or None, cell_size_m=float(p["cell_size_m"]),
         statuses=tuple(p["statuses"]), district_max=district_max if ctx.has("districts")
         else None, suitability=score, score_weight=float(p["score_weight"])
         if score is not None else 0.0, time_limit_s=float(p["time_limit_s"]))
@@ -263,13 +263,13 @@ register_step(Step(
            Need("enterprises", ("district",), optional=True,
                 without="the per-district table")),
     params={"k": 6, "model": "max_coverage", "standard_m": 3000.0, "weight": "employees",
-            "cell_m": 1000.0, "statuses": ["vacant", "candidate"], "district_max": 2,
+            "cell_size_m": 1000.0, "statuses": ["vacant", "candidate"], "district_max": 2,
             "score_weight": 0.2, "time_limit_s": 20.0},
     param_help={"k": "new zones to propose",
                 "model": "max_coverage | p_median | p_center | set_cover",
                 "standard_m": "service standard, metres",
                 "weight": "enterprises column weighting demand (\"\" counts firms)",
-                "cell_m": "enterprises are aggregated to cells of this size, metres",
+                "cell_size_m": "enterprises are aggregated to cells of this size, metres",
                 "statuses": "factory-site statuses that may become zones",
                 "district_max": "new zones per district at most (0: no rule)",
                 "score_weight": "weight of suitability scores when the suitability step ran",
