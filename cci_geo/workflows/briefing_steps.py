@@ -212,7 +212,9 @@ def scenario_layers(path: Path) -> list[str]:
 
 def _suitability_needs(params: Any, base_dir: Path | None) -> tuple[Need, ...]:
     path = suitability_scenario(params, base_dir)
-    return tuple(Need(layer) for layer in scenario_layers(path))
+    hint = (f"set [steps.suitability] scenario to one that does not read it ({path.name} "
+            "does)")
+    return tuple(Need(layer, hint=hint) for layer in scenario_layers(path))
 
 
 def _suitability(ctx: StepContext) -> list[Any]:

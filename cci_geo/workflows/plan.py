@@ -176,7 +176,8 @@ def _check_step(name: str, atlas: Any, params: Mapping[str, Any], base_dir: Any
                     without.append(need.without)
                 continue
             names = " or ".join(f"'{k}'" for k in options)
-            return "skip", f"needs the {names} layer; {_layer_hint(need.layer)}", [], []
+            fix = _layer_hint(need.layer) + (f", or {need.hint}" if need.hint else "")
+            return "skip", f"needs the {names} layer; {fix}", [], []
         for col in _column_names(need, params):
             if col in layers[layer].columns:
                 continue

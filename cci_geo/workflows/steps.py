@@ -39,6 +39,8 @@ class Need:
         What the step leaves out when an optional need is missing (shown in the plan).
     alternatives
         Other layers that satisfy the need as well as ``layer`` (any one will do).
+    hint
+        Another way to supply it, added to the plan's reason when it is missing.
     """
 
     layer: str
@@ -46,6 +48,7 @@ class Need:
     optional: bool = False
     without: str = ""
     alternatives: tuple[str, ...] = ()
+    hint: str = ""
 
 
 @dataclass
