@@ -1,12 +1,30 @@
-"""Exception hierarchy of cci_geo.
+"""Exception hierarchy of cci_geo, and the error contract.
 
-Every error a user can cause derives from :class:`CciGeoError` and also from the builtin
-exception a caller would naturally catch (``ValueError``, ``TypeError``, ``OSError``), so
-``except ValueError`` keeps working.
+The contract
+------------
+- Every error a user can cause (bad data, bad argument, bad scenario, an output that exists, a
+  grid too large) is a :class:`CciGeoError` subclass. Each also derives from the builtin a
+  caller would naturally catch (``ValueError``, ``OSError``, ``MemoryError``), so
+  ``except ValueError`` keeps working: argument errors are :class:`ParameterError`
+  (a ``ValueError``).
+- Errors raised by readers and libraries (pyogrio/GDAL, pyarrow, rasterio, pyproj, codecs,
+  tomllib, pandas' CSV parser, shapely's WKT reader) are wrapped at the boundary where cci_geo
+  calls them into a :class:`DataError` (or :class:`ParameterError`) that names the file, says
+  what is wrong and how to fix it; the original stays available as ``__cause__``.
+- A message names the argument, layer, column, rows or value, and the fix. A fix that names
+  an option is written once with :func:`opt`, which carries both spellings: ``str(error)``
+  gives the Python form (``encoding='gbk'``) and :meth:`CciGeoError.for_cli` the command-line
+  form (``--encoding gbk``), which is what ``cci-geo`` prints.
+- The ``cci-geo`` command never shows a traceback for a user error: it prints one message and
+  exits with status 1 (bad data or arguments), 2 (usage errors found by the argument parser),
+  130 (interrupted; temporary files are removed). ``--debug`` prints the traceback. Any other
+  exception is a bug: the command says so, asks for a report with the ``--debug`` output and
+  exits with status 70.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -16,16 +34,56 @@ __all__ = [
     "DataError",
     "InfeasibleError",
     "NetworkUnavailableError",
+    "OutputExistsError",
     "ParameterError",
     "Problem",
     "ResourceLimitError",
     "ScenarioError",
     "SchemaError",
+    "opt",
+    "render",
 ]
+
+_OPEN, _SEP, _CLOSE = "\ue000", "\ue001", "\ue002"
+_OPT = re.compile(f"{_OPEN}(.*?){_SEP}(.*?){_CLOSE}", re.DOTALL)
+
+
+def opt(python: str, cli: str | None = None) -> str:
+    """Return a fix that names an option in both its Python and its command-line spelling.
+
+    Embed the result in an error message; ``str(error)`` shows ``python`` and
+    :meth:`CciGeoError.for_cli` shows ``cli`` (``python`` when ``cli`` is None).
+
+    Examples
+    --------
+    >>> err = DataError("not UTF-8 text; pass " + opt("encoding='gbk'", "--encoding gbk"))
+    >>> str(err)
+    "not UTF-8 text; pass encoding='gbk'"
+    >>> err.for_cli()
+    'not UTF-8 text; pass --encoding gbk'
+    """
+    return f"{_OPEN}{python}{_SEP}{python if cli is None else cli}{_CLOSE}"
+
+
+def render(text: str, form: str = "python") -> str:
+    """Return ``text`` with every :func:`opt` marker in the ``"python"`` or ``"cli"`` form."""
+    group = 2 if form == "cli" else 1
+    return _OPT.sub(lambda m: m.group(group), text)
 
 
 class CciGeoError(Exception):
-    """Base class of every error raised by cci_geo."""
+    """Base class of every error raised by cci_geo.
+
+    ``str(error)`` is the message for Python callers; :meth:`for_cli` is the same message with
+    options spelled as command-line flags (see :func:`opt`).
+    """
+
+    def __str__(self) -> str:
+        return render(super().__str__(), "python")
+
+    def for_cli(self) -> str:
+        """Return the message with options written as ``cci-geo`` flags."""
+        return render(super().__str__(), "cli")
 
 
 @dataclass(frozen=True)
@@ -109,3 +167,7 @@ class ResourceLimitError(CciGeoError, MemoryError):
 
     The message gives the estimated size and how to reduce it (cell size, extent, limit).
     """
+
+
+class OutputExistsError(CciGeoError, FileExistsError):
+    """An output file exists and replacing it was not asked for (``overwrite=True``)."""

@@ -103,7 +103,8 @@ def localise_error(exc: BaseException, lang: str) -> str:
     >>> localise_error(FileExistsError("out.csv already exists"), "zh")
     'out.csv 已存在；如需替换请加 --overwrite。'
     """
-    text = str(exc)
+    for_cli = getattr(exc, "for_cli", None)  # cci_geo errors spell options as flags here
+    text = for_cli() if callable(for_cli) else str(exc)
     if lang != "zh":
         return text
     if isinstance(exc, FileExistsError):

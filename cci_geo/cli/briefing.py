@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     """Run ``cci-geo briefing``; return the exit status."""
     from tqdm import tqdm
 
+    from .._files import check_writable
+    from ..errors import ParameterError
     from ..workflows import BriefingConfig, load_config, plan_briefing, run_briefing, write_config
 
     if args.write_config is not None:
@@ -86,14 +88,17 @@ def run(args: argparse.Namespace) -> int:
                          "--config)\n")
         return 0
     out = _out(args)
-    if out.exists() and not args.overwrite:  # refuse before minutes of analysis
-        msg = f"{out} already exists; pass --overwrite to replace it."
-        raise FileExistsError(msg)
+    check_writable(out, overwrite=args.overwrite)  # refuse before minutes of analysis
     config = load_config(args.config) if args.config is not None else BriefingConfig()
     # --lang, else CCI_GEO_LANG, else the config's language
     lang = map_lang(args) if args.lang or os.environ.get("CCI_GEO_LANG") else None
     config = config.with_overrides(title=args.title, subtitle=args.subtitle, lang=lang,
                                    basemap=args.basemap)
+    basemap = getattr(config, "basemap", args.basemap)
+    if basemap == "tianditu" and not (args.tianditu_key or os.environ.get("TIANDITU_KEY")):
+        msg = ("the tianditu basemap needs a developer key: pass --tianditu-key KEY or set the "
+               "TIANDITU_KEY environment variable (or choose another --basemap).")
+        raise ParameterError(msg)
     atlas = load_atlas(args.atlas)
     plan = plan_briefing(atlas, config)
     sys.stdout.write(f"briefing of {plan.title!r}: study region = "
