@@ -111,41 +111,49 @@ def _write_whatif(result: SuitabilityResult, atlas: Any, path: Path, *, lang: st
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``cci-geo score``; return the exit status."""
+    """Run ``cci-geo score``; return the exit status.
+
+    Cheap checks (seed, scenario file, output folder and every output name) run before the
+    analysis; the outputs (tables, rasters, maps, provenance last) are one transaction.
+    """
     from tqdm import tqdm  # noqa: PLC0415
 
-    from ..suitability import score  # noqa: PLC0415
-    from ..suitability.outputs import output_paths  # noqa: PLC0415
+    from .._files import transaction  # noqa: PLC0415
+    from .._validate import check_seed  # noqa: PLC0415
+    from ..suitability import load_scenario, score  # noqa: PLC0415
+    from ..suitability.outputs import check_outputs, output_names, stage_outputs  # noqa: PLC0415
     from ..tables import readable  # noqa: PLC0415
 
     lang = cli_lang(args)
+    check_seed(args.seed)
     if not args.scenario.is_file():
         raise FileNotFoundError(msg("scenario_not_found", "en", path=args.scenario))
     if args.chunk_cells or args.scheduler:
         return _run_chunked(args, load_atlas(args.atlas), lang)
+    scenario = load_scenario(args.scenario)
+    crit_names = [c.name for c in scenario.criteria]
+    check_outputs(scenario.name, crit_names, args.out, overwrite=args.overwrite,
+                  xlsx=args.xlsx, html=not args.no_html)
     steps = tqdm(total=3, desc="score", unit="step", disable=None, file=sys.stderr)
     steps.set_postfix_str(msg("atlas", lang))
     atlas = load_atlas(args.atlas)
     steps.update()
     steps.set_postfix_str(msg("scoring", lang))
-    result = score(args.scenario, atlas=atlas, seed=args.seed,
+    result = score(scenario, atlas=atlas, seed=args.seed,
                    sensitivity=False if args.no_sensitivity else None)
     steps.update()
     steps.set_postfix_str(msg("writing", lang))
-    html = args.out / f"{output_paths(result, args.out)['csv'].stem.removesuffix('_ranking')}.html"
-    whatif = html.with_name(html.stem + "_whatif.html")
-    for page in (html, whatif) if not args.no_html else ():
-        if page.exists() and not args.overwrite:  # refuse before writing anything
-            raise FileExistsError(msg("exists", "en", path=page))
-    districts = atlas.get("districts")
-    paths = result.to_files(args.out, overwrite=args.overwrite, xlsx=args.xlsx,
-                            districts=districts)
-    if not args.no_html:
-        written = _write_html(result, atlas, html, lang=map_lang(args), overwrite=args.overwrite)
-        if written is not None:
-            paths["html"] = written
-            paths["whatif html"] = _write_whatif(result, atlas, whatif, lang=map_lang(args),
-                                                 overwrite=args.overwrite)
+    names = output_names(scenario.name, crit_names, xlsx=args.xlsx)
+    with transaction(args.out, overwrite=args.overwrite, manifest=names["provenance"]) as stage:
+        paths = stage_outputs(result, stage, xlsx=args.xlsx, districts=atlas.get("districts"))
+        if not args.no_html:
+            staged = _write_html(result, atlas, stage.path(names["html"]), lang=map_lang(args),
+                                 overwrite=True)
+            if staged is not None:
+                paths["html"] = args.out / names["html"]
+                _write_whatif(result, atlas, stage.path(names["whatif html"]),
+                              lang=map_lang(args), overwrite=True)
+                paths["whatif html"] = args.out / names["whatif html"]
     steps.update()
     steps.close()
     table = result.ranking()

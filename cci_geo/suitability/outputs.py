@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -10,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .._files import atomic_path, check_writable
+from .._files import Staging, check_writable, transaction
 from ..tables import add_district_names, criterion_columns, write_csv, write_xlsx
 
 if TYPE_CHECKING:
     from .overlay import SuitabilityResult
 
-__all__ = ["output_paths", "ranking_table", "write_outputs"]
+__all__ = ["check_outputs", "output_names", "output_paths", "ranking_table", "stage_outputs",
+           "write_outputs"]
 
 # Columns of a candidate layer that only matter to the data's maintainer, not to a reader.
 _HIDDEN = ("confidence", "source", "notes", "geometry")
@@ -29,6 +31,26 @@ def _slug(name: str) -> str:
     return keep.strip("_") or "suitability"
 
 
+def output_names(scenario_name: str, criteria: list[str] | tuple[str, ...], *,
+                 xlsx: bool = False) -> dict[str, str]:
+    """Return the file names :func:`write_outputs` writes for a scenario, by role.
+
+    Roles: ``csv``, ``gpkg``, ``provenance``, ``composite``, ``criterion:<name>``, ``xlsx``
+    (with ``xlsx``), ``html`` and ``whatif html`` (the maps the CLI adds). Known before any
+    work, so callers can check them first.
+    """
+    stem = _slug(scenario_name)
+    names = {"csv": f"{stem}_ranking.csv", "gpkg": f"{stem}.gpkg",
+             "provenance": f"{stem}_provenance.json", "composite": f"{stem}_composite.tif"}
+    for name in criteria:
+        names[f"criterion:{name}"] = f"{stem}_criterion_{_slug(name)}.tif"
+    if xlsx:
+        names["xlsx"] = f"{stem}.xlsx"
+    names["html"] = f"{stem}.html"
+    names["whatif html"] = f"{stem}_whatif.html"
+    return names
+
+
 def output_paths(result: SuitabilityResult, out_dir: str | os.PathLike[str], *,
                  xlsx: bool = False) -> dict[str, Path]:
     """Return the files :func:`write_outputs` writes, by role.
@@ -36,16 +58,19 @@ def output_paths(result: SuitabilityResult, out_dir: str | os.PathLike[str], *,
     Roles: ``csv``, ``gpkg``, ``provenance``, ``composite``, ``criterion:<name>`` and, with
     ``xlsx``, ``xlsx``.
     """
-    d = Path(out_dir)
-    stem = _slug(result.scenario.name)
-    paths = {"csv": d / f"{stem}_ranking.csv", "gpkg": d / f"{stem}.gpkg",
-             "provenance": d / f"{stem}_provenance.json",
-             "composite": d / f"{stem}_composite.tif"}
-    for name in result.criteria:
-        paths[f"criterion:{name}"] = d / f"{stem}_criterion_{name}.tif"
-    if xlsx:
-        paths["xlsx"] = d / f"{stem}.xlsx"
-    return paths
+    names = output_names(result.scenario.name, list(result.criteria), xlsx=xlsx)
+    names.pop("html")
+    names.pop("whatif html")
+    return {role: Path(out_dir) / n for role, n in names.items()}
+
+
+def check_outputs(scenario_name: str, criteria: list[str] | tuple[str, ...],
+                  out_dir: str | os.PathLike[str], *, overwrite: bool, xlsx: bool = False,
+                  html: bool = False) -> None:
+    """Refuse, before any work, outputs that exist (without ``overwrite``) or cannot be written."""
+    for role, name in output_names(scenario_name, criteria, xlsx=xlsx).items():
+        if role not in ("html", "whatif html") or html:
+            check_writable(Path(out_dir) / name, overwrite=overwrite)
 
 
 def ranking_table(result: SuitabilityResult,
@@ -78,7 +103,7 @@ def ranking_table(result: SuitabilityResult,
 def write_outputs(result: SuitabilityResult, out_dir: str | os.PathLike[str], *,
                   overwrite: bool = False, xlsx: bool = False,
                   districts: pd.DataFrame | None = None) -> dict[str, Path]:
-    """Write every output of a suitability run into ``out_dir``.
+    """Write every output of a suitability run into ``out_dir``, as one transaction.
 
     Files (``<stem>`` is the scenario name in lower case):
 
@@ -93,11 +118,14 @@ def write_outputs(result: SuitabilityResult, out_dir: str | os.PathLike[str], *,
       weight ranges) and ``provenance`` (key/value);
     - ``<stem>_composite.tif`` and ``<stem>_criterion_<name>.tif``: Float32 GeoTIFFs, NaN
       nodata, provenance in the metadata tags;
-    - ``<stem>_provenance.json``: scenario hash, data sources, version, seed, date, weights.
+    - ``<stem>_provenance.json``: scenario hash, data sources, version, seed, date, weights
+      and the list of files: the manifest of the set, moved into place last.
 
-    Every file is written atomically; if any target exists and ``overwrite`` is false nothing
-    is written. ``districts`` (a districts layer) adds district names in Chinese and English
-    beside the candidates' district column.
+    The files are staged in a temporary folder inside ``out_dir`` and moved into place
+    together (see :func:`cci_geo._files.transaction`): an error, a full disk or an interrupt
+    leaves the previous complete set or nothing; if any target exists and ``overwrite`` is
+    false nothing is written. ``result`` is not modified. ``districts`` (a districts layer)
+    adds district names in Chinese and English beside the candidates' district column.
 
     Returns
     -------
@@ -106,53 +134,60 @@ def write_outputs(result: SuitabilityResult, out_dir: str | os.PathLike[str], *,
 
     Raises
     ------
-    FileExistsError
-        If an output exists and ``overwrite`` is false.
+    cci_geo.errors.OutputExistsError
+        If an output exists and ``overwrite`` is false (nothing is written).
     """
     paths = output_paths(result, out_dir, xlsx=xlsx)
     for p in paths.values():  # refuse before writing anything
         check_writable(p, overwrite=overwrite)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    with transaction(out_dir, overwrite=overwrite,
+                     manifest=paths["provenance"].name) as stage:
+        stage_outputs(result, stage, xlsx=xlsx, districts=districts)
+    logger.info("wrote %d suitability outputs to %s", len(paths), out_dir)
+    return paths
+
+
+def stage_outputs(result: SuitabilityResult, stage: Staging, *, xlsx: bool = False,
+                  districts: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write every output of :func:`write_outputs` into an open transaction; return targets."""
+    paths = output_paths(result, stage.out_dir, xlsx=xlsx)
     prov = result.provenance
     table = ranking_table(result, districts)
     columns = criterion_columns(result.criteria_table)
-    write_csv(table, paths["csv"], columns=columns, overwrite=overwrite)
+    write_csv(table, stage.path(paths["csv"].name), columns=columns, overwrite=True)
     if xlsx:
         sheets = {"ranking": table, "criteria": result.criteria_table}
         if result.one_at_a_time is not None:
             sheets["stability"] = result.one_at_a_time
         keys = ("scenario", "scenario_sha256", "cci_geo_version", "seed", "created")
         meta: dict[str, Any] = {k: prov[k] for k in keys if k in prov}
-        write_xlsx(sheets, paths["xlsx"], sources=prov.get("layers", {}), metadata=meta,
-                   columns=columns, overwrite=overwrite)
-    with atomic_path(paths["gpkg"], overwrite=overwrite) as tmp:
-        sites = result.sites.copy()
-        for col in sites.columns:
-            if col != sites.geometry.name and sites[col].dtype == object:
-                sites[col] = sites[col].map(lambda v: v if v is None else str(v))
-        sites.to_file(tmp, layer="sites", driver="GPKG")
-        crit = result.criteria_table.reset_index()
-        _table_layer(crit, tmp, "criteria")
-        if result.one_at_a_time is not None:
-            _table_layer(result.one_at_a_time.reset_index(), tmp, "stability")
-        flat = {k: json.dumps(v) if not isinstance(v, str) else v for k, v in prov.items()}
-        _table_layer(pd.DataFrame({"key": list(flat), "value": list(flat.values())}), tmp,
-                     "provenance")
+        write_xlsx(sheets, stage.path(paths["xlsx"].name), sources=prov.get("layers", {}),
+                   metadata=meta, columns=columns, overwrite=True)
+    gpkg = stage.path(paths["gpkg"].name)
+    sites = result.sites.copy()
+    for col in sites.columns:
+        if col != sites.geometry.name and sites[col].dtype == object:
+            sites[col] = sites[col].map(lambda v: v if v is None else str(v))
+    sites.to_file(gpkg, layer="sites", driver="GPKG")
+    _table_layer(result.criteria_table.reset_index(), gpkg, "criteria")
+    if result.one_at_a_time is not None:
+        _table_layer(result.one_at_a_time.reset_index(), gpkg, "stability")
+    flat = {k: json.dumps(v) if not isinstance(v, str) else v for k, v in prov.items()}
+    _table_layer(pd.DataFrame({"key": list(flat), "value": list(flat.values())}), gpkg,
+                 "provenance")
     tags = {"scenario_sha256": str(prov.get("scenario_sha256", "")),
             "data_sources": json.dumps(prov.get("layers", {}), ensure_ascii=False),
             "seed": str(prov.get("seed"))}
-    result.composite.tags.update(tags)
-    result.composite.to_geotiff(paths["composite"], overwrite=overwrite)
-    for name, surf in result.criteria.items():
-        surf.tags.update(tags)
-        surf.to_geotiff(paths[f"criterion:{name}"], overwrite=overwrite)
-    with atomic_path(paths["provenance"], overwrite=overwrite) as tmp:
-        record = {**prov, "files": {k: p.name for k, p in paths.items()}}
-        if result.one_at_a_time is not None:
-            record["one_at_a_time"] = json.loads(result.one_at_a_time.to_json(orient="index"))
-        tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str),
-                       encoding="utf-8")
-    logger.info("wrote %d suitability outputs to %s", len(paths), out_dir)
+    surfaces = {"composite": result.composite,
+                **{f"criterion:{n}": s for n, s in result.criteria.items()}}
+    for role, surf in surfaces.items():  # tagged copies: the result keeps its own tags
+        tagged = dataclasses.replace(surf, tags={**surf.tags, **tags})
+        tagged.to_geotiff(stage.path(paths[role].name), overwrite=True)
+    record = {**prov, "files": {k: p.name for k, p in paths.items()}}
+    if result.one_at_a_time is not None:
+        record["one_at_a_time"] = json.loads(result.one_at_a_time.to_json(orient="index"))
+    stage.path(paths["provenance"].name).write_text(
+        json.dumps(record, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     return paths
 
 
