@@ -9,13 +9,19 @@ Tencent: GCJ-02; Baidu: BD-09) is converted on read with ``datum=``.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import csv
 import logging
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyarrow
 import pyogrio
 import shapely
 from pyproj import CRS
@@ -23,7 +29,7 @@ from pyproj import CRS
 from ._files import atomic_path
 from ._formats import EXCEL_SUFFIXES, read_excel_table, write_gdb_tables
 from .datum import convert_gdf, normalise_datum
-from .errors import DataError, ParameterError, SchemaError
+from .errors import CciGeoError, DataError, ParameterError, SchemaError, opt
 from .postgis import is_postgis_url, read_table
 from .schema import validate
 
@@ -31,6 +37,7 @@ __all__ = ["read_layer", "write_layer"]
 
 logger = logging.getLogger(__name__)
 
+_GBK = opt("encoding='gbk'", "--encoding gbk")
 _LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "wgs84_lon", "gcj02_lon")
 _LAT_NAMES = ("lat", "latitude", "y", "纬度", "wgs84_lat", "gcj02_lat")
 _WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
@@ -53,11 +60,26 @@ def _read_csv(path: Path, encoding: str | None, lon: str | None, lat: str | None
               crs: str | None) -> gpd.GeoDataFrame:
     enc = encoding or "utf-8-sig"
     try:
+        with path.open(encoding=enc, newline="") as fh:
+            header = next(csv.reader(fh), [])
         df = pd.read_csv(path, encoding=enc, dtype={"id": str, "adcode": str})
     except UnicodeDecodeError as exc:
         msg = (f"{path.name} is not valid {enc} text ({exc.reason} at byte {exc.start}); "
-               "Chinese CSVs exported from Excel are often GBK: pass encoding='gbk'.")
+               "Chinese CSVs exported from Excel are often GBK: pass "
+               f"{_GBK}.")
         raise DataError(msg) from exc
+    except pd.errors.EmptyDataError as exc:
+        msg = f"{path.name} is empty (no header, no rows); give a CSV with a header line."
+        raise DataError(msg) from exc
+    except (pd.errors.ParserError, csv.Error) as exc:
+        msg = (f"{path.name} is not a well-formed CSV ({exc}); check the separator (',') and "
+               "quoting, or re-export it.")
+        raise DataError(msg) from exc
+    dups = sorted({c for c in header if header.count(c) > 1})
+    if dups:
+        msg = (f"{path.name} has duplicate column names {dups}; give every column a unique "
+               "name.")
+        raise DataError(msg)
     return _table_to_points(df, path, lon, lat, crs)
 
 
@@ -81,11 +103,18 @@ def _table_to_points(df: pd.DataFrame, path: Path, lon: str | None, lat: str | N
     if xcol and ycol:
         x = pd.to_numeric(df[xcol], errors="coerce")
         y = pd.to_numeric(df[ycol], errors="coerce")
-        bad = (x.isna() | y.isna()) & (df[xcol].notna() | df[ycol].notna())
+        text = (x.isna() & df[xcol].notna()) | (y.isna() & df[ycol].notna())
+        if text.any():
+            rows = list(df.index[text][:10])
+            msg = (f"{path.name}: columns {xcol!r}/{ycol!r} hold non-numeric coordinates in "
+                   f"rows {rows} (0 = first data line); fix or remove those values.")
+            raise DataError(msg)
+        bad = ~(np.isfinite(x.to_numpy(float)) & np.isfinite(y.to_numpy(float)))
         if bad.any():
             rows = list(df.index[bad][:10])
-            msg = (f"{path.name}: columns {xcol!r}/{ycol!r} hold non-numeric coordinates in "
-                   f"rows {rows}; fix or remove those values.")
+            msg = (f"{path.name}: {int(bad.sum())} row(s) have a blank, NaN or infinite "
+                   f"coordinate in {xcol!r}/{ycol!r} (rows {rows}, 0 = first data line); fill "
+                   "them or delete those rows.")
             raise DataError(msg)
         geom = gpd.points_from_xy(x, y)
         df = df.drop(columns=[xcol, ycol])
@@ -95,9 +124,25 @@ def _table_to_points(df: pd.DataFrame, path: Path, lon: str | None, lat: str | N
             msg = (f"{path.name}: no coordinate columns found; name them lon/lat (or pass "
                    f"lon=..., lat=...) or provide a WKT column. Columns are {cols}.")
             raise DataError(msg)
-        geom = gpd.GeoSeries.from_wkt(df[wkt]).values
+        geom = _parse_wkt(df[wkt], path, wkt)
         df = df.drop(columns=[wkt])
     return gpd.GeoDataFrame(df, geometry=geom, crs=crs or "EPSG:4326")
+
+
+def _parse_wkt(text: pd.Series, path: Path, column: str) -> np.ndarray:
+    values = text.astype(object).where(text.notna(), None).to_numpy()
+    try:
+        geoms = shapely.from_wkt(values, on_invalid="ignore")
+    except (shapely.errors.GEOSException, TypeError, ValueError) as exc:
+        msg = f"{path.name}: column {column!r} holds values that are not WKT text ({exc})."
+        raise DataError(msg) from exc
+    bad = pd.isna(geoms) & text.notna().to_numpy()
+    if bad.any():
+        rows = list(text.index[bad][:10])
+        msg = (f"{path.name}: column {column!r} holds broken WKT in rows {rows} (first: "
+               f"{str(text[bad].iloc[0])[:60]!r}); write e.g. 'POINT (116.39 39.91)'.")
+        raise DataError(msg)
+    return np.asarray(geoms)
 
 
 def _warn_if_mojibake(gdf: gpd.GeoDataFrame, path: Path) -> None:
@@ -189,8 +234,12 @@ def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    cci_geo.errors.ParameterError
+        For a folder instead of a file, an unknown ``encoding``, ``crs`` or ``datum``.
     cci_geo.errors.DataError
-        For unreadable files, undecodable text or missing coordinate columns.
+        For unreadable, empty, truncated or damaged files (the reader's error is wrapped and
+        kept as ``__cause__``), undecodable text, broken WKT, blank or non-finite coordinates,
+        duplicate column names or missing coordinate columns.
     cci_geo.SchemaError
         If the layer has no CRS (and ``crs`` is not given) or fails validation for ``kind``.
 
@@ -215,24 +264,22 @@ def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
         if normalise_datum(datum) != "wgs84":
             gdf = convert_gdf(gdf, normalise_datum(datum), "wgs84")
         return validate(gdf, kind, layer=str(layer)) if kind is not None else gdf
-    p = Path(path)
-    if not p.exists():
-        msg = f"{p} does not exist."
-        raise FileNotFoundError(msg)
+    p = _check_read_args(path, datum, encoding, crs)
     dat = normalise_datum(datum)
     suffix = p.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv"):
-        gdf = _read_csv(p, encoding, lon, lat, crs)
-    elif suffix in EXCEL_SUFFIXES:
-        gdf = _read_excel(p, layer, lon, lat, crs)
-    elif suffix in (".parquet", ".geoparquet"):
-        gdf = gpd.read_parquet(p)
-    else:
-        try:
+    with _reading(p):
+        if suffix in (".csv", ".txt", ".tsv"):
+            gdf = _read_csv(p, encoding, lon, lat, crs)
+        elif suffix in EXCEL_SUFFIXES:
+            gdf = _read_excel(p, layer, lon, lat, crs)
+        elif suffix in (".parquet", ".geoparquet"):
+            gdf = gpd.read_parquet(p)
+        else:
             gdf = _read_vector(p, layer, encoding)
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-            msg = f"cannot read {p}: {exc}"
-            raise DataError(msg) from exc
+    dups = sorted({str(c) for c in gdf.columns if list(gdf.columns).count(c) > 1})
+    if dups:
+        msg = f"{p.name} has duplicate column names {dups}; give every column a unique name."
+        raise DataError(msg)
     name = p.name if layer is None else f"{p.name}:{layer}"
     if gdf.crs is None:
         if crs is None:
@@ -251,6 +298,124 @@ def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
     if kind is not None:
         gdf = validate(gdf, kind, layer=name, region=region)
     return gdf
+
+
+def _check_read_args(path: str | os.PathLike[str], datum: str, encoding: str | None,
+                     crs: str | None) -> Path:
+    """Check the cheap arguments of :func:`read_layer` before touching the file."""
+    p = Path(path)
+    if not p.exists():
+        msg = f"{p} does not exist."
+        raise FileNotFoundError(msg)
+    if p.is_dir() and p.suffix.lower() not in (".gdb",):
+        inside = sorted(c.name for c in p.iterdir() if not c.name.startswith("."))[:10]
+        msg = (f"{p} is a folder, not a layer file (it holds {inside}); name one file, e.g. "
+               f"{p / inside[0] if inside else p / 'layer.gpkg'}.")
+        raise ParameterError(msg)
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except (LookupError, TypeError) as exc:
+            msg = (f"unknown text encoding {encoding!r}; use e.g. "
+                   f"{_GBK}, "
+                   "'gb18030' or 'utf-8'.")
+            raise ParameterError(msg) from exc
+    if crs is not None:
+        _check_crs(crs, "crs", "--assume-crs")
+    try:
+        normalise_datum(datum)
+    except ValueError as exc:
+        msg = (f"unknown datum {datum!r}; use {opt('datum=', '--datum ')}wgs84 (GPS, "
+               "OpenStreetMap), gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu).")
+        raise ParameterError(msg) from exc
+    return p
+
+
+def _check_crs(crs: object, name: str, flag: str) -> CRS:
+    from pyproj.exceptions import CRSError
+
+    try:
+        return CRS.from_user_input(crs)
+    except (CRSError, TypeError, ValueError) as exc:
+        msg = (f"unknown coordinate reference system {crs!r} ({exc}); give an EPSG code such as "
+               f"{opt(f'{name}=' + repr('EPSG:4326'), flag + ' EPSG:4326')}.")
+        raise ParameterError(msg) from exc
+
+
+_DAMAGED = ("the file is damaged, truncated or not in the format its name says (an interrupted "
+            "copy or download?); copy or export it again")
+
+
+@contextlib.contextmanager
+def _reading(p: Path) -> Iterator[None]:
+    """Wrap any reader or library failure on ``p`` in a DataError naming the file and fix."""
+    from pyproj.exceptions import CRSError
+
+    try:
+        yield
+    except CciGeoError:
+        raise
+    except FileNotFoundError:
+        raise
+    except PermissionError as exc:
+        msg = f"cannot read {p}: permission denied; check the file's permissions."
+        raise DataError(msg) from exc
+    except (LookupError, UnicodeError) as exc:
+        msg = (f"cannot decode the text of {p.name} ({exc}); pass the file's encoding, e.g. "
+               f"{_GBK}.")
+        raise DataError(msg) from exc
+    except CRSError as exc:
+        msg = (f"{p.name} declares a coordinate reference system that cannot be read ({exc}); "
+               "fix its .prj/CRS or re-export it in EPSG:4326.")
+        raise DataError(msg) from exc
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            pyogrio.errors.FieldError, pyogrio.errors.GeometryError,
+            pyarrow.ArrowException, shapely.errors.GEOSException, OSError,
+            ValueError, IndexError, KeyError, RuntimeError) as exc:
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        msg = f"cannot read {p}: {detail}. {_DAMAGED[0].upper()}{_DAMAGED[1:]}."
+        raise DataError(msg) from exc
+
+
+def _check_text(gdf: gpd.GeoDataFrame, p: Path, driver: str | None) -> None:
+    """Refuse text the output format cannot hold exactly (rather than truncating it)."""
+    geom = gdf.geometry.name if isinstance(gdf, gpd.GeoDataFrame) else None
+    cols = [c for c in gdf.columns if c != geom]
+    shapefile = driver == "ESRI Shapefile"
+    if shapefile:
+        long = [str(c) for c in cols if len(str(c).encode("utf-8")) > 10]
+        if long:
+            msg = (f"cannot write {p.name}: shapefile column names are cut to 10 bytes, which "
+                   f"would change {long[:5]}; rename them or write a GeoPackage (.gpkg).")
+            raise DataError(msg)
+    for c in cols:
+        s = gdf[c]
+        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+            continue
+        text = s[s.map(lambda v: isinstance(v, str))]
+        if text.empty:
+            continue
+        for bad, why in ((text.str.contains("\x00", regex=False), "a NUL character"),
+                         (text.map(_unencodable), "characters UTF-8 cannot encode "
+                          "(lone surrogates)")):
+            if bad.any():
+                msg = (f"cannot write {p.name}: column {c!r} holds {why} in rows "
+                       f"{list(text.index[bad][:5])}; it would not be written back exactly. "
+                       "Remove those characters first.")
+                raise DataError(msg)
+        if shapefile and (long := text.map(lambda v: len(v.encode("utf-8")) > 254)).any():
+            msg = (f"cannot write {p.name}: column {c!r} holds text longer than a shapefile "
+                   f"field can hold (254 bytes) in rows {list(text.index[long][:5])}; write a "
+                   "GeoPackage (.gpkg) instead.")
+            raise DataError(msg)
+
+
+def _unencodable(v: str) -> bool:
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
@@ -281,9 +446,13 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
 
     Raises
     ------
-    FileExistsError
-        If ``path`` exists and ``overwrite`` is false (for a geodatabase: if it already
-        holds ``layer``).
+    cci_geo.errors.OutputExistsError
+        If ``path`` (or, for a shapefile, any of its ``.dbf``/``.shx``/``.prj``/``.cpg``...
+        sidecars) exists and ``overwrite`` is false; also when another process creates it
+        while this one writes.
+    cci_geo.errors.DataError
+        If text holds characters the format cannot store exactly (NUL, lone surrogates;
+        shapefile names over 10 bytes or values over 254 bytes): refused, never truncated.
 
     Examples
     --------
@@ -304,6 +473,8 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
         write_gdb_tables(p, {layer or p.stem: gdf}, overwrite=overwrite)
         logger.info("wrote %s (%d features)", p, len(gdf))
         return p
+    drv = driver or _DRIVERS.get(suffix)
+    _check_text(gdf, p, drv)
     with atomic_path(p, overwrite=overwrite) as tmp:
         if suffix in (".parquet", ".geoparquet"):
             gdf.to_parquet(tmp)
@@ -312,7 +483,6 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
             df["wkt"] = shapely.to_wkt(gdf.geometry.values, rounding_precision=7)
             df.to_csv(tmp, index=False, encoding="utf-8")
         else:
-            drv = driver or _DRIVERS.get(suffix)
             if drv is None:
                 msg = f"cannot tell the format of {p.name}; pass driver=... or use .gpkg."
                 raise DataError(msg)
@@ -323,15 +493,6 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
                 kwargs["encoding"] = "UTF-8"
             if drv == "FlatGeobuf":  # its spatial index would reorder the features
                 kwargs["layer_options"] = {"SPATIAL_INDEX": "NO"}
-            pyogrio.write_dataframe(gdf, tmp, **kwargs)
-            if drv == "ESRI Shapefile":
-                _move_sidecars(tmp, p)
+            pyogrio.write_dataframe(gdf, tmp, **kwargs)  # sidecars land beside tmp, move with it
     logger.info("wrote %s (%d features)", p, len(gdf))
     return p
-
-
-def _move_sidecars(tmp: Path, target: Path) -> None:
-    """Move a shapefile's .dbf/.shx/.prj/.cpg next to the final .shp name."""
-    for side in tmp.parent.glob(tmp.stem + ".*"):
-        if side.suffix.lower() != ".shp":
-            side.replace(target.with_suffix(side.suffix))
