@@ -34,8 +34,12 @@ def read_toml(path: str | os.PathLike[str], what: str = "file") -> dict[str, Any
     if not p.is_file():
         msg = f"{what} {p} does not exist."
         raise FileNotFoundError(msg)
-    try:
-        return tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    try:  # utf-8-sig: a byte-order mark (Windows Notepad) is not a TOML error
+        return tomllib.loads(p.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
         msg = f"{p} is not valid TOML: {exc}"
+        raise ScenarioError(msg) from exc
+    except UnicodeDecodeError as exc:
+        msg = (f"{p} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 "
+               "(e.g. 'Save as... UTF-8' in your editor).")
         raise ScenarioError(msg) from exc

@@ -15,9 +15,13 @@ import shapely
 from pyproj import CRS
 
 from ._crs import resolve_metric_crs, stamped_metric_crs
-from .errors import CRSMismatchError, DataError
+from .errors import CRSMismatchError, DataError, ParameterError, ResourceLimitError, opt
+from .settings import Settings
 
 __all__ = [
+    "check_coordinates",
+    "check_grid_size",
+    "check_seed",
     "ensure_metric",
     "has_crs",
     "is_geographic",
@@ -25,6 +29,7 @@ __all__ = [
     "positive",
     "require_columns",
     "same_crs",
+    "unique_ids",
 ]
 
 
@@ -68,6 +73,7 @@ def ensure_metric(gdf: gpd.GeoDataFrame, name: str,
     modified.
     """
     has_crs(gdf, name)
+    check_coordinates(gdf, name)
     crs = CRS.from_user_input(gdf.crs)
     if crs.is_projected and metric_crs is None and stamped_metric_crs(gdf) is None:
         unit = crs.axis_info[0].unit_name if crs.axis_info else "metre"
@@ -117,3 +123,180 @@ def require_columns(gdf: gpd.GeoDataFrame, columns: Iterable[str], name: str) ->
             "Add or rename the column(s)."
         )
         raise DataError(msg)
+
+
+REGION_ATTR = "cci_geo_region"
+"""``gdf.attrs`` key of a layer's study region ``(west, south, east, north)`` in EPSG:4326."""
+REGION_MARGIN_DEG = 5.0
+"""How far (degrees, ~500 km) beyond the study region a feature may lie before it is refused."""
+
+
+def _region(gdf: gpd.GeoDataFrame | gpd.GeoSeries,
+            region: tuple[float, float, float, float] | None) -> tuple[float, ...] | None:
+    if region is not None:
+        return tuple(float(v) for v in region)
+    stamped = getattr(gdf, "attrs", {}).get(REGION_ATTR)
+    if stamped is not None:
+        return tuple(float(v) for v in stamped)
+    from .schema import STUDY_REGION  # noqa: PLC0415 - schema imports this module
+
+    return tuple(float(v) for v in STUDY_REGION)
+
+
+def check_coordinates(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str, *,
+                      region: tuple[float, float, float, float] | None = None) -> None:
+    """Refuse coordinates no analysis can use, where a layer enters an analysis.
+
+    Checks, in order: non-finite coordinates (NaN, inf: e.g. a blank lon/lat in a CSV);
+    geographic coordinates beyond ±180/±90 (projected metres labelled as degrees); features
+    more than :data:`REGION_MARGIN_DEG` degrees outside the study region (``region``, else the
+    layer's ``attrs["cci_geo_region"]`` stamped by an atlas, else Jing-Jin-Ji). Missing and
+    empty geometries are left to the callers, which know whether they may be skipped.
+
+    Raises
+    ------
+    cci_geo.errors.DataError
+        Naming the layer, the rows, the first bad coordinate and the fix.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> pts = gpd.GeoDataFrame(geometry=[shapely.Point(116.4, 39.9), shapely.Point(450000, 4e6)],
+    ...                        crs="EPSG:4326")
+    >>> check_coordinates(pts, "sites")
+    Traceback (most recent call last):
+    ...
+    cci_geo.errors.DataError: sites has coordinates beyond ±180°/±90° in rows [1] (first: x=450000, y=4e+06): they are probably projected metres labelled as degrees; set the real CRS with sites.set_crs(..., allow_override=True).
+    """
+    geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
+    if len(geoms) == 0 or geoms.crs is None:
+        return
+    arr = np.asarray(geoms.values)
+    usable = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    if not usable.any():
+        return
+    b = shapely.bounds(arr[usable])
+    idx = np.flatnonzero(usable)
+    labels = geoms.index
+    bad = ~np.isfinite(b).all(axis=1)
+    if bad.any():
+        rows = list(labels[idx[bad]][:10])
+        msg = (f"{name} has NaN or infinite coordinates in rows {rows}; fill or drop those rows "
+               "(a blank longitude/latitude cell in a CSV gives NaN).")
+        raise DataError(msg)
+    if not is_geographic(geoms.crs):
+        return
+    beyond = (np.abs(b[:, [0, 2]]) > 180).any(axis=1) | (np.abs(b[:, [1, 3]]) > 90).any(axis=1)
+    if beyond.any():
+        rows = list(labels[idx[beyond]][:10])
+        x, y = b[beyond][0, 0], b[beyond][0, 1]
+        msg = (f"{name} has coordinates beyond ±180°/±90° in rows {rows} (first: x={x:g}, "
+               f"y={y:g}): they are probably projected metres labelled as degrees; set the real "
+               f"CRS with {name}.set_crs(..., allow_override=True).")
+        raise DataError(msg)
+    reg = _region(gdf, None)
+    if reg is None or not CRS.from_user_input(geoms.crs).equals(CRS.from_epsg(4326)):
+        return
+    w, s, e, n = reg
+    m = REGION_MARGIN_DEG
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    far = (cx < w - m) | (cx > e + m) | (cy < s - m) | (cy > n + m)
+    if far.any():
+        rows = list(labels[idx[far]][:10])
+        swapped = (cy[far][0] >= w) & (cy[far][0] <= e) & (cx[far][0] >= s) & (cx[far][0] <= n)
+        hint = ("they look like (latitude, longitude): swap the axes"
+                if swapped else "check the CRS, the datum and the coordinates, or drop them")
+        msg = (f"{name} has {int(far.sum())} feature(s) far outside the study region "
+               f"(lon {w:g}..{e:g}, lat {s:g}..{n:g}) in rows {rows} (first at lon "
+               f"{cx[far][0]:.4f}, lat {cy[far][0]:.4f}); {hint}. A layer of another region "
+               f"needs its region stamped: {name}.attrs['{REGION_ATTR}'] = (west, south, east, "
+               "north).")
+        raise DataError(msg)
+
+
+def check_grid_size(shape: tuple[int, ...], *, what: str, cell_size: float | None = None,
+                    itemsize: int = 8, settings: Settings | None = None) -> None:
+    """Refuse a grid of ``shape`` larger than ``Settings.max_cells``/``max_bytes``.
+
+    Call it with the estimated shape before allocating. The message gives the size and the fix.
+
+    Raises
+    ------
+    cci_geo.errors.ResourceLimitError
+        If the grid has more cells than ``settings.max_cells`` or more bytes than
+        ``settings.max_bytes``.
+
+    Examples
+    --------
+    >>> check_grid_size((1000, 1000), what="density grid", cell_size=100.0)
+    >>> check_grid_size((2_000_000, 1_000_000), what="density grid", cell_size=1.0)
+    Traceback (most recent call last):
+    ...
+    cci_geo.errors.ResourceLimitError: the density grid would have 2,000,000 x 1,000,000 = 2e+12 cells (14.6 TiB), over the limit of 50,000,000 cells (2.0 GB per array; Settings.max_cells/max_bytes); use a larger cell size (at least 200 m), a smaller extent, or raise the limit with dataclasses.replace(Settings(), max_cells=...).
+    """
+    st = settings or Settings()
+    cells = float(np.prod([float(v) for v in shape]))
+    nbytes = cells * itemsize
+    if cells <= st.max_cells and nbytes <= st.max_bytes:
+        return
+    dims = " x ".join(f"{int(v):,}" for v in shape)
+    size = nbytes / 2**30
+    size_txt = f"{size / 1024:.1f} TiB" if size >= 1024 else f"{size:.1f} GiB"
+    fix = ""
+    if cell_size is not None:
+        factor = math.sqrt(max(cells / st.max_cells, nbytes / st.max_bytes))
+        need = cell_size * factor
+        fix = f" (at least {_round_up(need):g} m)"
+    msg = (f"the {what} would have {dims} = {cells:.3g} cells ({size_txt}), over the limit of "
+           f"{st.max_cells:,} cells ({st.max_bytes / 1e9:.1f} GB per array; "
+           f"Settings.max_cells/max_bytes); use a larger cell size{fix}, a smaller extent, or "
+           "raise the limit with dataclasses.replace(Settings(), max_cells=...).")
+    raise ResourceLimitError(msg)
+
+
+def _round_up(v: float) -> float:
+    mag = 10 ** math.floor(math.log10(v)) if v > 0 else 1.0
+    return math.ceil(v / mag) * mag
+
+
+def check_seed(seed: object, name: str = "seed") -> int | None:
+    """Return ``seed`` if it is None or a whole number in ``[0, 2**63)``, else raise.
+
+    Raises
+    ------
+    cci_geo.errors.ParameterError
+        For negative, fractional, boolean or non-numeric seeds.
+    """
+    if seed is None:
+        return None
+    ok = isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+    if not ok or not 0 <= int(seed) < 2**63:  # type: ignore[call-overload]
+        msg = (f"{name} must be a whole number from 0 to 2**63-1 (or None), got {seed!r}; pass "
+               f"e.g. {opt(f'{name}=42', '--seed 42')}.")
+        raise ParameterError(msg)
+    return int(seed)  # type: ignore[call-overload]
+
+
+def unique_ids(ids: Iterable[object], name: str, column: str = "id") -> None:
+    """Raise :class:`DataError` naming the duplicated values if ``ids`` are not unique.
+
+    Ids pick rows (chosen sites, allocations, scores); a duplicate would silently select or
+    report the wrong feature, so every function that uses ids calls this.
+
+    Examples
+    --------
+    >>> unique_ids(["a", "b", "a"], "candidates")
+    Traceback (most recent call last):
+    ...
+    cci_geo.errors.DataError: candidates have duplicate id values ['a'] (3 rows, 1 duplicated); give every feature a unique id.
+    """
+    import pandas as pd  # noqa: PLC0415
+
+    idx = pd.Index(list(ids))
+    if idx.is_unique:
+        return
+    dup = idx[idx.duplicated(keep="first")]
+    shown = list(dict.fromkeys(dup.tolist()))[:10]
+    msg = (f"{name} have duplicate {column} values {shown} ({len(idx)} rows, {len(dup)} "
+           f"duplicated); give every feature a unique {column}.")
+    raise DataError(msg)

@@ -20,15 +20,17 @@ from affine import Affine
 from pyproj import CRS
 
 from ._files import atomic_path
-from ._validate import positive
+from ._validate import check_grid_size, positive
+from .settings import Settings
 
-__all__ = ["Surface", "bin_points", "grid_for_bounds"]
+__all__ = ["Surface", "bin_points", "grid_for_bounds", "open_raster"]
 
 logger = logging.getLogger(__name__)
 
 
-def grid_for_bounds(bounds: tuple[float, float, float, float],
-                    cell_size_m: float) -> tuple[Affine, tuple[int, int]]:
+def grid_for_bounds(bounds: tuple[float, float, float, float], cell_size_m: float, *,
+                    what: str = "grid",
+                    settings: Settings | None = None) -> tuple[Affine, tuple[int, int]]:
     """Return ``(transform, (rows, cols))`` of a grid of square cells covering ``bounds``.
 
     Parameters
@@ -37,12 +39,21 @@ def grid_for_bounds(bounds: tuple[float, float, float, float],
         ``(xmin, ymin, xmax, ymax)`` in the grid's (metric) CRS.
     cell_size_m
         Cell edge length in CRS units (metres).
+    what
+        Name of the grid in the error message.
+    settings
+        Its ``max_cells``/``max_bytes`` bound the grid (default :class:`Settings`).
 
     Returns
     -------
     tuple
         The north-up affine transform (origin snapped outward to a multiple of ``cell_size_m``)
         and the shape ``(rows, cols)``.
+
+    Raises
+    ------
+    cci_geo.errors.ResourceLimitError
+        If the grid would exceed ``settings.max_cells`` (estimated before any allocation).
     """
     cs = positive(cell_size_m, "cell_size_m", "metres")
     xmin, ymin, xmax, ymax = (float(b) for b in bounds)
@@ -57,6 +68,7 @@ def grid_for_bounds(bounds: tuple[float, float, float, float],
         cols += 1  # a point exactly on the east edge still falls in a cell
     if (y1 - ymin) / cs == rows:
         rows += 1
+    check_grid_size((rows, cols), what=what, cell_size=cs, settings=settings)
     return Affine(cs, 0.0, x0, 0.0, -cs, y1), (rows, cols)
 
 
@@ -200,10 +212,44 @@ class Surface:
 
     @classmethod
     def from_geotiff(cls, path: str | os.PathLike[str]) -> Surface:
-        """Read band 1 of a GeoTIFF (e.g. one written by :meth:`to_geotiff`)."""
-        with rasterio.open(path) as src:
+        """Read band 1 of a GeoTIFF (e.g. one written by :meth:`to_geotiff`).
+
+        Raises
+        ------
+        cci_geo.errors.DataError
+            If the file is not a readable raster.
+        cci_geo.errors.ResourceLimitError
+            If the raster exceeds ``Settings().max_cells``.
+        """
+        with open_raster(path) as src:
+            check_grid_size((src.height, src.width), what=f"raster {Path(path).name}",
+                            cell_size=abs(src.transform.a))
             arr = src.read(1, masked=True).astype("float64").filled(np.nan)
             tags = dict(src.tags())
             units = tags.pop("units", "")
             name = tags.pop("name", src.descriptions[0] or Path(path).stem)
             return cls(arr, src.transform, src.crs.to_wkt(), units=units, name=name, tags=tags)
+
+
+def open_raster(path: str | os.PathLike[str]) -> Any:
+    """Open a raster for reading with :func:`rasterio.open`, wrapping its errors.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    cci_geo.errors.DataError
+        If the file is not a raster GDAL can read (e.g. a ``.tif`` that is something else).
+    """
+    from .errors import DataError  # noqa: PLC0415
+
+    p = Path(path)
+    if not p.exists():
+        msg = f"raster {p} does not exist."
+        raise FileNotFoundError(msg)
+    try:
+        return rasterio.open(p)
+    except rasterio.errors.RasterioError as exc:
+        msg = (f"{p} is not a raster GDAL can read ({str(exc).splitlines()[0][:160]}); give a "
+               "GeoTIFF (or another GDAL raster), or export it again.")
+        raise DataError(msg) from exc

@@ -36,6 +36,14 @@ class Settings:
     progress
         Show a progress bar for work on Dask (Dask's own diagnostics for partitioned
         inputs; a bar over the windows of a chunked raster). Off by default.
+    max_cells
+        Largest grid or raster (cells) any function allocates; a grid estimated above it is
+        refused with :class:`~cci_geo.errors.ResourceLimitError` before any memory is taken.
+        The default, 50 million cells, is a 100 m grid over 500 km x 1,000 km (about 400 MB
+        per float64 layer). Raise it deliberately with ``dataclasses.replace``.
+    max_bytes
+        Largest single array (bytes) a grid computation may allocate, counting work arrays
+        such as a kernel density's oversampled FFT grid (default 2 GB).
 
     Examples
     --------
@@ -50,3 +58,5 @@ class Settings:
     use_cache: bool = True
     scheduler: str | None = None
     progress: bool = False
+    max_cells: int = 50_000_000
+    max_bytes: int = 2_000_000_000

@@ -73,10 +73,12 @@ def test_travel_time_matrix_and_errors(layout):
 
 
 def test_aggregate_demand_keeps_weight_and_location():
-    pts = frame([[10, 10], [30, 10], [1500, 10]], jobs=[1, 3, 5], district=["a", "a", "b"])
+    x0, y0 = 450_000, 4_420_000  # Beijing in UTM 50N, so the degrees lie in the study region
+    pts = frame([[x0 + 10, y0 + 10], [x0 + 30, y0 + 10], [x0 + 1500, y0 + 10]], jobs=[1, 3, 5],
+                district=["a", "a", "b"])
     pts = pts.to_crs("EPSG:4326")
     agg = aggregate_demand(pts, cell_size_m=1000, weight="jobs")
     assert agg.crs == pts.crs and agg["weight"].sum() == 9
     first = agg.to_crs("EPSG:32650").iloc[0]
-    assert first["weight"] == 4 and first.geometry.x == pytest.approx(25, abs=0.01)
+    assert first["weight"] == 4 and first.geometry.x == pytest.approx(x0 + 25, abs=0.01)
     assert sorted(agg["district"]) == ["a", "b"]

@@ -130,11 +130,12 @@ def partitioned_density(points: Any, *, cell_size: float, bandwidth: float | Non
         if extent is None:
             extent = (xmin - support, ymin - support, xmax + support, ymax + support)
             logger.info("kde grid extent from the bounds pass over %d points: %s", n, extent)
-        transform, shape = kde._resolve_grid(extent, np.empty((0, 2)), support, cell_size, crs)
+        transform, shape = kde._resolve_grid(extent, np.empty((0, 2)), support, cell_size, crs,
+                                             settings)
         plan: dict[str, Any] = {"exact": kde._uses_exact(kernel, h, float(transform.a), n),
                                 "transform": transform, "shape": shape, "h": h}
         if not plan["exact"]:
-            plan["fine"] = kde._fine_grid(transform, shape, kernel, h, support)
+            plan["fine"] = kde._fine_grid(transform, shape, kernel, h, support, settings)
         # partials are grid-sized (six moment grids): combine them two at a time
         task = sum_partitions(frame, _density_part, mcrs, weight, plan, combine=_merge_pair,
                               split_every=2)

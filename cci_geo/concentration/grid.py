@@ -63,6 +63,8 @@ def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, cell_size_m: float, *,
     settings
         ``settings.scheduler`` chooses where partitioned input is computed (see
         :mod:`cci_geo.scale`).
+        ``settings.max_cells`` bounds the grid (refused before allocating, with the size and the
+        fix).
 
     Returns
     -------
@@ -101,7 +103,8 @@ def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, cell_size_m: float, *,
     if extent is None:
         src = region_m.total_bounds if region_m is not None else np.r_[xy.min(0), xy.max(0)]
         extent = tuple(float(v) for v in src)  # type: ignore[assignment]
-    transform, shape = grid_for_bounds(extent, cs)  # type: ignore[arg-type]
+    transform, shape = grid_for_bounds(extent, cs, what="count grid",  # type: ignore[arg-type]
+                                       settings=settings)
     sums = bin_cells(metric, xy, transform, shape, by, weight)
     return assemble_cells(sums, transform, shape, crs, region_m=region_m, extent=extent,
                           keep_empty=keep_empty, to_crs=to_crs)

@@ -29,8 +29,8 @@ import scipy.fft as sfft
 from affine import Affine
 from pyproj import CRS
 
-from .._validate import ensure_metric, positive
-from ..errors import CRSMismatchError, DataError
+from .._validate import check_grid_size, ensure_metric, positive
+from ..errors import CRSMismatchError, DataError, ParameterError
 from ..raster import Surface, grid_for_bounds
 from ..results import RESULT_KEY
 from ..scale import is_partitioned
@@ -66,7 +66,7 @@ def _bandwidth_rule(xy: np.ndarray, w: np.ndarray) -> float:
     order = np.argsort(d, kind="stable")
     cum = np.cumsum(w[order])
     dm = float(d[order][np.searchsorted(cum, 0.5 * total)])
-    if sd == 0.0:
+    if sd <= 1e-9 * max(1.0, float(np.abs(centre).max())):  # rounding noise of one location
         msg = (
             f"all {n} points are at the same location, so no bandwidth can be derived from "
             "their spread; pass bandwidth_m= in metres (or check the coordinates)."
@@ -237,12 +237,26 @@ def bin_moments(xy: np.ndarray, w: np.ndarray | None, origin: tuple[float, float
     return out.reshape(_N_MOMENTS, rows, cols), int(idx.size)
 
 
+def _check_bandwidth(h: float, xy: np.ndarray, cell_size: float) -> None:
+    """Refuse a bandwidth out of all proportion to the data (a flat, gigantic surface)."""
+    span = float(np.ptp(xy, axis=0).max()) if len(xy) else 0.0
+    limit = 10.0 * max(span, 100.0 * cell_size)
+    if h > limit:
+        msg = (f"bandwidth {h:,.0f} m is out of proportion to the data, which span "
+               f"{span:,.0f} m (limit {limit:,.0f} m = 10 x max(span, 100 cells)): the surface "
+               "would be flat and the grid enormous. Pass a bandwidth in metres comparable to "
+               "the distances between points (e.g. 500-5,000 m in a city), or bandwidth=None "
+               "for the default rule.")
+        raise ParameterError(msg)
+
+
 def _resolve_grid(extent: object, xy: np.ndarray, support: float, cell_size: float,
-                  crs: CRS) -> tuple[Affine, tuple[int, int]]:
+                  crs: CRS, settings: Settings | None = None) -> tuple[Affine, tuple[int, int]]:
+    what = "density grid"
     if extent is None:
         xmin, ymin = xy.min(axis=0) - support
         xmax, ymax = xy.max(axis=0) + support
-        return grid_for_bounds((xmin, ymin, xmax, ymax), cell_size)
+        return grid_for_bounds((xmin, ymin, xmax, ymax), cell_size, what=what, settings=settings)
     if isinstance(extent, Surface):
         if not CRS.from_user_input(extent.crs).equals(crs):
             msg = (
@@ -253,7 +267,8 @@ def _resolve_grid(extent: object, xy: np.ndarray, support: float, cell_size: flo
         return extent.transform, extent.shape
     if isinstance(extent, (gpd.GeoDataFrame, gpd.GeoSeries)):
         bounds = ensure_metric(to_frame(extent), "extent", crs.to_string()).to_crs(crs).total_bounds
-        return grid_for_bounds(tuple(float(b) for b in bounds), cell_size)  # type: ignore[arg-type]
+        return grid_for_bounds(tuple(float(b) for b in bounds), cell_size,  # type: ignore[arg-type]
+                               what=what, settings=settings)
     try:
         bounds = tuple(float(b) for b in extent)  # type: ignore[attr-defined]
     except TypeError as exc:
@@ -265,7 +280,7 @@ def _resolve_grid(extent: object, xy: np.ndarray, support: float, cell_size: flo
     if len(bounds) != 4:
         msg = f"extent must have 4 numbers (xmin, ymin, xmax, ymax), got {len(bounds)}."
         raise ValueError(msg)
-    return grid_for_bounds(bounds, cell_size)  # type: ignore[arg-type]
+    return grid_for_bounds(bounds, cell_size, what=what, settings=settings)  # type: ignore[arg-type]
 
 
 def _oversampling(kernel: str, bandwidth: float, cell_size: float, shape: tuple[int, int],
@@ -326,6 +341,7 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size_m: flo
     settings
         ``settings.scheduler`` chooses where partitioned input is computed (None: Dask's
         local threads; ``"local"``; a scheduler address). In-memory input ignores it.
+        ``settings.max_cells``/``max_bytes`` bound the output grid and the FFT work grid.
 
     Returns
     -------
@@ -341,7 +357,11 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size_m: flo
         Empty layer, non-point geometries, NaN/negative weights, all points at one location
         (when the bandwidth must be derived), or no point within reach of the extent.
     ValueError
-        ``bandwidth_m <= 0``, ``cell_size_m <= 0`` or an unknown kernel.
+        ``bandwidth_m <= 0``, ``cell_size_m <= 0``, an unknown kernel, or (ParameterError) a
+        bandwidth over 10 x max(the points' span, 100 cells).
+    ResourceLimitError
+        The output grid or the FFT work grid would exceed ``settings.max_cells`` /
+        ``max_bytes`` (estimated before allocating; the message gives the size and the fix).
     CRSMismatchError
         The layer has no CRS or a projected CRS not in metres.
 
@@ -375,12 +395,13 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size_m: flo
         logger.info("bandwidth from the default rule: %.1f m", h)
     else:
         h = positive(bandwidth_m, "bandwidth_m", "metres")
+        _check_bandwidth(h, xy, cs)
     crs = CRS.from_user_input(metric.crs)
     support = h if kernel == "quartic" else _GAUSS_TRUNCATE * h
-    transform, shape = _resolve_grid(extent, xy, support, cs, crs)
+    transform, shape = _resolve_grid(extent, xy, support, cs, crs, settings)
     cs = float(transform.a)
     data = _density_on_grid(xy, None if weight is None else w, transform, shape, kernel, h,
-                            support)
+                            support, settings)
     return density_surface(data, transform, crs, kernel=kernel, h=h, rule=rule,
                            n_points=len(xy), weight=weight, total=float(w.sum()), units=units)
 
@@ -411,7 +432,7 @@ class _FineGrid(NamedTuple):
 
 
 def _fine_grid(transform: Affine, shape: tuple[int, int], kernel: str, h: float,
-               support: float) -> _FineGrid:
+               support: float, settings: Settings | None = None) -> _FineGrid:
     rows, cols = shape
     cs = float(transform.a)
     x0, y1 = float(transform.c), float(transform.f)
@@ -424,6 +445,9 @@ def _fine_grid(transform: Affine, shape: tuple[int, int], kernel: str, h: float,
     # is at least the fine grid and covers the kernel's reach past the last output node
     fshape = (sfft.next_fast_len(max(frows, rows * s + pad + radius + 1), real=True),
               sfft.next_fast_len(max(fcols, cols * s + pad + radius + 1), real=True))
+    # six binned moment grids and their spectra: refuse before allocating them
+    check_grid_size(fshape, what="density FFT work grid (6 moment layers)", cell_size=cs,
+                    itemsize=48, settings=settings)
     origin = (x0 - pad * d + 0.5 * d, y1 + pad * d - 0.5 * d)
     return _FineGrid(origin, d, (frows, fcols), pad, s, radius, fshape)
 
@@ -453,10 +477,10 @@ def _scale_moments(moments: np.ndarray, d: float) -> np.ndarray:
 
 def _density_on_grid(xy: np.ndarray, w: np.ndarray | None, transform: Affine,
                      shape: tuple[int, int], kernel: str, h: float,
-                     support: float) -> np.ndarray:
+                     support: float, settings: Settings | None = None) -> np.ndarray:
     if _uses_exact(kernel, h, float(transform.a), len(xy)):
         return _exact_quartic(xy, np.ones(len(xy)) if w is None else w, transform, shape, h)
-    fine = _fine_grid(transform, shape, kernel, h, support)
+    fine = _fine_grid(transform, shape, kernel, h, support, settings)
     moments, n_in = bin_moments(xy, w, fine.origin, fine.d, fine.shape)
     _check_reach(n_in, len(xy), transform, shape, support)
     logger.debug("kde: %d points, grid %dx%d, oversampling %d, kernel radius %d nodes",

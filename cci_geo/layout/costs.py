@@ -124,13 +124,14 @@ def cost_matrix(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *,
     a = _points(_validate.ensure_metric(demand, "demand", crs))
     b = _points(_validate.ensure_metric(candidates, "candidates", crs))
     dist = cdist(a, b)
-    return pd.DataFrame(dist, index=_ids(demand), columns=_ids(candidates))
+    return pd.DataFrame(dist, index=_ids(demand, "demand"),
+                        columns=_ids(candidates, "candidates"))
 
 
-def _ids(gdf: pd.DataFrame) -> pd.Index:
-    if "id" in gdf.columns:
-        return pd.Index(gdf["id"].to_numpy(), name="id")
-    return pd.Index(gdf.index)
+def _ids(gdf: pd.DataFrame, what: str = "sites") -> pd.Index:
+    ids = pd.Index(gdf["id"].to_numpy(), name="id") if "id" in gdf.columns else pd.Index(gdf.index)
+    _validate.unique_ids(ids, what, "id" if "id" in gdf.columns else "index")
+    return ids
 
 
 def _align_frame(cost: pd.DataFrame, ids: pd.Index, axis: str) -> pd.DataFrame:
@@ -163,18 +164,21 @@ def _matrix(cost: CostInput, demand: gpd.GeoDataFrame | None,
     if isinstance(cost, pd.DataFrame):
         table = cost
         if demand is not None:
-            table = _align_frame(table, _ids(demand), "demand")
+            table = _align_frame(table, _ids(demand, "demand"), "demand")
         if candidates is not None:
-            table = _align_frame(table, _ids(candidates), "candidates")
+            table = _align_frame(table, _ids(candidates, "candidates"), "candidates")
         arr = table.to_numpy(dtype=np.float64, na_value=np.nan)
         d_ids, c_ids = pd.Index(table.index), pd.Index(table.columns)
+        _validate.unique_ids(d_ids, "demand", "cost table index")
+        _validate.unique_ids(c_ids, "candidates", "cost table columns")
     else:
         arr = np.asarray(cost, dtype=np.float64)
         if arr.ndim != 2:
             msg = f"cost must be a 2-D matrix (demand x candidates), got shape {arr.shape}."
             raise ValueError(msg)
-        d_ids = _ids(demand) if demand is not None else pd.RangeIndex(arr.shape[0])
-        c_ids = _ids(candidates) if candidates is not None else pd.RangeIndex(arr.shape[1])
+        d_ids = _ids(demand, "demand") if demand is not None else pd.RangeIndex(arr.shape[0])
+        c_ids = (_ids(candidates, "candidates") if candidates is not None
+                 else pd.RangeIndex(arr.shape[1]))
         if (len(d_ids), len(c_ids)) != arr.shape:
             msg = (
                 f"cost has shape {arr.shape} but there are {len(d_ids)} demand rows and "

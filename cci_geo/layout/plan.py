@@ -23,7 +23,7 @@ from .. import _validate
 from .._crs import resolve_metric_crs
 from .._districts import assign_districts
 from .._toml import read_toml
-from ..errors import ParameterError, ScenarioError
+from ..errors import DataError, ParameterError, ScenarioError
 from ..results import tag_result
 from .diagnose import Diagnosis, diagnose
 from .models import max_coverage, p_center, p_median, set_cover
@@ -151,7 +151,17 @@ def _candidates(atlas: Any, statuses: Sequence[str], suitability: str | pd.Serie
                 metric_crs: str) -> gpd.GeoDataFrame:
     zones = atlas["zones"]
     factories = atlas["factory_sites"]
+    if isinstance(statuses, str) or not all(isinstance(x, str) for x in statuses):
+        msg = (f"statuses must be a sequence of status names, got {statuses!r}; write e.g. "
+               f"statuses=({statuses!r},)." if isinstance(statuses, str) else
+               f"statuses must be a sequence of status names, got {statuses!r}.")
+        raise ParameterError(msg)
     keep = factories[factories["status"].astype(str).isin(list(statuses))].copy()
+    if keep.empty:
+        have = sorted(factories["status"].astype(str).unique().tolist())
+        msg = (f"no factory site has a status in {list(statuses)}; the statuses present are "
+               f"{have}.")
+        raise DataError(msg)
     keep = keep[~keep["id"].isin(set(zones["id"]))]
     score = None
     if isinstance(suitability, pd.Series):
@@ -424,7 +434,46 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[st
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
             msg = f"{where}: [model] {key} must be a positive number, got {v!r}."
             raise ScenarioError(msg)
+    _check_values(data, where)
     return data
+
+
+def _check_values(data: Mapping[str, Any], where: str) -> None:
+    """Check the kinds and ranges of the optional keys (the ones a typo turns silently wrong)."""
+    c, d, b = data.get("candidates", {}), data.get("demand", {}), data.get("balance", {})
+    st = c.get("statuses")
+    if st is not None and (isinstance(st, str) or not isinstance(st, list) or not st
+                           or not all(isinstance(x, str) for x in st)):
+        msg = (f"{where}: [candidates] statuses must be a non-empty list of strings, got "
+               f"{st!r}; write e.g. statuses = [{st!r}]." if isinstance(st, str) else
+               f"{where}: [candidates] statuses must be a non-empty list of strings such as "
+               f'["vacant", "candidate"], got {st!r}.')
+        raise ScenarioError(msg)
+    sw = c.get("score_weight")
+    if sw is not None and (isinstance(sw, bool) or not isinstance(sw, (int, float))
+                           or not 0 <= sw <= 1):
+        msg = f"{where}: [candidates] score_weight must be a number from 0 to 1, got {sw!r}."
+        raise ScenarioError(msg)
+    for sec, key, body in (("candidates", "suitability", c),
+                           ("candidates", "suitability_scenario", c), ("demand", "weight", d)):
+        v = body.get(key)
+        if v is not None and not isinstance(v, str):
+            msg = f"{where}: [{sec}] {key} must be a string (a column or file name), got {v!r}."
+            raise ScenarioError(msg)
+    cell = d.get("cell_m")
+    if cell is not None and (isinstance(cell, bool) or not isinstance(cell, (int, float))
+                             or not 0 < cell < 1e6):
+        msg = f"{where}: [demand] cell_m must be a positive number of metres, got {cell!r}."
+        raise ScenarioError(msg)
+    for key in ("district_max", "district_min"):
+        v = b.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+            msg = f"{where}: [balance] {key} must be a whole number >= 0, got {v!r}."
+            raise ScenarioError(msg)
+    for key, v in data.get("output", {}).items():
+        if not isinstance(v, str) or not v.strip():
+            msg = f"{where}: [output] {key} must be a file name, got {v!r}."
+            raise ScenarioError(msg)
 
 
 def _suitability_scores(name: str, base_dir: Path, atlas: Any) -> pd.Series:

@@ -14,6 +14,7 @@ from rasterio import features as rio_features
 
 from ..errors import DataError
 from ..raster import Surface, grid_for_bounds
+from ..settings import Settings
 
 __all__ = ["AnalysisGrid", "build_grid"]
 
@@ -100,7 +101,8 @@ class AnalysisGrid:
 
 def build_grid(extent: gpd.GeoDataFrame | tuple[float, float, float, float], *,
                cell_size_m: float, crs: str, buffer_m: float = 0.0,
-               mask_to_polygons: bool = True) -> AnalysisGrid:
+               mask_to_polygons: bool = True,
+               settings: Settings | None = None) -> AnalysisGrid:
     """Build the analysis grid over a layer's extent or a metric bounding box.
 
     Parameters
@@ -125,7 +127,9 @@ def build_grid(extent: gpd.GeoDataFrame | tuple[float, float, float, float], *,
     Raises
     ------
     DataError
-        If the grid would be empty or exceed 50 million cells.
+        If the grid would be empty.
+    ResourceLimitError
+        If the grid would exceed ``settings.max_cells`` (default 50 million cells).
     """
     if CRS.from_user_input(crs).is_geographic:
         msg = f"the analysis grid needs a metric CRS, got {crs!r}; use e.g. 'EPSG:32650'."
@@ -140,12 +144,8 @@ def build_grid(extent: gpd.GeoDataFrame | tuple[float, float, float, float], *,
         geoms = None
         xmin, ymin, xmax, ymax = extent
     bounds = (xmin - buffer_m, ymin - buffer_m, xmax + buffer_m, ymax + buffer_m)
-    transform, shape = grid_for_bounds(bounds, cell_size_m)
-    n = shape[0] * shape[1]
-    if n > 50_000_000:
-        msg = (f"the analysis grid would have {n:,} cells ({shape[0]} x {shape[1]} at "
-               f"{cell_size_m:g} m); raise [grid] cell_size_m or shrink the extent.")
-        raise DataError(msg)
+    transform, shape = grid_for_bounds(bounds, cell_size_m, settings=settings,
+                                       what="analysis grid ([grid] cell_size_m, extent)")
     mask = np.ones(shape, dtype=bool)
     if geoms is not None and mask_to_polygons:
         polys = geoms[geoms.geom_type.isin(["Polygon", "MultiPolygon"])]

@@ -210,7 +210,9 @@ def raster_on_grid(path: Path, grid: AnalysisGrid, *, band: int = 1,
               "resolved against the scenario file's folder)."
         raise DataError(msg)
     dst = np.full(grid.shape, np.nan, dtype="float64")
-    with rasterio.open(path) as src:
+    from ..raster import open_raster  # noqa: PLC0415
+
+    with open_raster(path) as src:
         if src.crs is None:
             msg = f"{label}: raster {path} has no CRS; assign one (gdal_edit.py -a_srs ...)."
             raise DataError(msg)

@@ -19,9 +19,11 @@ from pyproj import Transformer
 from rasterio import features as rio_features
 
 from .._crs import resolve_metric_crs
+from .._validate import check_seed
 from ..errors import DataError, ScenarioError
 from ..raster import Surface
 from ..results import RESULT_KEY, tag_result
+from ..settings import Settings
 from ._layers import LayerBook, file_sha256
 from .ahp import ahp_weights
 from .criteria import Constraint, Criterion
@@ -183,18 +185,18 @@ def _as_scenario(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str]
 
 
 def _grid_for(spec: GridSpec, book: LayerBook, cand: gpd.GeoDataFrame,
-              metric_crs: str) -> AnalysisGrid:
+              metric_crs: str, settings: Settings | None = None) -> AnalysisGrid:
     if spec.extent == "candidates":
         return build_grid(cand, cell_size_m=spec.cell_size_m, crs=metric_crs,
-                          buffer_m=spec.buffer_m, mask_to_polygons=False)
+                          buffer_m=spec.buffer_m, mask_to_polygons=False, settings=settings)
     if isinstance(spec.extent, tuple):
         t = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
         box = t.transform_bounds(*spec.extent)
         return build_grid(box, cell_size_m=spec.cell_size_m, crs=metric_crs,
-                          buffer_m=spec.buffer_m)
+                          buffer_m=spec.buffer_m, settings=settings)
     ext = book.get(spec.extent, key="[grid].extent", where=spec.where)
     return build_grid(ext, cell_size_m=spec.cell_size_m, crs=metric_crs,
-                      buffer_m=spec.buffer_m, mask_to_polygons=spec.mask)
+                      buffer_m=spec.buffer_m, mask_to_polygons=spec.mask, settings=settings)
 
 
 def _sites(cand_m: gpd.GeoDataFrame, grid: AnalysisGrid, id_col: str) -> Sites:
@@ -305,7 +307,7 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
           candidates: str | gpd.GeoDataFrame | None = None,
           constraints: Sequence[Constraint] | None = None,
           sensitivity: bool | None = None, seed: int | None = None,
-          metric_crs: str | None = None) -> SuitabilityResult:
+          metric_crs: str | None = None, settings: Settings | None = None) -> SuitabilityResult:
     """Score and rank candidate sites by a weighted multi-criteria overlay.
 
     Parameters
@@ -332,6 +334,8 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
         Projected CRS of the analysis grid and distances. Default: the scenario's
         ``metric_crs``, else as :func:`cci_geo._crs.resolve_metric_crs` over the layers
         (the atlas's metric CRS, a projected layer's CRS, or the UTM zone of the data).
+    settings
+        Only ``max_cells``/``max_bytes`` are used: they bound the analysis grid.
 
     Returns
     -------
@@ -359,7 +363,7 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
     if constraints:
         sc = replace(sc, constraints=(*sc.constraints, *constraints))
     if seed is not None:
-        sc = replace(sc, seed=seed)
+        sc = replace(sc, seed=check_seed(seed))
     frames = [*extra.values(), *(atlas.values() if isinstance(atlas, Mapping) else ())]
     metric_crs = resolve_metric_crs(*frames, metric_crs=metric_crs or sc.metric_crs)
     book = LayerBook(atlas, extra, sc.layers, metric_crs=metric_crs)
@@ -378,7 +382,7 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
     if dup:
         msg = f"candidate ids must be unique (they break ties); duplicated: {dup[:10]}."
         raise DataError(msg)
-    grid = _grid_for(sc.grid, book, cand_src, metric_crs)
+    grid = _grid_for(sc.grid, book, cand_src, metric_crs, settings)
     sites = _sites(cand_src, grid, sc.id_column)
     evals: dict[str, Evaluated] = {}
     for c in sc.criteria:
