@@ -15,12 +15,15 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from .errors import Problem
+from pyproj.exceptions import CRSError
+
+from .errors import ParameterError, Problem, opt
 from .schema import LAYER_KINDS, LAYER_SPECS, SECTORS, STUDY_REGION, Column, LayerSpec
 
 logger = logging.getLogger(__name__)
 
 _MAX_ROWS = 10
+_ASSUME_4326 = opt("assume_crs='EPSG:4326'", "--assume-crs EPSG:4326")
 _TRUE = {"true", "t", "yes", "y", "1", "是"}
 _FALSE = {"false", "f", "no", "n", "0", "否"}
 
@@ -91,6 +94,11 @@ class _Checker:
                 self.add("dtype", f"column {col.name!r} must be numeric but has text values "
                          f"{_values(s[bad])}", f"write plain numbers in {col.name!r}",
                          column=col.name, mask=bad)
+            inf = num.notna() & ~np.isfinite(num.to_numpy(dtype="float64", na_value=np.nan))
+            if inf.any():
+                self.add("non_finite", f"column {col.name!r} has infinite values",
+                         f"write finite numbers in {col.name!r} (or leave the cell empty)",
+                         column=col.name, mask=inf)
             if col.required and (missing := num.isna() & ~bad).any():
                 self.add("nan", f"required numeric column {col.name!r} has missing (NaN) "
                          "values", f"fill {col.name!r} or drop those rows", column=col.name,
@@ -180,6 +188,15 @@ class _Checker:
         if missing.any():
             self.add("empty_geometry", "features have missing or empty geometries",
                      "drop them or supply coordinates", column=geom.name, mask=missing)
+        arr = np.asarray(geom.values)
+        nonfinite = pd.Series(False, index=out.index)
+        nonfinite[~missing.to_numpy()] = ~np.isfinite(shapely.bounds(arr[~missing.to_numpy()])
+                                                      ).all(axis=1)
+        if nonfinite.any():
+            self.add("non_finite_coordinates", "features have NaN or infinite coordinates "
+                     "(e.g. a blank longitude/latitude)", "fill the coordinates or drop those "
+                     "rows", column=geom.name, mask=nonfinite)
+            missing = missing | nonfinite
         gtype = geom.geom_type
         bad_type = ~missing & ~gtype.isin(self.spec.geom_types)
         if bad_type.any():
@@ -205,6 +222,7 @@ class _Checker:
     def location(self, out: gpd.GeoDataFrame, region: tuple[float, float, float, float]) -> None:
         geom = out.geometry
         usable = ~(geom.isna() | geom.is_empty)
+        usable &= np.isfinite(geom.bounds.to_numpy(dtype="float64")).all(axis=1)
         if not usable.any():
             return
         b = geom[usable].bounds
@@ -276,9 +294,22 @@ def run_checks(gdf: gpd.GeoDataFrame, kind: str, *, layer: str | None = None,
         msg = f"validate() needs a GeoDataFrame, got {type(gdf).__name__}."
         raise TypeError(msg)
     if kind not in LAYER_SPECS:
-        msg = f"unknown layer kind {kind!r}; use one of {list(LAYER_KINDS)}."
-        raise ValueError(msg)
+        msg = (f"unknown layer kind {kind!r}; use one of {list(LAYER_KINDS)} "
+               f"({opt('kind=', '--kind ')}...).")
+        raise ParameterError(msg)
     name = layer or kind
+    dups = sorted({str(c) for c in gdf.columns if list(gdf.columns).count(c) > 1})
+    if dups:
+        problem = Problem(name, "duplicate_column", f"duplicate column names {dups}",
+                          "give every column a unique name (e.g. gdf.columns = [...])")
+        return None, [problem]
+    if assume_crs is not None:
+        try:
+            CRS.from_user_input(assume_crs)
+        except (CRSError, TypeError, ValueError) as exc:
+            msg = (f"unknown coordinate reference system {assume_crs!r}; give an EPSG code "
+                   f"such as {_ASSUME_4326}.")
+            raise ParameterError(msg) from exc
     checker = _Checker(gdf, LAYER_SPECS[kind], name)
     crs = _crs(gdf, checker, assume_crs)
     out = gdf.copy()
