@@ -83,12 +83,27 @@ def test_gi_star_matches_esda_with_knn_and_distance_band(points):
     for spec, w in [("knn:6", libpysal.weights.KNN.from_dataframe(sample, k=6)),
                     (1500.0, libpysal.weights.DistanceBand.from_dataframe(
                         sample, threshold=1500.0, binary=True, silence_warnings=True))]:
-        out = hot_spots(sample, "employees", weights=spec)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore")  # islands of the distance band are warned about
+            out = hot_spots(sample, "employees", weights=spec)
             ref = esda.G_Local(sample["employees"].to_numpy().astype(float), w, star=True,
                                transform="B", permutations=0)
-        np.testing.assert_allclose(out["gi_z"].to_numpy(), ref.Zs, atol=1e-6)
+        # units without neighbours are not tested (esda still gives them a z-score)
+        lonely = np.isin(np.arange(len(sample)), [w.id_order.index(i) for i in w.islands])
+        assert ((out["gi_class"] == "no neighbours").to_numpy() == lonely).all()
+        assert np.isnan(out["gi_z"].to_numpy()[lonely]).all()
+        np.testing.assert_allclose(out["gi_z"].to_numpy()[~lonely], ref.Zs[~lonely], atol=1e-6)
+
+
+def test_hot_spots_never_label_units_without_neighbours():
+    # three far-apart high values with no neighbour within 100 m, and a connected block
+    xy = np.array([[0, 0], [50, 0], [0, 50], [50, 50], [5000, 5000], [9000, 0], [0, 9000]])
+    gdf = gpd.GeoDataFrame({"v": [1.0, 2.0, 1.0, 2.0, 90.0, 95.0, 99.0]},
+                           geometry=gpd.points_from_xy(*xy.T), crs="EPSG:32650")
+    with pytest.warns(UserWarning, match="3 of 7 units have no neighbours"):
+        out = hot_spots(gdf, "v", weights=100.0, fdr=None)
+    assert list(out["gi_class"].iloc[4:]) == ["no neighbours"] * 3
+    assert (out["gi_bin"].iloc[4:] == 0).all() and out["gi_p"].iloc[4:].isna().all()
 
 
 def test_gi_classes_follow_arcgis_levels_and_fdr(grid):

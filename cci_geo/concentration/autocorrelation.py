@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 from scipy import sparse, stats
 
-from .._weights import log_islands, weights_from_spec
+from .._weights import islands, log_islands, weights_from_spec
 from ..errors import DataError
 from ..results import tag_result
 from ._common import as_frame, finite_values
 
-__all__ = ["GI_CLASSES", "LISA_CLASSES", "MoranResult", "benjamini_hochberg", "hot_spots",
-           "local_morans", "morans_i"]
+__all__ = ["GI_CLASSES", "LISA_CLASSES", "NO_NEIGHBOURS", "MoranResult", "benjamini_hochberg",
+           "hot_spots", "local_morans", "morans_i"]
 
 logger = logging.getLogger(__name__)
+
+NO_NEIGHBOURS = "no neighbours"
+"""``gi_class`` of a unit without neighbours under the weights (its statistics are NaN)."""
 
 GI_CLASSES = {
     3: "hot spot 99%",
@@ -132,7 +136,9 @@ def hot_spots(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen",
         A copy with ``gi_z`` (float, z-score; equals esda's ``G_Local(..., star=True,
         transform="B").Zs``), ``gi_p`` (float, two-sided normal p-value), ``gi_p_fdr`` (float,
         BH-adjusted p-value, or NaN when ``fdr`` is None), ``gi_bin`` (int -3..3) and
-        ``gi_class`` (str, e.g. ``"hot spot 99%"``). Result kind
+        ``gi_class`` (str, e.g. ``"hot spot 99%"``). Units without neighbours under
+        ``weights`` (islands) get NaN statistics, ``gi_bin`` 0 and ``gi_class``
+        ``"no neighbours"``, with a warning: they are never called hot or cold. Result kind
         ``"hot_spots"``.
 
     Raises
@@ -148,22 +154,35 @@ def hot_spots(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen",
         raise ValueError(msg)
     y = _values(frame, column, _MIN_UNITS)
     W, desc = weights_from_spec(frame, weights, metric_crs=metric_crs)
-    log_islands(W, desc)
+    lonely = np.zeros(y.size, dtype=bool)
+    lonely[islands(W)] = True
+    if lonely.any():
+        shown = list(frame.index[lonely][:5])
+        warnings.warn(
+            f"{int(lonely.sum())} of {y.size} units have no neighbours under {desc} weights "
+            f"(rows {shown}{' ...' if lonely.sum() > 5 else ''}); Gi* compares a unit with its "
+            f"neighbours, so they are labelled {NO_NEIGHBOURS!r} with NaN statistics. Use "
+            "weights='knn:6' or a larger distance band to give every unit neighbours.",
+            UserWarning, stacklevel=2)
     z = gi_star_z(y, W)
+    z[lonely] = np.nan
     p = 2.0 * stats.norm.sf(np.abs(z))
-    q = benjamini_hochberg(p) if fdr is not None else np.full(p.size, np.nan)
-    test = q if fdr is not None else p
-    level = np.select([test <= 0.01, test <= 0.05, test <= 0.10], [3, 2, 1], 0)
+    q = np.full(p.size, np.nan)
     if fdr is not None:
-        level = np.where(q <= fdr, level, 0)
-    gi_bin = (np.sign(z) * level).astype("int64")
+        q[~lonely] = benjamini_hochberg(p[~lonely])
+    test = q if fdr is not None else p
+    with np.errstate(invalid="ignore"):
+        level = np.select([test <= 0.01, test <= 0.05, test <= 0.10], [3, 2, 1], 0)
+        if fdr is not None:
+            level = np.where(q <= fdr, level, 0)
+    gi_bin = (np.sign(np.nan_to_num(z)) * level).astype("int64")
     out = frame.copy()
     out["gi_z"] = z
     out["gi_p"] = p
     out["gi_p_fdr"] = q
     out["gi_bin"] = gi_bin
     labels = np.array([GI_CLASSES[b] for b in range(-3, 4)], dtype=object)
-    out["gi_class"] = labels[gi_bin + 3]
+    out["gi_class"] = np.where(lonely, NO_NEIGHBOURS, labels[gi_bin + 3])
     tag_result(out, "hot_spots")
     out.attrs["weights"] = desc
     out.attrs["fdr"] = "none" if fdr is None else f"{fdr:g}"
