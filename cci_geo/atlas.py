@@ -483,9 +483,20 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
     @classmethod
     def _from_ogr(cls, p: Path, what: str, validate_layers: bool, *,
                   metric_crs: str | None = None, region: Region | str | None = None) -> Atlas:
+        from .io import wrap_read_errors  # noqa: PLC0415
+
         if not p.exists():
             msg = f"atlas file {p} does not exist."
             raise FileNotFoundError(msg)
+        if p.is_dir() and p.suffix.lower() != ".gdb":
+            msg = f"atlas path {p} is a folder; give the atlas {what} file."
+            raise DataError(msg)
+        with wrap_read_errors(p):  # a truncated or damaged file names the file and the fix
+            return cls._read_ogr(p, what, validate_layers, metric_crs=metric_crs, region=region)
+
+    @classmethod
+    def _read_ogr(cls, p: Path, what: str, validate_layers: bool, *,
+                  metric_crs: str | None, region: Region | str | None) -> Atlas:
         try:
             tables_present = [name for name, _ in pyogrio.list_layers(p)]
         except pyogrio.errors.DataSourceError as exc:

@@ -267,7 +267,7 @@ def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
     p = _check_read_args(path, datum, encoding, crs)
     dat = normalise_datum(datum)
     suffix = p.suffix.lower()
-    with _reading(p):
+    with wrap_read_errors(p):
         if suffix in (".csv", ".txt", ".tsv"):
             gdf = _read_csv(p, encoding, lon, lat, crs)
         elif suffix in EXCEL_SUFFIXES:
@@ -347,7 +347,7 @@ _DAMAGED = ("the file is damaged, truncated or not in the format its name says (
 
 
 @contextlib.contextmanager
-def _reading(p: Path) -> Iterator[None]:
+def wrap_read_errors(p: Path) -> Iterator[None]:
     """Wrap any reader or library failure on ``p`` in a DataError naming the file and fix."""
     from pyproj.exceptions import CRSError
 

@@ -23,7 +23,7 @@ from shapely.geometry.base import BaseGeometry
 from .._crs import estimate_utm_crs, resolve_metric_crs
 from .._resources import DEMO_STREETS as _DEMO_STREETS
 from .._resources import resource_path
-from ..errors import CRSMismatchError, DataError, NetworkUnavailableError
+from ..errors import CciGeoError, CRSMismatchError, DataError, NetworkUnavailableError
 from ..settings import Settings
 from ._speeds import EXTRA_WAY_TAGS, edge_allowed, edge_speed_kph, resolve_speeds
 
@@ -243,6 +243,25 @@ def _graph_metric_crs(G: nx.MultiDiGraph, source: object, metric_crs: str | None
     return crs_text
 
 
+@contextlib.contextmanager
+def _street_file_errors(path: Path) -> Iterator[None]:
+    """Wrap parser errors of an OSM XML / GraphML file with the file and the fix."""
+    import xml.etree.ElementTree as ET  # noqa: N817, PLC0415
+    import zlib  # noqa: PLC0415
+
+    try:
+        yield
+    except (ET.ParseError, EOFError, zlib.error, OSError, ValueError, KeyError,
+            UnicodeDecodeError) as exc:
+        if isinstance(exc, (FileNotFoundError, CciGeoError)):
+            raise
+        detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        msg = (f"cannot read the street file {path}: {detail}. The file is empty, truncated "
+               "or not OpenStreetMap XML (.osm/.osm.gz) or GraphML; export or download it "
+               "again.")
+        raise DataError(msg) from exc
+
+
 def load_graph(source: str | os.PathLike[str] | Sequence[float] | BaseGeometry
                | gpd.GeoDataFrame | gpd.GeoSeries, *, mode: str = "walk",
                cache_dir: str | os.PathLike[str] | None = None,
@@ -333,7 +352,10 @@ def load_graph(source: str | os.PathLike[str] | Sequence[float] | BaseGeometry
             msg = f"street file {str(path)!r} does not exist; check the path."
             raise FileNotFoundError(msg)
         logger.info("reading %s as %s (mode=%s)", path, kind, mode)
-        with _osmnx_settings(settings, cache, online=False):
+        with _osmnx_settings(settings, cache, online=False), _street_file_errors(path):
+            if path.stat().st_size == 0:
+                msg = f"street file {path} is empty; export the OSM extract again."
+                raise DataError(msg)
             if kind == "xml":
                 G = ox.graph_from_xml(path, bidirectional=mode == "walk", simplify=False,
                                       retain_all=True)

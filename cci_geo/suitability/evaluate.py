@@ -139,6 +139,30 @@ def _travel_time(crit: Criterion, layer: gpd.GeoDataFrame, grid: AnalysisGrid,
     return g, minutes(px, py)
 
 
+def _numeric(raw: np.ndarray, crit: Criterion, column: str, where: str) -> np.ndarray:
+    """Return ``raw`` as float; refuse text or infinite values under a numeric value function.
+
+    A text column under e.g. a linear function would otherwise turn into NaN and score 0
+    everywhere, silently.
+    """
+    series = pd.Series(raw)
+    num = pd.to_numeric(series, errors="coerce")
+    text = num.isna() & series.notna() & (series.astype(str).str.strip() != "")
+    if text.any():
+        examples = list(dict.fromkeys(series[text].astype(str)))[:5]
+        msg = (f"{crit.key}: column {column!r} of the {where} holds text such as {examples}, "
+               f"but the value function {crit.value_function.function!r} needs numbers; use "
+               "function = 'categories' (or 'boolean' with equals = ...) for text, or fix the "
+               "column.")
+        raise DataError(msg)
+    out = num.to_numpy(dtype="float64", na_value=np.nan)
+    if np.isinf(out).any():
+        msg = (f"{crit.key}: column {column!r} of the {where} holds infinite values; write "
+               "finite numbers (or leave the cell empty).")
+        raise DataError(msg)
+    return out
+
+
 def _attribute(crit: Criterion, layer: gpd.GeoDataFrame, grid: AnalysisGrid,
                sites: Sites) -> Evaluated:
     p, vf = crit.params, crit.value_function
@@ -156,7 +180,7 @@ def _attribute(crit: Criterion, layer: gpd.GeoDataFrame, grid: AnalysisGrid,
     raw_vals = polys[p["column"]].to_numpy()
     fill = p["fill"]
     if vf.numeric:
-        table = np.append(pd.to_numeric(pd.Series(raw_vals), errors="coerce").to_numpy(float),
+        table = np.append(_numeric(raw_vals, crit, p["column"], "layer"),
                           np.nan if fill is None else float(fill))
         g_raw = table[codes - 1]  # code 0 -> last entry: the fill value
         s_raw = _site_from_grid(g_raw, sites, grid, exact=table[pcodes - 1])
@@ -202,7 +226,7 @@ def evaluate(crit: Criterion, layer: gpd.GeoDataFrame | None, grid: AnalysisGrid
             raise DataError(msg)
         raw = sites.gdf[col].to_numpy()
         if vf.numeric:
-            raw = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(float)
+            raw = _numeric(raw, crit, col, "candidates")
         return Evaluated(None, None, raw, vf(raw))
     if crit.measure == "attribute":
         assert layer is not None  # noqa: S101

@@ -360,8 +360,9 @@ def parse_scenario(doc: Mapping[str, Any], *, base_dir: str | os.PathLike[str] |
     crits = _criteria(doc, base)
     method, matrix, allow = _weights(doc, crits)
     seed = head.get("seed", 0)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        msg = f"[scenario].seed must be an integer, got {seed!r}."
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
+                             or not 0 <= seed < 2**63):
+        msg = f"[scenario].seed must be a whole number from 0 to 2**63-1, got {seed!r}."
         raise ScenarioError(msg)
     if sha256 is None:
         sha256 = hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
@@ -400,7 +401,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     p = Path(path)
     data = p.read_bytes()
     try:
-        doc = tomllib.loads(data.decode("utf-8"))
+        doc = tomllib.loads(data.decode("utf-8-sig"))  # a byte-order mark is no TOML error
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"{p} is not valid TOML: {exc}"
         raise ScenarioError(msg) from exc
