@@ -71,13 +71,15 @@ def check_writable(path: str | os.PathLike[str], *, overwrite: bool,
     """
     p = Path(path)
     where = opt(option[0], option[1])
-    if p.is_dir():
-        msg = f"{p} is a folder; give a file path for {where}."
-        raise ParameterError(msg)
-    if len(os.fsencode(p.name)) > _name_max(p.parent):
-        msg = (f"the file name {p.name[:40]!r}... is {len(os.fsencode(p.name))} bytes long, more "
+    too_long = [part for part in p.parts if len(os.fsencode(part)) > _name_max(p.parent)]
+    if too_long:
+        name = too_long[0]
+        msg = (f"the file name {name[:40]!r}... is {len(os.fsencode(name))} bytes long, more "
                f"than the file system allows ({_name_max(p.parent)}); use a shorter name "
                "(e.g. a shorter scenario name).")
+        raise ParameterError(msg)
+    if p.is_dir():
+        msg = f"{p} is a folder; give a file path for {where}."
         raise ParameterError(msg)
     existing = _existing(p)
     if existing and not overwrite:

@@ -88,7 +88,8 @@ class _Checker:
         s = out[col.name]
         present = s.notna()
         if col.dtype in ("int", "float"):
-            num = pd.to_numeric(s, errors="coerce")
+            # float64 throughout: booleans, huge integers and objects all become comparable
+            num = pd.to_numeric(s, errors="coerce").astype("float64")
             bad = present & num.isna()
             if bad.any():
                 self.add("dtype", f"column {col.name!r} must be numeric but has text values "
@@ -108,12 +109,15 @@ class _Checker:
                          f"{num[low].iloc[0]!r}", f"correct the values of {col.name!r}",
                          column=col.name, mask=low)
             if col.dtype == "int":
-                frac = num.notna() & (num != np.round(num))
+                finite = num.notna() & np.isfinite(num)
+                frac = finite & (num != np.round(num))
                 if frac.any():
                     self.add("dtype", f"column {col.name!r} must hold whole numbers but has "
                              f"{num[frac].iloc[0]!r}", f"round {col.name!r}", column=col.name,
                              mask=frac)
-                out[col.name] = num.round().astype("Int64") if not frac.any() else num
+                whole = num.where(finite).round()
+                ok = not frac.any() and bool(((whole.abs() < 2**63) | whole.isna()).all())
+                out[col.name] = whole.astype("Int64") if ok else num
             else:
                 out[col.name] = num.astype("float64")
         elif col.dtype == "bool":

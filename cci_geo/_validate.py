@@ -132,7 +132,7 @@ REGION_MARGIN_DEG = 5.0
 
 
 def _region(gdf: gpd.GeoDataFrame | gpd.GeoSeries,
-            region: tuple[float, float, float, float] | None) -> tuple[float, ...] | None:
+            region: tuple[float, float, float, float] | None) -> tuple[float, ...]:
     if region is not None:
         return tuple(float(v) for v in region)
     stamped = getattr(gdf, "attrs", {}).get(REGION_ATTR)
@@ -186,6 +186,16 @@ def check_coordinates(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str, *,
         raise DataError(msg)
     if not is_geographic(geoms.crs):
         return
+    reg = _region(gdf, region)
+    w, s, e, n = reg
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    swapped = (cy >= w) & (cy <= e) & (cx >= s) & (cx <= n) & ~((cx >= w) & (cx <= e))
+    if swapped.any() and CRS.from_user_input(geoms.crs).equals(CRS.from_epsg(4326)):
+        rows = list(labels[idx[swapped]][:10])
+        msg = (f"{name} has coordinates that look like (latitude, longitude) instead of "
+               f"(longitude, latitude) in rows {rows} (first: x={cx[swapped][0]:g}, "
+               f"y={cy[swapped][0]:g}); swap the axes (or the lon/lat columns of the CSV).")
+        raise DataError(msg)
     beyond = (np.abs(b[:, [0, 2]]) > 180).any(axis=1) | (np.abs(b[:, [1, 3]]) > 90).any(axis=1)
     if beyond.any():
         rows = list(labels[idx[beyond]][:10])
@@ -194,18 +204,13 @@ def check_coordinates(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str, *,
                f"y={y:g}): they are probably projected metres labelled as degrees; set the real "
                f"CRS with {name}.set_crs(..., allow_override=True).")
         raise DataError(msg)
-    reg = _region(gdf, None)
-    if reg is None or not CRS.from_user_input(geoms.crs).equals(CRS.from_epsg(4326)):
+    if not CRS.from_user_input(geoms.crs).equals(CRS.from_epsg(4326)):
         return
-    w, s, e, n = reg
     m = REGION_MARGIN_DEG
-    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
     far = (cx < w - m) | (cx > e + m) | (cy < s - m) | (cy > n + m)
     if far.any():
         rows = list(labels[idx[far]][:10])
-        swapped = (cy[far][0] >= w) & (cy[far][0] <= e) & (cx[far][0] >= s) & (cx[far][0] <= n)
-        hint = ("they look like (latitude, longitude): swap the axes"
-                if swapped else "check the CRS, the datum and the coordinates, or drop them")
+        hint = "check the CRS, the datum and the coordinates, or drop them"
         msg = (f"{name} has {int(far.sum())} feature(s) far outside the study region "
                f"(lon {w:g}..{e:g}, lat {s:g}..{n:g}) in rows {rows} (first at lon "
                f"{cx[far][0]:.4f}, lat {cy[far][0]:.4f}); {hint}. A layer of another region "
