@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from .errors import DataError
+from .errors import DataError, OutputExistsError
 
 logger = logging.getLogger(__name__)
 
@@ -139,13 +139,13 @@ def write_gdb_tables(path: Path, tables: dict[str, pd.DataFrame], *,
         raise DataError(msg)
     if whole and path.exists() and not overwrite:
         msg = f"{path} already exists; pass overwrite=True (CLI: --overwrite) to replace it."
-        raise FileExistsError(msg)
+        raise OutputExistsError(msg)
     existing = gdb_layers(path) if path.exists() and not whole else []
     clash = [t for t in tables if t in existing]
     if clash and not overwrite:
         msg = (f"{path} already holds {clash}; pass overwrite=True (CLI: --overwrite) to "
                "replace them.")
-        raise FileExistsError(msg)
+        raise OutputExistsError(msg)
     with _swapped_dir(path, copy=not whole) as tmp:
         for name, df in tables.items():
             kwargs: dict[str, object] = {"driver": GDB_DRIVER, "layer": name}

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-
 from pyproj.exceptions import CRSError
 
-from .errors import ParameterError, Problem, opt
+from ._validate import nonfinite_vertices
+from .errors import ParameterError, ParameterTypeError, Problem, opt
 from .schema import LAYER_KINDS, LAYER_SPECS, SECTORS, STUDY_REGION, Column, LayerSpec
 
 logger = logging.getLogger(__name__)
@@ -194,8 +194,7 @@ class _Checker:
                      "drop them or supply coordinates", column=geom.name, mask=missing)
         arr = np.asarray(geom.values)
         nonfinite = pd.Series(False, index=out.index)
-        nonfinite[~missing.to_numpy()] = ~np.isfinite(shapely.bounds(arr[~missing.to_numpy()])
-                                                      ).all(axis=1)
+        nonfinite[~missing.to_numpy()] = nonfinite_vertices(arr[~missing.to_numpy()])
         if nonfinite.any():
             self.add("non_finite_coordinates", "features have NaN or infinite coordinates "
                      "(e.g. a blank longitude/latitude)", "fill the coordinates or drop those "
@@ -296,7 +295,7 @@ def run_checks(gdf: gpd.GeoDataFrame, kind: str, *, layer: str | None = None,
     """Run every check; return the checked copy (or None) and the problems."""
     if not isinstance(gdf, gpd.GeoDataFrame):
         msg = f"validate() needs a GeoDataFrame, got {type(gdf).__name__}."
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     if kind not in LAYER_SPECS:
         msg = (f"unknown layer kind {kind!r}; use one of {list(LAYER_KINDS)} "
                f"({opt('kind=', '--kind ')}...).")

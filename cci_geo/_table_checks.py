@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._schema_checks import _Checker
-from .errors import Problem
+from .errors import ParameterError, ParameterTypeError, Problem
 from .schema import TABLE_KINDS, TABLE_SPECS
 
 logger = logging.getLogger(__name__)
@@ -54,10 +54,10 @@ def run_table_checks(df: pd.DataFrame, kind: str, *, layer: str | None = None,
     """Run every check of a table kind; return the checked copy (or None) and the problems."""
     if not isinstance(df, pd.DataFrame):
         msg = f"validate_table() needs a pandas DataFrame, got {type(df).__name__}."
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     if kind not in TABLE_SPECS:
         msg = f"unknown table kind {kind!r}; use one of {list(TABLE_KINDS)}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     spec = TABLE_SPECS[kind]
     name = layer or kind
     frame = pd.DataFrame(df).reset_index(drop=True)

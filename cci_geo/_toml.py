@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .errors import ScenarioError
+from .errors import MissingFileError, ScenarioError
 
 __all__ = ["read_toml"]
 
@@ -33,7 +33,7 @@ def read_toml(path: str | os.PathLike[str], what: str = "file") -> dict[str, Any
     p = Path(path)
     if not p.is_file():
         msg = f"{what} {p} does not exist."
-        raise FileNotFoundError(msg)
+        raise MissingFileError(msg)
     try:  # utf-8-sig: a byte-order mark (Windows Notepad) is not a TOML error
         return tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:

@@ -15,7 +15,14 @@ import shapely
 from pyproj import CRS
 
 from ._crs import resolve_metric_crs, stamped_metric_crs
-from .errors import CRSMismatchError, DataError, ParameterError, ResourceLimitError, opt
+from .errors import (
+    CRSMismatchError,
+    DataError,
+    ParameterError,
+    ParameterTypeError,
+    ResourceLimitError,
+    opt,
+)
 from .settings import Settings
 
 __all__ = [
@@ -37,7 +44,7 @@ def has_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> None:
     """Raise if ``gdf`` has no CRS."""
     if not isinstance(gdf, (gpd.GeoDataFrame, gpd.GeoSeries)):
         msg = f"{name} must be a GeoDataFrame or GeoSeries, got {type(gdf).__name__}."
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     if gdf.crs is None:
         msg = (
             f"{name} has no CRS; set it with {name}.set_crs('EPSG:4326') (or the CRS your "
@@ -105,12 +112,12 @@ def positive(value: float, name: str, unit: str = "") -> float:
     """Return ``value`` as float if it is finite and > 0, else raise ``ValueError``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         msg = f"{name} must be a number, got {type(value).__name__} {value!r}."
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     v = float(value)
     if not math.isfinite(v) or v <= 0:
         u = f" {unit}" if unit else ""
         msg = f"{name} must be > 0{u}, got {value!r}; pass a positive finite value{u}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return v
 
 
@@ -143,6 +150,15 @@ def _region(gdf: gpd.GeoDataFrame | gpd.GeoSeries,
     return tuple(float(v) for v in STUDY_REGION)
 
 
+def nonfinite_vertices(geoms: np.ndarray) -> np.ndarray:
+    """Return, per geometry, True if any vertex is NaN or infinite (bounds can hide a NaN)."""
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    out = np.zeros(len(geoms), dtype=bool)
+    bad = ~np.isfinite(coords).all(axis=1)
+    out[owner[bad]] = True
+    return out
+
+
 def check_coordinates(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str, *,
                       region: tuple[float, float, float, float] | None = None) -> None:
     """Refuse coordinates no analysis can use, where a layer enters an analysis.
@@ -163,10 +179,10 @@ def check_coordinates(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str, *,
     >>> import geopandas as gpd, shapely
     >>> pts = gpd.GeoDataFrame(geometry=[shapely.Point(116.4, 39.9), shapely.Point(450000, 4e6)],
     ...                        crs="EPSG:4326")
-    >>> check_coordinates(pts, "sites")
+    >>> check_coordinates(pts, "sites")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    cci_geo.errors.DataError: sites has coordinates beyond ±180°/±90° in rows [1] (first: x=450000, y=4e+06): they are probably projected metres labelled as degrees; set the real CRS with sites.set_crs(..., allow_override=True).
+    cci_geo.errors.DataError: sites has coordinates beyond ±180°/±90° in rows [1] ...
     """
     geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
     if len(geoms) == 0 or geoms.crs is None:
@@ -178,7 +194,7 @@ def check_coordinates(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str, *,
     b = shapely.bounds(arr[usable])
     idx = np.flatnonzero(usable)
     labels = geoms.index
-    bad = ~np.isfinite(b).all(axis=1)
+    bad = nonfinite_vertices(arr[usable])
     if bad.any():
         rows = list(labels[idx[bad]][:10])
         msg = (f"{name} has NaN or infinite coordinates in rows {rows}; fill or drop those rows "
@@ -234,10 +250,11 @@ def check_grid_size(shape: tuple[int, ...], *, what: str, cell_size: float | Non
     Examples
     --------
     >>> check_grid_size((1000, 1000), what="density grid", cell_size=100.0)
-    >>> check_grid_size((2_000_000, 1_000_000), what="density grid", cell_size=1.0)
-    Traceback (most recent call last):
-    ...
-    cci_geo.errors.ResourceLimitError: the density grid would have 2,000,000 x 1,000,000 = 2e+12 cells (14.6 TiB), over the limit of 50,000,000 cells (2.0 GB per array; Settings.max_cells/max_bytes); use a larger cell size (at least 200 m), a smaller extent, or raise the limit with dataclasses.replace(Settings(), max_cells=...).
+    >>> try:
+    ...     check_grid_size((2_000_000, 1_000_000), what="density grid", cell_size=1.0)
+    ... except ResourceLimitError as exc:
+    ...     print(str(exc)[:72])
+    the density grid would have 2,000,000 x 1,000,000 = 2e+12 cells (14.6 TiB
     """
     st = settings or Settings()
     cells = float(np.prod([float(v) for v in shape]))
@@ -290,10 +307,10 @@ def unique_ids(ids: Iterable[object], name: str, column: str = "id") -> None:
 
     Examples
     --------
-    >>> unique_ids(["a", "b", "a"], "candidates")
+    >>> unique_ids(["a", "b", "a"], "candidates")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    cci_geo.errors.DataError: candidates have duplicate id values ['a'] (3 rows, 1 duplicated); give every feature a unique id.
+    cci_geo.errors.DataError: candidates have duplicate id values ['a'] (3 rows, 1 duplicated)...
     """
     import pandas as pd  # noqa: PLC0415
 

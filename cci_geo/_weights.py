@@ -22,7 +22,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from ._validate import ensure_metric, positive
-from .errors import DataError
+from .errors import DataError, ParameterError, ParameterTypeError
 
 __all__ = [
     "GRID_ATTR",
@@ -86,17 +86,17 @@ def grid_weights(rows: int | np.ndarray, cols: int | np.ndarray, *,
         R, C = int(rows), int(cols)  # type: ignore[arg-type]
         if R < 1 or C < 1:
             msg = f"grid shape must be positive, got ({R}, {C})."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         r, c = np.divmod(np.arange(R * C, dtype=np.int64), C)
     else:
         r = np.asarray(rows, dtype=np.int64).ravel()
         c = np.asarray(cols, dtype=np.int64).ravel()
         if r.shape != c.shape:
             msg = f"rows and cols must have the same length, got {r.size} and {c.size}."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         if r.size and (r.min() < 0 or c.min() < 0):
             msg = "grid row/col indices must be >= 0."
-            raise ValueError(msg)
+            raise ParameterError(msg)
     n = r.size
     if n == 0:
         return sparse.csr_matrix((0, 0))
@@ -105,7 +105,7 @@ def grid_weights(rows: int | np.ndarray, cols: int | np.ndarray, *,
     lookup[r + 1, c + 1] = np.arange(n)
     if int((lookup >= 0).sum()) != n:
         msg = "grid cells must be unique; the same (row, col) appears more than once."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     src, dst = [], []
     idx = np.arange(n)
     for dr, dc in offsets:
@@ -125,7 +125,7 @@ def _offsets(contiguity: str) -> tuple[tuple[int, int], ...]:
     if contiguity == "rook":
         return _ROOK_OFFSETS
     msg = f"contiguity must be 'queen' or 'rook', got {contiguity!r}."
-    raise ValueError(msg)
+    raise ParameterError(msg)
 
 
 def polygon_weights(geoms: gpd.GeoSeries | np.ndarray, *,
@@ -177,7 +177,7 @@ def knn_weights(xy: np.ndarray, k: int) -> sparse.csr_matrix:
     n = len(xy)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         msg = f"k must be a positive integer, got {k!r}; e.g. weights='knn:8'."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if n <= k:
         msg = f"knn:{k} weights need more than {k} units, got {n}; use a smaller k."
         raise DataError(msg)
@@ -265,7 +265,7 @@ def weights_from_spec(gdf: gpd.GeoDataFrame, spec: object, *,
                     f"weights={spec!r} needs polygons, got {sorted(types)}; for points use "
                     "weights='knn:8' or a distance band in metres such as weights=1000."
                 )
-                raise ValueError(msg)
+                raise ParameterError(msg)
             return polygon_weights(gdf.geometry, contiguity=s), s  # type: ignore[arg-type]
         m = re.fullmatch(r"knn:(\d+)", s)
         if m:
@@ -275,7 +275,7 @@ def weights_from_spec(gdf: gpd.GeoDataFrame, spec: object, *,
             f"weights={spec!r} is not understood; use 'queen', 'rook', 'knn:K' (e.g. 'knn:8'), "
             "a distance band in metres (e.g. 1000) or a scipy.sparse matrix."
         )
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if isinstance(spec, (int, float, np.integer, np.floating)) and not isinstance(spec, bool):
         band = positive(float(spec), "weights (distance band)", "metres")
         return distance_band_weights(_centroid_xy(gdf, metric_crs), band), f"distance<={band:g}m"
@@ -283,7 +283,7 @@ def weights_from_spec(gdf: gpd.GeoDataFrame, spec: object, *,
         "weights must be a string, a number of metres, a scipy sparse matrix or a libpysal W "
         f"or Graph, got {type(spec).__name__}."
     )
-    raise TypeError(msg)
+    raise ParameterTypeError(msg)
 
 
 def _libpysal_kind(spec: object) -> str | None:
@@ -305,7 +305,7 @@ def _aligned(spec: object, gdf: gpd.GeoDataFrame, kind: str) -> sparse.csr_matri
     if len(ids) != n:
         msg = (f"the libpysal {kind} has {len(ids)} units but the layer has {n} rows; build the "
                "weights from the same rows (e.g. after filtering, rebuild them).")
-        raise ValueError(msg)
+        raise ParameterError(msg)
     labels = list(gdf.index)
     if ids == labels:
         return M
@@ -318,14 +318,14 @@ def _aligned(spec: object, gdf: gpd.GeoDataFrame, kind: str) -> sparse.csr_matri
     msg = (f"the libpysal {kind}'s ids ({ids[:5]}...) are neither the layer's index labels "
            f"({labels[:5]}...) nor the positions 0..{n - 1}; build it with ids from the layer's "
            "index (e.g. libpysal.graph.Graph.build_contiguity(gdf)).")
-    raise ValueError(msg)
+    raise ParameterError(msg)
 
 
 def _binary(matrix: object, n: int) -> sparse.csr_matrix:
     W = sparse.csr_matrix(matrix, dtype="float64")  # type: ignore[arg-type]
     if W.shape != (n, n):
         msg = f"weights matrix has shape {W.shape}, expected ({n}, {n}) for {n} units."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     W.setdiag(0)
     W.eliminate_zeros()
     W.data[:] = 1.0

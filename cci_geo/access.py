@@ -22,7 +22,7 @@ from scipy.spatial import cKDTree
 
 from . import _validate
 from ._crs import resolve_metric_crs
-from .errors import DataError
+from .errors import DataError, ParameterError, ParameterTypeError
 from .results import tag_result
 from .settings import Settings
 
@@ -67,19 +67,19 @@ def _weight_fn(decay: Decay, threshold: float,
         if decay != "gaussian":
             msg = (f"decay must be None, 'gaussian', a mapping of band upper bounds to weights "
                    f"or a function, got {decay!r}.")
-            raise ValueError(msg)
+            raise ParameterError(msg)
         s = _validate.positive(sigma, "sigma") if sigma is not None else threshold / 2.0
         return lambda c: np.exp(-(c * c) / (2.0 * s * s))
     if isinstance(decay, Mapping):
         if not decay:
             msg = "decay bands are empty; pass e.g. {600: 1.0, 1200: 0.68, 1800: 0.22}."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         uppers = np.array(sorted(float(k) for k in decay), dtype=float)
         weights = np.array([float(decay[k]) for k in sorted(decay, key=float)], dtype=float)
         if (uppers <= 0).any() or not np.isfinite(weights).all() or (weights < 0).any():
             msg = (f"decay bands must map positive upper bounds to weights >= 0, got "
                    f"{dict(decay)!r}.")
-            raise ValueError(msg)
+            raise ParameterError(msg)
 
         def bands(c: np.ndarray) -> np.ndarray:
             idx = np.searchsorted(uppers, c, side="left")
@@ -89,7 +89,7 @@ def _weight_fn(decay: Decay, threshold: float,
     if callable(decay):
         return decay
     msg = f"decay must be None, 'gaussian', a mapping or a callable, got {type(decay).__name__}."
-    raise TypeError(msg)
+    raise ParameterTypeError(msg)
 
 
 def _pairs_from_matrix(cost: pd.DataFrame, d_lab: pd.Index, s_lab: pd.Index,
@@ -249,11 +249,11 @@ def two_step_fca(supply: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
     else:
         msg = (f"cost must be a demand x supply DataFrame or 'distance', got "
                f"{type(cost).__name__} {cost!r:.60}.")
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     w = np.asarray(weight(c), dtype=float)
     if w.shape != c.shape or not np.isfinite(w).all() or (w < 0).any():
         msg = "decay must give a finite weight >= 0 for every cost inside the catchment."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     catchment = np.bincount(j, weights=w * D[i], minlength=len(S))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(catchment > 0, S / catchment, 0.0)

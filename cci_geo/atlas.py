@@ -18,7 +18,7 @@ import pyogrio
 
 from ._crs import check_metric_crs, estimate_utm_crs, lonlat_bounds, stamp_metric_crs
 from ._files import atomic_path
-from .errors import DataError, ParameterError
+from .errors import DataError, MissingFileError, ParameterError
 from .schema import LAYER_KINDS, TABLE_KINDS, Region, check_region, validate, validate_table
 
 __all__ = ["PROVENANCE_FIELDS", "STATUSES", "Atlas"]
@@ -67,7 +67,7 @@ def _check_status(kind: str, status: str) -> None:
     if not words or any(w not in STATUSES for w in words):
         msg = (f"provenance of {kind!r} has status {status!r}; use one or more of "
                f"{list(STATUSES)} separated by ';'.")
-        raise ValueError(msg)
+        raise ParameterError(msg)
 
 
 class Atlas(Mapping[str, gpd.GeoDataFrame]):
@@ -135,7 +135,7 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         for kind in layers:
             if kind not in LAYER_KINDS:
                 msg = f"unknown layer kind {kind!r}; use one of {list(LAYER_KINDS)}."
-                raise ValueError(msg)
+                raise ParameterError(msg)
         if isinstance(region, str):
             if region != "data":
                 msg = (f"region must be (west, south, east, north) in degrees, 'data' or None, "
@@ -152,7 +152,7 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         for kind, df in (tables or {}).items():
             if kind not in TABLE_KINDS:
                 msg = f"unknown table kind {kind!r}; use one of {list(TABLE_KINDS)}."
-                raise ValueError(msg)
+                raise ParameterError(msg)
             self._tables[kind] = df.copy() if _validated else validate_table(
                 df, kind, enterprises=self._layers.get("enterprises"))
         if metric_crs is None:
@@ -487,7 +487,7 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
 
         if not p.exists():
             msg = f"atlas file {p} does not exist."
-            raise FileNotFoundError(msg)
+            raise MissingFileError(msg)
         if p.is_dir() and p.suffix.lower() != ".gdb":
             msg = f"atlas path {p} is a folder; give the atlas {what} file."
             raise DataError(msg)

@@ -38,6 +38,8 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from .errors import ParameterError
+
 __all__ = [
     "DATUMS",
     "bd09_to_gcj02",
@@ -89,7 +91,7 @@ def normalise_datum(name: str) -> str:
             f"unknown datum {name!r}; use 'wgs84' (GPS, OpenStreetMap), 'gcj02' (Amap/Gaode, "
             "Tencent) or 'bd09' (Baidu)."
         )
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return _ALIASES[key]
 
 
@@ -98,7 +100,7 @@ def _arrays(lon: ArrayLike, lat: ArrayLike) -> Pair:
     y = np.asarray(lat, dtype="float64")
     if x.shape != y.shape:
         msg = f"lon and lat must have the same shape, got {x.shape} and {y.shape}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return x, y
 
 
@@ -256,7 +258,7 @@ def convert_gdf(gdf: gpd.GeoDataFrame | gpd.GeoSeries, src: str,
             f"convert_gdf needs longitude/latitude coordinates but the layer is in "
             f"{gdf.crs.to_string()}; reproject to EPSG:4326 first."
         )
-        raise ValueError(msg)
+        raise ParameterError(msg)
     out = gdf.copy()
     if s == d:
         return out

@@ -35,7 +35,9 @@ __all__ = [
     "InfeasibleError",
     "NetworkUnavailableError",
     "OutputExistsError",
+    "MissingFileError",
     "ParameterError",
+    "ParameterTypeError",
     "Problem",
     "ResourceLimitError",
     "ScenarioError",
@@ -160,6 +162,14 @@ class NetworkUnavailableError(CciGeoError, OSError):
 
 class ParameterError(CciGeoError, ValueError):
     """An argument is out of range or of the wrong kind; the message names it and the fix."""
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """An argument has the wrong type (a string where a number is needed...); also a TypeError."""
+
+
+class MissingFileError(CciGeoError, FileNotFoundError):
+    """An input file named by the caller does not exist; the message names it."""
 
 
 class ResourceLimitError(CciGeoError, MemoryError):

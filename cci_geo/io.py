@@ -29,7 +29,7 @@ from pyproj import CRS
 from ._files import atomic_path
 from ._formats import EXCEL_SUFFIXES, read_excel_table, write_gdb_tables
 from .datum import convert_gdf, normalise_datum
-from .errors import CciGeoError, DataError, ParameterError, SchemaError, opt
+from .errors import CciGeoError, DataError, MissingFileError, ParameterError, SchemaError, opt
 from .postgis import is_postgis_url, read_table
 from .schema import validate
 
@@ -267,6 +267,10 @@ def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
     p = _check_read_args(path, datum, encoding, crs)
     dat = normalise_datum(datum)
     suffix = p.suffix.lower()
+    if layer is not None and suffix in (".csv", ".txt", ".tsv", ".parquet", ".geoparquet"):
+        msg = (f"{p.name} holds a single table; {opt('layer=', '--layer ')}{layer!r} only "
+               "applies to GeoPackages, geodatabases and Excel workbooks: leave it out.")
+        raise ParameterError(msg)
     with wrap_read_errors(p):
         if suffix in (".csv", ".txt", ".tsv"):
             gdf = _read_csv(p, encoding, lon, lat, crs)
@@ -304,9 +308,17 @@ def _check_read_args(path: str | os.PathLike[str], datum: str, encoding: str | N
                      crs: str | None) -> Path:
     """Check the cheap arguments of :func:`read_layer` before touching the file."""
     p = Path(path)
-    if not p.exists():
+    if "\x00" in str(p):
+        msg = f"the path {str(p)!r} contains a NUL character; give a real file name."
+        raise ParameterError(msg)
+    try:
+        exists = p.exists()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        msg = f"cannot use the path {str(p)[:80]!r}...: {exc.strerror}; give a shorter path."
+        raise ParameterError(msg) from exc
+    if not exists:
         msg = f"{p} does not exist."
-        raise FileNotFoundError(msg)
+        raise MissingFileError(msg)
     if p.is_dir() and p.suffix.lower() not in (".gdb",):
         inside = sorted(c.name for c in p.iterdir() if not c.name.startswith("."))[:10]
         msg = (f"{p} is a folder, not a layer file (it holds {inside}); name one file, e.g. "

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import DataError, ParameterError
+from .errors import DataError, OutputExistsError, ParameterError, ParameterTypeError
 
 if TYPE_CHECKING:
     from .atlas import Atlas
@@ -232,7 +232,7 @@ def _write_table(conn: Any, schema: str, table: str, df: pd.DataFrame, *,  # noq
         if not overwrite:
             msg = (f"table {schema}.{table} already exists; pass overwrite=True "
                    "(CLI: --overwrite) to replace it.")
-            raise FileExistsError(msg)
+            raise OutputExistsError(msg)
         conn.execute(sql.SQL("DROP TABLE {}").format(_ident(schema, table)))
     spatial = isinstance(df, gpd.GeoDataFrame)
     attrs = [c for c in df.columns if not (spatial and c == df.geometry.name)]
@@ -338,6 +338,6 @@ def write_layer(gdf: gpd.GeoDataFrame, url: str, table: str, *, schema: str | No
     """
     if not isinstance(gdf, gpd.GeoDataFrame):
         msg = f"write_layer needs a GeoDataFrame, got {type(gdf).__name__}."
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     written = _write(url, schema, {table: gdf}, overwrite=overwrite)
     return f"{written}.{table}"

@@ -21,6 +21,7 @@ from pyproj import CRS
 
 from ._files import atomic_path
 from ._validate import check_grid_size, positive
+from .errors import MissingFileError, ParameterError
 from .settings import Settings
 
 __all__ = ["Surface", "bin_points", "grid_for_bounds", "open_raster"]
@@ -59,7 +60,7 @@ def grid_for_bounds(bounds: tuple[float, float, float, float], cell_size_m: floa
     xmin, ymin, xmax, ymax = (float(b) for b in bounds)
     if not (xmax >= xmin and ymax >= ymin) or not all(map(math.isfinite, bounds)):
         msg = f"bounds must be finite (xmin, ymin, xmax, ymax) with max >= min, got {bounds!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     x0 = math.floor(xmin / cs) * cs
     y1 = math.ceil(ymax / cs) * cs
     cols = max(1, math.ceil((xmax - x0) / cs))
@@ -135,7 +136,7 @@ class Surface:
         self.data = np.asarray(self.data, dtype="float64")
         if self.data.ndim != 2:
             msg = f"Surface data must be 2-D, got shape {self.data.shape}."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         self.crs = CRS.from_user_input(self.crs)
 
     @property
@@ -246,7 +247,7 @@ def open_raster(path: str | os.PathLike[str]) -> Any:
     p = Path(path)
     if not p.exists():
         msg = f"raster {p} does not exist."
-        raise FileNotFoundError(msg)
+        raise MissingFileError(msg)
     try:
         return rasterio.open(p)
     except rasterio.errors.RasterioError as exc:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from .errors import ParameterTypeError
+
 __all__ = ["RESULT_KEY", "SIGNATURES", "result_kind", "tag_result"]
 
 T = TypeVar("T")
@@ -86,7 +88,7 @@ def tag_result(obj: T, kind: str) -> T:
     """
     if not isinstance(kind, str) or not kind:
         msg = f"kind must be a non-empty string, got {kind!r}."
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     for name in ("tags", "attrs"):
         store = getattr(obj, name, None)
         if isinstance(store, dict):
@@ -94,7 +96,7 @@ def tag_result(obj: T, kind: str) -> T:
             return obj
     msg = (f"cannot tag a {type(obj).__name__} as a result: it has no 'attrs' or 'tags' "
            "dictionary; pass a DataFrame, GeoDataFrame or Surface.")
-    raise TypeError(msg)
+    raise ParameterTypeError(msg)
 
 
 def _by_signature(columns: Any) -> str | None:

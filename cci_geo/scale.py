@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import CciGeoError, ParameterError
+from .errors import CciGeoError, ParameterError, ParameterTypeError
 
 __all__ = [
     "ScaleUnavailableError",
@@ -130,7 +130,7 @@ def read_partitioned(source: Any, *, columns: Sequence[str] | None = None) -> An
     if not isinstance(source, (str, os.PathLike, list, tuple)):
         if not is_partitioned(source):
             msg = f"expected a dask-geopandas frame or a GeoParquet path, got {type(source)}."
-            raise TypeError(msg)
+            raise ParameterTypeError(msg)
         return source
     frame = dask_geopandas.read_parquet(_expand(source))
     if columns is None:

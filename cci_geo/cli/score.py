@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import MissingFileError
 from ._i18n import cli_lang, map_lang, msg
 from .options import add_atlas_option, add_output_options, add_scheduler_option, load_atlas
 
@@ -127,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     lang = cli_lang(args)
     check_seed(args.seed)
     if not args.scenario.is_file():
-        raise FileNotFoundError(msg("scenario_not_found", "en", path=args.scenario))
+        raise MissingFileError(msg("scenario_not_found", "en", path=args.scenario))
     if args.chunk_cells or args.scheduler:
         return _run_chunked(args, load_atlas(args.atlas), lang)
     scenario = load_scenario(args.scenario)

@@ -16,8 +16,9 @@ import geopandas as gpd
 import numpy as np
 from scipy import sparse, stats
 
+from .._validate import check_seed
 from .._weights import islands, log_islands, weights_from_spec
-from ..errors import DataError
+from ..errors import DataError, ParameterError
 from ..results import tag_result
 from ._common import as_frame, finite_values
 
@@ -151,7 +152,7 @@ def hot_spots(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen",
     frame = as_frame(gdf, "gdf")
     if fdr is not None and not 0 < fdr < 1:
         msg = f"fdr must be in (0, 1) or None, got {fdr!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     y = _values(frame, column, _MIN_UNITS)
     W, desc = weights_from_spec(frame, weights, metric_crs=metric_crs)
     lonely = np.zeros(y.size, dtype=bool)
@@ -197,7 +198,7 @@ def _row_standardise(W: sparse.csr_matrix, transform: str) -> sparse.csr_matrix:
         return W
     if t != "r":
         msg = f"transform must be 'r' (row-standardised) or 'b' (binary), got {transform!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     rs = np.asarray(W.sum(axis=1)).ravel()
     inv = np.divide(1.0, rs, out=np.zeros_like(rs), where=rs > 0)
     return sparse.csr_matrix(sparse.diags(inv) @ W)
@@ -300,8 +301,12 @@ def morans_i(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen",
     z_norm = (I_val - EI) / math.sqrt(VI_norm)
     z_rand = (I_val - EI) / math.sqrt(VI_rand) if VI_rand > 0 else float("nan")
     p_sim = EI_sim = z_sim = float("nan")
+    if isinstance(permutations, bool) or not isinstance(permutations, (int, np.integer)) \
+            or permutations < 0:
+        msg = f"permutations must be a whole number >= 0, got {permutations!r}; e.g. 999."
+        raise ParameterError(msg)
     if permutations:
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         sims = np.empty(permutations)
         batch = max(1, min(permutations, 2_000_000 // max(n, 1)))
         for start in range(0, permutations, batch):
@@ -359,7 +364,7 @@ def local_morans(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen
     frame = as_frame(gdf, "gdf")
     if isinstance(permutations, bool) or int(permutations) < 1:
         msg = f"permutations must be >= 1, got {permutations!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     y = _values(frame, column, 4)
     W0, desc = weights_from_spec(frame, weights, metric_crs=metric_crs)
     log_islands(W0, desc)
@@ -401,7 +406,7 @@ def _conditional_permutations(z: np.ndarray, W: sparse.csr_matrix, Is: np.ndarra
     units; for unit ``i`` the draw is over the ``n - 1`` units other than ``i``.
     """
     n = z.size
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     card = np.diff(W.indptr)
     kmax = int(card.max()) if n else 0
     p_sim = np.ones(n)

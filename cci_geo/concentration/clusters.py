@@ -16,7 +16,7 @@ from scipy.spatial import cKDTree
 
 from .._crs import resolve_metric_crs, stamp_metric_crs, stamped_metric_crs
 from .._validate import ensure_metric, positive, same_crs
-from ..errors import DataError, ParameterError
+from ..errors import DataError, ParameterError, ParameterTypeError
 from ..results import tag_result
 from ._common import as_frame, point_xy
 
@@ -46,7 +46,7 @@ def _labels(xy: np.ndarray, method: str, eps_m: float | None, min_samples: int,
                         cluster_selection_epsilon=eps, copy=True)
         return model.fit_predict(xy)
     msg = f"method must be 'dbscan' or 'hdbscan', got {method!r}."
-    raise ValueError(msg)
+    raise ParameterError(msg)
 
 
 def _footprint_buffer(xy: np.ndarray, method: str, eps_m: float | None, min_samples: int,
@@ -115,7 +115,7 @@ def clusters(points: gpd.GeoDataFrame, *, method: Literal["dbscan", "hdbscan"] =
     """
     if isinstance(min_samples, bool) or int(min_samples) < 1:
         msg = f"min_samples must be a positive integer, got {min_samples!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     metric, xy = point_xy(points, "points", metric_crs)
     groups: list[tuple[str | None, np.ndarray]] = [(None, np.arange(len(xy)))]
     if by is not None:
@@ -225,7 +225,7 @@ def _designated_frame(designated: object) -> gpd.GeoDataFrame:
             "designated must be an Atlas, a GeoDataFrame, a dict of GeoDataFrames or a list of "
             f"them, got {type(designated).__name__}."
         )
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     frames = []
     crs = None
     for kind, gdf in parts.items():
@@ -306,7 +306,7 @@ def designation_gap(clusters: gpd.GeoDataFrame, designated: object, *,
     r = positive(point_radius_m, "point_radius_m", "metres")
     if not 0 < designated_share <= 1:
         msg = f"designated_share must be in (0, 1], got {designated_share!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     places = _designated_frame(designated)
     cl = clusters if isinstance(clusters, gpd.GeoDataFrame) else as_frame(clusters, "clusters")
     if len(cl):

@@ -30,7 +30,7 @@ from affine import Affine
 from pyproj import CRS
 
 from .._validate import check_grid_size, ensure_metric, positive
-from ..errors import CRSMismatchError, DataError, ParameterError
+from ..errors import CRSMismatchError, DataError, ParameterError, ParameterTypeError
 from ..raster import Surface, grid_for_bounds
 from ..results import RESULT_KEY
 from ..scale import is_partitioned
@@ -271,15 +271,15 @@ def _resolve_grid(extent: object, xy: np.ndarray, support: float, cell_size: flo
                                what=what, settings=settings)
     try:
         bounds = tuple(float(b) for b in extent)  # type: ignore[attr-defined]
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         msg = (
             "extent must be None, (xmin, ymin, xmax, ymax) in metres of the metric CRS, a "
             f"GeoDataFrame/GeoSeries or a Surface, got {type(extent).__name__}."
         )
-        raise TypeError(msg) from exc
+        raise ParameterTypeError(msg) from exc
     if len(bounds) != 4:
         msg = f"extent must have 4 numbers (xmin, ymin, xmax, ymax), got {len(bounds)}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return grid_for_bounds(bounds, cell_size, what=what, settings=settings)  # type: ignore[arg-type]
 
 
@@ -378,7 +378,7 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size_m: flo
     """
     if kernel not in KERNELS:
         msg = f"kernel must be one of {KERNELS}, got {kernel!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     cs = positive(cell_size_m, "cell_size_m", "metres")
     if is_partitioned(points):
         from ._partitioned import partitioned_density

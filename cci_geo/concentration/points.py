@@ -13,8 +13,8 @@ import shapely
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import pdist
 
-from .._validate import ensure_metric, require_columns
-from ..errors import DataError
+from .._validate import check_seed, ensure_metric, require_columns
+from ..errors import DataError, ParameterError, ParameterTypeError
 from ..results import tag_result
 from ._common import point_xy, to_frame
 
@@ -27,7 +27,7 @@ def _distances(distances_m: Sequence[float] | np.ndarray, name: str = "distances
     d = np.asarray(distances_m, dtype="float64").ravel()
     if d.size == 0 or not np.isfinite(d).all() or (d <= 0).any():
         msg = f"{name} must be a non-empty sequence of positive metres, got {distances_m!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return np.sort(d)
 
 
@@ -40,7 +40,7 @@ def _region_geometry(region: object, crs: object, xy: np.ndarray) -> shapely.Geo
     if isinstance(region, shapely.Geometry):
         return region
     msg = "region must be a GeoDataFrame/GeoSeries, a shapely polygon in the metric CRS, or None."
-    raise TypeError(msg)
+    raise ParameterTypeError(msg)
 
 
 def _uniform_in(geom: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -121,7 +121,7 @@ def ripley(points: gpd.GeoDataFrame | gpd.GeoSeries, *, distances_m: Sequence[fl
     out = pd.DataFrame({"distance_m": d, "k": k, "l": np.sqrt(k / math.pi)})
     out["l_minus_d"] = out["l"] - d
     if simulations:
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         sims = np.stack([_k_counts(_uniform_in(geom, n, rng), d) * scale
                          for _ in range(int(simulations))])
         out["k_lo"] = sims.min(axis=0)
@@ -233,7 +233,7 @@ def k_density(enterprises: gpd.GeoDataFrame, sector: str, *, by: str = "sector",
     grid = _distances(np.arange(250.0, 20_001.0, 250.0) if distances_m is None else distances_m)
     own = xy[mask]
     if bandwidth_m is None:
-        pick = np.random.default_rng(seed).choice(n, min(n, 2000), replace=False)
+        pick = np.random.default_rng(check_seed(seed)).choice(n, min(n, 2000), replace=False)
         h = _silverman(pdist(own[np.sort(pick)]))
     else:
         h = float(bandwidth_m)
@@ -244,7 +244,7 @@ def k_density(enterprises: gpd.GeoDataFrame, sector: str, *, by: str = "sector",
     k = kde(own)
     out = pd.DataFrame({"distance_m": grid, "k": k})
     if simulations:
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         sims = np.stack([kde(xy[rng.choice(len(xy), n, replace=False)])
                          for _ in range(int(simulations))])
         out["local_lo"] = np.percentile(sims, 5, axis=0)

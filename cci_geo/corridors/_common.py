@@ -12,7 +12,7 @@ from pyproj import CRS
 
 from .. import _validate
 from .._crs import resolve_metric_crs
-from ..errors import CRSMismatchError, DataError
+from ..errors import CRSMismatchError, DataError, ParameterTypeError
 
 __all__ = [
     "BEIJING_LONLAT",
@@ -35,7 +35,7 @@ def check_layer(gdf: object, name: str) -> gpd.GeoDataFrame:
     """Check that ``gdf`` is a non-empty GeoDataFrame with a plausible CRS; return it."""
     if not isinstance(gdf, gpd.GeoDataFrame):
         msg = f"{name} must be a GeoDataFrame, got {type(gdf).__name__}."
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     _validate.has_crs(gdf, name)
     _validate.non_empty(gdf, name)
     if _validate.is_geographic(gdf.crs):
@@ -150,7 +150,7 @@ def mass_values(places: gpd.GeoDataFrame, ids: pd.Series,
         labels = list(ids)
     else:
         msg = f"mass must be a column name or a mapping id -> mass, got {type(mass).__name__}."
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     bad = ~np.isfinite(values) | (values < 0)
     if bool(bad.any()):
         rows = [(labels[i], float(values[i])) for i in np.flatnonzero(bad)[:10]]

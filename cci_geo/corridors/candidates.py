@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 
 from .. import _validate
-from ..errors import DataError
+from ..errors import DataError, ParameterError
 from ..results import tag_result
 from ._common import check_layer, feature_ids, metric_crs_for, to_metric
 from .membership import membership
@@ -64,14 +64,14 @@ def _weights(weights: Mapping[str, float] | None, available: list[str]) -> dict[
     unknown = [k for k in weights if k not in _COMPONENTS]
     if unknown:
         msg = f"component_weights has unknown key(s) {unknown}; use {list(_COMPONENTS)}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if weights.get("score", 0) and "score" not in available:
         msg = "component_weights gives 'score' a weight but no score= column was passed."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     w = {k: float(weights.get(k, 0.0)) for k in available}
     if any(not math.isfinite(v) or v < 0 for v in w.values()) or sum(w.values()) <= 0:
         msg = f"component_weights must be finite, >= 0 and not all 0, got {dict(weights)}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return w
 
 
@@ -188,7 +188,7 @@ def cooperation_candidates(
     if top_n is not None and (isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer))
                               or top_n < 1):
         msg = f"top_n must be a positive integer or None, got {top_n!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     available = ["position", "access"] + (["score"] if score is not None else [])
     w = _weights(component_weights, available)
     metric_crs = metric_crs_for(sites, zones, corridors, metric_crs=metric_crs).to_string()

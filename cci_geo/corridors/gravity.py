@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 
 from .. import _validate
-from ..errors import DataError
+from ..errors import DataError, ParameterError, ParameterTypeError
 from ..results import tag_result
 from ._common import check_layer, feature_ids, mass_values, metric_crs_for, to_metric
 
@@ -47,16 +47,16 @@ MassSpec: TypeAlias = "str | Mapping[str, float] | pd.Series"
 def _check_decay(decay: str, beta: float) -> float:
     if decay not in ("power", "exponential"):
         msg = f"decay must be 'power' or 'exponential', got {decay!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)):
         msg = f"beta must be a number, got {type(beta).__name__} {beta!r}."
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     if not math.isfinite(float(beta)) or beta < 0:
         msg = (
             f"beta must be finite and >= 0, got {beta!r}; distance decay makes interaction "
             "fall with distance (0 = no decay)."
         )
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return float(beta)
 
 
@@ -87,7 +87,7 @@ def _pair_distances(i: np.ndarray, j: np.ndarray, ids: np.ndarray, anchors_m: np
                 "distances_km must be a DataFrame (km, place ids as index and columns), got "
                 f"{type(distances_km).__name__}."
             )
-            raise TypeError(msg)
+            raise ParameterTypeError(msg)
         mat = distances_km.copy()
         mat.index, mat.columns = mat.index.astype(str), mat.columns.astype(str)
         missing = sorted({x for x in set(ids[i]) | set(ids[j])
@@ -214,17 +214,17 @@ def gravity_flows(
     gamma = alpha if gamma is None else gamma
     if not (math.isfinite(alpha) and math.isfinite(gamma)):
         msg = f"alpha and gamma must be finite, got alpha={alpha!r}, gamma={gamma!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if not directed and alpha != gamma:
         msg = (
             f"alpha={alpha!r} and gamma={gamma!r} differ, so flows depend on direction; pass "
             "directed=True (or equal exponents)."
         )
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if top_n is not None and (isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer))
                               or top_n < 1):
         msg = f"top_n must be a positive integer or None, got {top_n!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     m = mass_values(places, pd.Series(ids), mass, "places")
     anchors_m, anchors = _anchors(places, metric_crs)
     n = len(ids)
@@ -371,7 +371,7 @@ def calibrate_gravity(
     check_layer(places, "places")
     if not isinstance(observed, pd.DataFrame):
         msg = f"observed must be a DataFrame of flows, got {type(observed).__name__}."
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     _check_decay(decay, 1.0)
     _validate.positive(min_distance_km, "min_distance_km", "km")
     for col in (origin_column, destination_column, flow_column):

@@ -12,7 +12,7 @@ import shapely
 from pyproj import CRS
 
 from .. import _validate
-from ..errors import CRSMismatchError, DataError
+from ..errors import CRSMismatchError, DataError, ParameterError
 from ..results import tag_result
 from ..scale import compute, is_partitioned, read_partitioned, scheduler_client
 from ..settings import Settings
@@ -144,7 +144,7 @@ def membership(
     _validate.same_crs(zones, corridors, "zones", "corridors")
     if not 0.0 <= float(min_share) < 1.0:
         msg = f"min_share must be in [0, 1), got {min_share!r}; e.g. 0.5 for 'mostly inside'."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     clash = [c for c in MEMBERSHIP_COLUMNS if c in layer.columns]
     if clash:
         msg = (

@@ -14,7 +14,7 @@ from pyproj import Transformer
 from shapely.geometry import LineString, Point
 
 from .. import _validate
-from ..errors import DataError, ParameterError
+from ..errors import DataError, ParameterError, ParameterTypeError
 from ..results import tag_result
 from ._common import (
     check_layer,
@@ -54,7 +54,7 @@ def _parse_spec(spec: pd.DataFrame | Mapping[str, str | Sequence[str]], sep: str
             "spec must be a DataFrame with 'id' and 'node_ids' columns or a mapping "
             f"{{corridor id: node ids}}, got {type(spec).__name__}."
         )
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     if len(frame) == 0:
         msg = "spec has no corridors; pass at least one row with 'id' and 'node_ids'."
         raise DataError(msg)
@@ -445,7 +445,7 @@ def corridor_zones(
     ids = feature_ids(corridors, "id", "corridors")
     if cap not in ("round", "flat"):
         msg = f"cap must be 'round' or 'flat', got {cap!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     widths = _widths(corridors, ids, width_km)
     metric = metric_crs_for(corridors, metric_crs=metric_crs)
     axes = to_metric(corridors, metric).geometry.to_numpy()

@@ -22,7 +22,7 @@ from scipy.spatial.distance import cdist
 
 from .. import _validate
 from .._crs import resolve_metric_crs
-from ..errors import DataError
+from ..errors import DataError, ParameterError, ParameterTypeError
 
 __all__ = ["CostInput", "Instance", "cost_matrix", "prepare_instance"]
 
@@ -155,12 +155,12 @@ def _matrix(cost: CostInput, demand: gpd.GeoDataFrame | None,
     if cost is None or (isinstance(cost, str) and cost == "euclidean"):
         if demand is None or candidates is None:
             msg = "cost is None, so demand and candidates geometries are needed to measure it."
-            raise TypeError(msg)
+            raise ParameterTypeError(msg)
         frame = cost_matrix(demand, candidates, metric_crs=metric_crs)
         return frame.to_numpy(np.float64), frame.index, frame.columns, "m"
     if isinstance(cost, str):
         msg = f"cost must be 'euclidean', an ndarray or a DataFrame, got {cost!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if isinstance(cost, pd.DataFrame):
         table = cost
         if demand is not None:
@@ -175,7 +175,7 @@ def _matrix(cost: CostInput, demand: gpd.GeoDataFrame | None,
         arr = np.asarray(cost, dtype=np.float64)
         if arr.ndim != 2:
             msg = f"cost must be a 2-D matrix (demand x candidates), got shape {arr.shape}."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         d_ids = _ids(demand, "demand") if demand is not None else pd.RangeIndex(arr.shape[0])
         c_ids = (_ids(candidates, "candidates") if candidates is not None
                  else pd.RangeIndex(arr.shape[1]))
@@ -241,7 +241,7 @@ def _non_negative(values: str | ArrayLike, table: gpd.GeoDataFrame | None, n: in
     if isinstance(values, str):
         if table is None:
             msg = f"{name}={values!r} names a column, but no {frame} frame was given."
-            raise TypeError(msg)
+            raise ParameterTypeError(msg)
         _validate.require_columns(table, [values], frame)
         arr = pd.to_numeric(table[values], errors="coerce").to_numpy(np.float64)
         name = f"{frame} column {values!r}"
@@ -267,7 +267,7 @@ def candidate_labels(values: str | Sequence[object] | pd.Series,
     if isinstance(values, str):
         if candidates is None:
             msg = f"{name}={values!r} names a column, but no candidates frame was given."
-            raise TypeError(msg)
+            raise ParameterTypeError(msg)
         _validate.require_columns(candidates, [values], "candidates")
         arr = candidates[values].to_numpy(dtype=object)
     else:

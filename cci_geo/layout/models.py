@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
 from .. import _validate
-from ..errors import InfeasibleError
+from ..errors import InfeasibleError, ParameterError, ParameterTypeError
 from . import heuristics as heur
 from ._milp import RowBlock, solve_milp
 from .costs import CostInput, Instance, candidate_values, prepare_instance, require_finite
@@ -94,7 +94,7 @@ def _heuristic_p_median(inst: Instance, rules: SiteRules, *, seed: int | None,
     t0 = time.perf_counter()
     C, w = inst.cost, inst.weights
     p, fixed, allowed = int(rules.p or 0), rules.fixed, rules.allowed
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_validate.check_seed(seed))
     m_eff = int((allowed | fixed).sum())
     if C.size > LARGE and rules.p_total > 1:
         # Large instance: price greedy steps and swaps on each demand's nearest sites, then
@@ -238,7 +238,7 @@ def p_median(demand: gpd.GeoDataFrame | None = None,
         if method == "heuristic":
             msg = ("method='heuristic' supports p and fixed sites only; use method='exact' "
                    "with district or budget rules.")
-            raise ValueError(msg)
+            raise ParameterError(msg)
         out = radius_p_median(inst.cost, inst.weights, rules, time_limit_s=time_limit_s,
                               mip_gap=mip_gap)
         if out.status == "infeasible":
@@ -343,7 +343,7 @@ def max_coverage(demand: gpd.GeoDataFrame | None = None,
                          site_cost=site_cost, budget=budget)
     if not 0.0 <= score_weight < 1.0:
         msg = f"score_weight must be in [0, 1), got {score_weight!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     N = _coverage(inst, standard_m)
     m = inst.n_candidates
     w = inst.weights
@@ -359,7 +359,7 @@ def max_coverage(demand: gpd.GeoDataFrame | None = None,
     if score_weight > 0:
         if site_score is None:
             msg = "score_weight > 0 needs site_score= (a candidates column or array in [0, 1])."
-            raise TypeError(msg)
+            raise ParameterTypeError(msg)
         s = candidate_values(site_score, inst.candidates, m, "site_score")
         c[:m] = -score_weight * s * (~rules.fixed) / max(int(rules.p or 1), 1)
     A = sparse.hstack([-N[open_rows], sparse.eye_array(k, format="csr")], format="csr")

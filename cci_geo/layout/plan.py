@@ -285,7 +285,7 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
     """
     if model not in MODELS:
         msg = f"model must be one of {MODELS}, got {model!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     points = _demand_points(atlas, demand, weight)
     layers = atlas.layers if hasattr(atlas, "layers") else atlas
     districts = layers.get("districts")

@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
-from ..errors import DataError, InfeasibleError
+from ..errors import DataError, InfeasibleError, ParameterError, ParameterTypeError
 from ._milp import RowBlock
 from .costs import Instance, candidate_labels, candidate_values
 
@@ -84,7 +84,7 @@ class SiteRules:
         if name == "p":
             return replace(self, p=None)
         msg = f"unknown rule {name!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
 
 
 def _fixed_mask(fixed: FixedInput, inst: Instance) -> NDArray[np.bool_]:
@@ -127,7 +127,7 @@ def _count_rule(rule: CountRule, labels: NDArray[np.object_], name: str) -> dict
     bad = {k: v for k, v in out.items() if v < 0}
     if bad:
         msg = f"{name} must be >= 0, got {bad}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return out
 
 
@@ -151,29 +151,29 @@ def build_rules(inst: Instance, *, p: int | None, fixed: FixedInput = None,
     if p is not None:
         if isinstance(p, bool) or not isinstance(p, (int, np.integer)):
             msg = f"p must be an int (number of new sites), got {p!r}."
-            raise TypeError(msg)
+            raise ParameterTypeError(msg)
         if p < 0 or (p == 0 and not fixed_mask.any()):
             msg = f"p must be >= 1 (or 0 with fixed sites), got {p}."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         if p > n_free:
             extra = f" ({int(fixed_mask.sum())} of the {m} are fixed)" if fixed_mask.any() else ""
             msg = (
                 f"p={p} exceeds the {n_free} candidate sites available{extra}; "
                 f"pass p <= {n_free} or add candidates."
             )
-            raise ValueError(msg)
+            raise ParameterError(msg)
     labels = None
     if district is not None:
         labels = candidate_labels(district, inst.candidates, m, "district")
     elif district_min is not None or district_max is not None:
         msg = "district_min/district_max need district= (a candidates column or labels)."
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     costs = None
     if site_cost is not None:
         costs = candidate_values(site_cost, inst.candidates, m, "site_cost")
     if budget is not None and costs is None:
         msg = "budget needs site_cost= (a candidates column or array of opening costs)."
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     rules = SiteRules(
         p=None if p is None else int(p), fixed=fixed_mask, allowed=np.ones(m, dtype=bool),
         district=labels,

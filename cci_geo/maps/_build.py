@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import has_crs
+from ..errors import ParameterTypeError
 from .labels import Lang, label, sector_label
 from .layers import STYLE_COLUMNS, Legend, LegendItem, VectorLayer
 from .style import OTHER_COLOR, SECTOR_COLORS
@@ -128,7 +129,7 @@ def vector_layer(gdf: gpd.GeoDataFrame, name: str, *, fields: tuple[tuple[str, s
         col = f"_{key}"
         if col not in STYLE_COLUMNS:
             msg = f"unknown style keyword {key!r}; use one of {sorted(STYLE_COLUMNS)}."
-            raise TypeError(msg)
+            raise ParameterTypeError(msg)
         out[col] = value if np.ndim(value) == 0 else np.asarray(value, dtype=object)
     keep = [c for c, _ in fields]
     for extra in (title_column, labels_column):

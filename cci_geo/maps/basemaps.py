@@ -27,6 +27,8 @@ from typing import Literal
 
 import folium
 
+from ..errors import ParameterError
+
 __all__ = ["BASEMAPS", "Basemap", "add_basemap", "get_basemap"]
 
 
@@ -84,7 +86,7 @@ def get_basemap(name: str) -> Basemap:
     if key not in BASEMAPS:
         names = ", ".join(sorted(BASEMAPS))
         msg = f"basemap={name!r} is not known; choose one of: {names}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return BASEMAPS[key]
 
 
@@ -106,7 +108,7 @@ def add_basemap(m: folium.Map, basemap: Basemap, *, tianditu_key: str | None = N
             msg = ("basemap='tianditu' needs a Tianditu developer key: pass tianditu_key=... "
                    "or set the TIANDITU_KEY environment variable (free at the Tianditu "
                    "developer console), or choose basemap='none'.")
-            raise ValueError(msg)
+            raise ParameterError(msg)
     layers = []
     for i, url in enumerate(basemap.tiles):
         tiles = url.replace("{key}", key)

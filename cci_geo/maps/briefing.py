@@ -20,6 +20,7 @@ from folium import plugins
 from folium.template import Template
 
 from .. import __version__
+from ..errors import ParameterError, ParameterTypeError
 from .basemaps import Basemap, add_basemap, get_basemap
 from .folium_layers import BriefingFoliumMap, add_layer, add_script, js_json
 from .labels import LABELS, Lang, check_lang, label
@@ -55,7 +56,7 @@ def _atlas_layers(atlas: Any) -> dict[str, gpd.GeoDataFrame]:
     if not isinstance(layers, Mapping):
         msg = ("atlas must be a cci_geo Atlas or a mapping of layer kind -> GeoDataFrame, got "
                f"{type(atlas).__name__}.")
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     return dict(layers)
 
 
@@ -138,7 +139,7 @@ def _view_bounds(bounds: Sequence[float], datum: str) -> tuple[float, float, flo
     if not (w < e and s < n):
         msg = ("bounds must be (west, south, east, north) with west < east and south < north, "
                f"got {tuple(bounds)}.")
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if datum == "gcj02":
         from ..datum import wgs84_to_gcj02
 

@@ -26,6 +26,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.elements import ElementAddToElement
 from jinja2 import Template
 
+from ..errors import ParameterTypeError
 from ._pointdata import points_payload
 from .layers import STYLE_COLUMNS, Legend, MapLayer, PointLayer, RasterLayer, VectorLayer
 
@@ -316,7 +317,7 @@ def add_layer(m: folium.Map, layer: MapLayer) -> folium.map.Layer:
         element = _JsLayer(js, name=layer.name, legend=layer.legend, show=layer.show)
     else:
         msg = f"layer must be a VectorLayer, PointLayer or RasterLayer, got {type(layer).__name__}."
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     element.add_to(m)
     controls_last(m)
     return element

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ..errors import ParameterError
 from ..schema import SECTOR_NAMES
 
 __all__ = ["LABELS", "SECTOR_LABELS", "Lang", "check_lang", "label", "sector_label"]
@@ -196,7 +197,7 @@ def check_lang(lang: str) -> Lang:
     if lang == "en":
         return "en"
     msg = f"lang must be 'zh' or 'en', got {lang!r}."
-    raise ValueError(msg)
+    raise ParameterError(msg)
 
 
 def label(key: object, lang: Lang) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from ..errors import ParameterError, ParameterTypeError
 from ..raster import Surface
 from ..results import RESULT_KEY, result_kind
 from .labels import Lang, check_lang
@@ -73,7 +74,7 @@ def register_renderer(*names: str, replace: bool = False) -> Callable[[Renderer]
     """
     if not names:
         msg = "register_renderer needs at least one layer kind or result type name."
-        raise ValueError(msg)
+        raise ParameterError(msg)
 
     def decorator(func: Renderer) -> Renderer:
         for key in names:
@@ -81,7 +82,7 @@ def register_renderer(*names: str, replace: bool = False) -> Callable[[Renderer]
                 msg = (f"a renderer for {key!r} is already registered "
                        f"({_RENDERERS[key].__module__}.{_RENDERERS[key].__name__}); "
                        "pass replace=True to override it.")
-                raise ValueError(msg)
+                raise ParameterError(msg)
             _RENDERERS[key] = func
         return func
     return decorator
@@ -141,7 +142,7 @@ def _fallback(obj: Any) -> str:
         return "polygons"
     msg = (f"cannot map an object of type {type(obj).__name__}; pass a GeoDataFrame, a "
            "Surface, or an object whose parts are (register a renderer for new types).")
-    raise TypeError(msg)
+    raise ParameterTypeError(msg)
 
 
 def render(obj: Any, *, kind: str | None = None, lang: Lang = "en",

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import geopandas as gpd
 
+from ..errors import ParameterError, ParameterTypeError
 from ..raster import Surface
 
 __all__ = ["SOURCES_KEY", "derived_from", "result_sources", "synthetic_inputs"]
@@ -67,7 +68,7 @@ def derived_from(result: T, atlas: Any, *kinds: str) -> T:
     if not kinds:
         msg = ("derived_from needs at least one layer kind, e.g. "
                "derived_from(result, atlas, 'enterprises').")
-        raise ValueError(msg)
+        raise ParameterError(msg)
     prov = _provenance(atlas)
     record = dict(result_sources(result) or {})
     for kind in kinds:
@@ -80,7 +81,7 @@ def derived_from(result: T, atlas: Any, *kinds: str) -> T:
         out.attrs[SOURCES_KEY] = text
         return out
     msg = f"result must be a GeoDataFrame or a Surface, got {type(result).__name__}."
-    raise TypeError(msg)
+    raise ParameterTypeError(msg)
 
 
 def _parse(value: Any) -> dict[str, str] | None:

@@ -18,6 +18,7 @@ import pandas as pd
 from affine import Affine
 from rasterio.warp import Resampling, reproject, transform_bounds
 
+from ..errors import ParameterError
 from ..raster import Surface
 from .labels import Lang, label
 from .layers import Legend, LegendItem, RasterLayer
@@ -102,7 +103,7 @@ def classify(values: Any, *, scheme: str = "NaturalBreaks", k: int = 5,
         cls = getattr(mapclassify, scheme, None)
         if cls is None:
             msg = f"scheme={scheme!r} is not a mapclassify classifier; try 'NaturalBreaks'."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         kwargs: dict[str, Any] = {"k": k_eff}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

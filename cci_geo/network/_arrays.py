@@ -16,7 +16,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from .. import _validate
-from ..errors import CRSMismatchError, DataError
+from ..errors import CRSMismatchError, DataError, ParameterTypeError
 
 __all__ = ["GraphArrays", "SnapWarning", "graph_arrays", "point_labels", "points_xy", "snap"]
 
@@ -80,7 +80,7 @@ def graph_arrays(G: nx.Graph, weight: str = "travel_time", *,
     """Convert ``G`` to arrays, checking it has edges and a finite, non-negative ``weight``."""
     if not isinstance(G, nx.Graph):
         msg = f"G must be a networkx graph (from load_graph), got {type(G).__name__}."
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     crs = graph_crs(G)
     node_items = list(G.nodes(data=True))
     nodes = np.empty(len(node_items), dtype=object)

@@ -23,7 +23,15 @@ from shapely.geometry.base import BaseGeometry
 from .._crs import estimate_utm_crs, resolve_metric_crs
 from .._resources import DEMO_STREETS as _DEMO_STREETS
 from .._resources import resource_path
-from ..errors import CciGeoError, CRSMismatchError, DataError, NetworkUnavailableError
+from ..errors import (
+    CciGeoError,
+    CRSMismatchError,
+    DataError,
+    MissingFileError,
+    NetworkUnavailableError,
+    ParameterError,
+    ParameterTypeError,
+)
 from ..settings import Settings
 from ._speeds import EXTRA_WAY_TAGS, edge_allowed, edge_speed_kph, resolve_speeds
 
@@ -114,10 +122,10 @@ def _classify(source: object) -> str:
         if looks_like_file:
             if not Path(source).exists():
                 msg = f"street file {str(source)!r} does not exist; check the path."
-                raise FileNotFoundError(msg)
+                raise MissingFileError(msg)
             msg = (f"cannot tell the format of {str(source)!r}; name it *.osm, *.osm.bz2, "
                    "*.osm.gz (OSM XML) or *.graphml (osmnx GraphML).")
-            raise ValueError(msg)
+            raise ParameterError(msg)
         return "place"
     if isinstance(source, (Polygon, MultiPolygon, gpd.GeoDataFrame, gpd.GeoSeries)):
         return "polygon"
@@ -125,7 +133,7 @@ def _classify(source: object) -> str:
         return "bbox"
     msg = (f"source must be a file path, a place name, a bbox (west, south, east, north) or a "
            f"shapely (Multi)Polygon in EPSG:4326, got {type(source).__name__} {source!r:.80}.")
-    raise TypeError(msg)
+    raise ParameterTypeError(msg)
 
 
 def _bbox(source: Sequence[Any]) -> tuple[float, float, float, float]:
@@ -133,11 +141,11 @@ def _bbox(source: Sequence[Any]) -> tuple[float, float, float, float]:
         west, south, east, north = (float(v) for v in source)
     except (TypeError, ValueError) as exc:
         msg = f"bbox must be four numbers (west, south, east, north), got {source!r}."
-        raise TypeError(msg) from exc
+        raise ParameterTypeError(msg) from exc
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         msg = (f"bbox must be (west, south, east, north) in degrees with west < east and "
                f"south < north, got {source!r}; did you pass (south, west, north, east)?")
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return west, south, east, north
 
 
@@ -149,7 +157,7 @@ def _polygon(source: Any) -> BaseGeometry:
         source = source.to_crs("EPSG:4326").geometry.union_all()
     if source.is_empty or source.geom_type not in ("Polygon", "MultiPolygon"):
         msg = f"source polygon must be a non-empty (Multi)Polygon, got {source.geom_type}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return source
 
 
@@ -350,7 +358,7 @@ def load_graph(source: str | os.PathLike[str] | Sequence[float] | BaseGeometry
         path = Path(source)  # type: ignore[arg-type]
         if not path.is_file():
             msg = f"street file {str(path)!r} does not exist; check the path."
-            raise FileNotFoundError(msg)
+            raise MissingFileError(msg)
         logger.info("reading %s as %s (mode=%s)", path, kind, mode)
         with _osmnx_settings(settings, cache, online=False), _street_file_errors(path):
             if path.stat().st_size == 0:

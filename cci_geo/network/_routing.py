@@ -13,6 +13,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.ops import substring
 
+from ..errors import ParameterError
 from ..results import tag_result
 from ..scale import scheduler_client
 from ..settings import Settings
@@ -178,7 +179,7 @@ def _minutes(minutes: Iterable[float]) -> list[float]:
     values = sorted({check_positive(m, "minutes", "min") for m in minutes})  # type: ignore[type-var]
     if not values:
         msg = "minutes must hold at least one positive number of minutes, e.g. (5, 10, 15)."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return values  # type: ignore[return-value]
 
 

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
+from ..errors import ParameterError, ParameterTypeError
+
 __all__ = ["DEFAULT_SPEEDS_KPH", "MODES", "Mode", "edge_allowed", "edge_speed_kph",
            "parse_maxspeed", "resolve_speeds"]
 
@@ -78,16 +80,16 @@ def resolve_speeds(mode: str, speeds_kph: Mapping[str, float] | None) -> dict[st
     """Return the speed table for ``mode`` with ``speeds_kph`` overrides, validated."""
     if mode not in MODES:
         msg = f"mode must be one of {MODES}, got {mode!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     table = dict(DEFAULT_SPEEDS_KPH[mode])
     for key, value in (speeds_kph or {}).items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             msg = f"speeds_kph[{key!r}] must be a number of km/h, got {value!r}."
-            raise TypeError(msg)
+            raise ParameterTypeError(msg)
         if not math.isfinite(value) or value <= 0:
             msg = (f"speeds_kph[{key!r}] must be > 0 km/h, got {value!r}; a way that cannot be "
                    "travelled is removed by the mode filter, not by a zero speed.")
-            raise ValueError(msg)
+            raise ParameterError(msg)
         table[str(key)] = float(value)
     return table
 

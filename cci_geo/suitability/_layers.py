@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validate
-from ..errors import DataError, ScenarioError
+from ..errors import DataError, ParameterTypeError, ScenarioError
 from .scenario import LayerSpec
 
 __all__ = ["LayerBook", "file_sha256"]
@@ -84,7 +84,7 @@ class LayerBook:
             raise ScenarioError(msg)
         if not isinstance(gdf, gpd.GeoDataFrame):
             msg = f"layer {name!r} must be a GeoDataFrame, got {type(gdf).__name__}."
-            raise TypeError(msg)
+            raise ParameterTypeError(msg)
         _validate.has_crs(gdf, f"layer {name!r}")
         return _validate.ensure_metric(gdf, f"layer {name!r}", self.metric_crs) \
             .to_crs(self.metric_crs)

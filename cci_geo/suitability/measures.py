@@ -23,7 +23,7 @@ from scipy import fft as sp_fft
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from ..errors import DataError
+from ..errors import DataError, ParameterError
 from .grid import AnalysisGrid
 
 __all__ = ["grid_raw", "point_raw"]
@@ -286,7 +286,7 @@ def grid_raw(measure: str, params: Mapping[str, Any], layer: gpd.GeoDataFrame | 
     if measure == "density":
         return _density_grid(layer.loc[geoms.index], params, grid)
     msg = f"{label}: measure {measure!r} has no grid form"
-    raise ValueError(msg)
+    raise ParameterError(msg)
 
 
 def point_raw(measure: str, params: Mapping[str, Any], layer: gpd.GeoDataFrame | None,
@@ -307,4 +307,4 @@ def point_raw(measure: str, params: Mapping[str, Any], layer: gpd.GeoDataFrame |
     if measure == "attribute":
         return _polygon_index_points(geoms, x, y).astype("float64")
     msg = f"{label}: measure {measure!r} is not computed at points"
-    raise ValueError(msg)
+    raise ParameterError(msg)

@@ -20,7 +20,7 @@ from rasterio import features as rio_features
 
 from .._crs import resolve_metric_crs
 from .._validate import check_seed
-from ..errors import DataError, ScenarioError
+from ..errors import DataError, ParameterError, ParameterTypeError, ScenarioError
 from ..raster import Surface
 from ..results import RESULT_KEY, tag_result
 from ..settings import Settings
@@ -154,7 +154,7 @@ def _grid_value(ev: Evaluated, name: str) -> np.ndarray:
     """The value grid of a spatial criterion (only ``site_attribute`` has none)."""
     if ev.grid_value is None:
         msg = f"criterion {name!r} has no value grid: only spatial criteria are mapped."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return ev.grid_value
 
 
@@ -175,7 +175,7 @@ def _as_scenario(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str]
     else:
         msg = (f"scenario must be a Scenario, a TOML path, a mapping or a list of Criterion, "
                f"got {type(scenario).__name__}.")
-        raise TypeError(msg)
+        raise ParameterTypeError(msg)
     if isinstance(candidates, gpd.GeoDataFrame):
         extra["__candidates__"] = candidates
         sc = replace(sc, candidates="__candidates__")

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import ScenarioError
+from .._validate import check_seed
+from ..errors import ParameterError, ScenarioError
 
 __all__ = ["MonteCarloResult", "monte_carlo", "one_at_a_time", "rank_scores"]
 
@@ -87,10 +88,10 @@ def _check_inputs(values: np.ndarray, weights: np.ndarray, ids: Sequence[object]
     if V.ndim != 2 or V.shape[1] != w.shape[0] or V.shape[0] != len(ids):
         msg = (f"values must be (n_sites, n_criteria) = ({len(ids)}, {w.shape[0]}), "
                f"got {V.shape}.")
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if not np.all(np.isfinite(V)):
         msg = "values contain NaN; drop sites with missing criterion values before ranking."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if np.any(w < 0) or w.sum() <= 0:
         msg = f"weights must be >= 0 with a positive sum, got {w.tolist()}."
         raise ScenarioError(msg)
@@ -138,7 +139,7 @@ def monte_carlo(values: np.ndarray, weights: np.ndarray, ids: Sequence[object], 
     if not np.isfinite(concentration) or concentration <= 0:
         msg = f"concentration must be > 0, got {concentration!r}."
         raise ScenarioError(msg)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     pos = w > 0
     W = np.zeros((draws, w.size))
     if pos.sum() == 1:

@@ -30,7 +30,7 @@ from typing import Any
 
 from .._files import atomic_path
 from .._toml import read_toml
-from ..errors import ScenarioError
+from ..errors import ParameterTypeError, ScenarioError
 from .steps import Step, get_step, registered_steps
 
 __all__ = ["BASEMAPS", "BriefingConfig", "default_config_text", "load_config", "write_config"]
@@ -247,7 +247,7 @@ def _toml(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     msg = f"cannot write {value!r} to TOML"
-    raise TypeError(msg)
+    raise ParameterTypeError(msg)
 
 
 def default_config_text(visible: Sequence[str] | None = None) -> str:
