@@ -28,9 +28,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
-from .errors import OutputExistsError, ParameterError, opt
+from .errors import CciGeoError, OutputExistsError, OutputWriteError, ParameterError, opt
 
-__all__ = ["Staging", "atomic_path", "check_writable", "family", "safe_relative", "transaction"]
+__all__ = ["Staging", "atomic_path", "check_writable", "family", "safe_relative", "transaction",
+           "write_failure"]
 
 SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".fix",
                       ".qmd", ".shp.xml", ".aih", ".ain", ".atx", ".ixs", ".mxs")
@@ -130,6 +131,43 @@ def safe_relative(name: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     return target
 
 
+_FULL_WORDS = ("no space left", "disk is full", "disk full", "not enough space", "quota")
+_LOW_SPACE = 1 << 20
+
+
+def write_failure(exc: BaseException, target: Path) -> CciGeoError | None:
+    """Return a user error for a writer's failure caused by the disk, or None for a bug.
+
+    Writers (GDAL, sqlite, pyarrow, rasterio) report a full disk or a read-only folder in
+    their own exception types; this recognises the cause from the errno, the message or the
+    free space left, so the caller can raise one clear :class:`OutputWriteError`.
+    """
+    if isinstance(exc, CciGeoError) or not isinstance(exc, Exception):
+        return None
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None)
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = None
+    if code in (errno.ENOSPC, errno.EDQUOT) or any(w in text for w in _FULL_WORDS) or (
+            free is not None and free < _LOW_SPACE):
+        left = f" ({free / 1e6:.1f} MB free)" if free is not None else ""
+        msg = (f"no space left on the device while writing {target}{left}; free some space or "
+               f"choose another output folder ({opt('out_dir', '--out')}). Nothing was "
+               "written and any previous output is unchanged.")
+        return OutputWriteError(msg)
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS) or "read-only" in text \
+            or "permission denied" in text:
+        msg = (f"cannot write {target}: the folder is read-only or not yours; choose another "
+               f"output folder ({opt('out_dir', '--out')}).")
+        return OutputWriteError(msg)
+    return None
+
+
 @contextlib.contextmanager
 def _interrupts_deferred() -> Iterator[None]:
     """Hold SIGINT/SIGTERM while files move into place; re-raise afterwards."""
@@ -187,7 +225,9 @@ class Staging:
         self.overwrite = overwrite
         self.manifest = manifest
         self.names: list[str] = []
+        self.created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]
         out_dir.mkdir(parents=True, exist_ok=True)
+        self.committed = False
         self.dir = Path(tempfile.mkdtemp(prefix=_STAGE_PREFIX, dir=out_dir))
 
     def path(self, name: str) -> Path:
@@ -227,6 +267,7 @@ class Staging:
     def commit(self) -> None:
         """Move every staged file into place together (manifest last), or none of them."""
         files = self._files()
+        self.committed = True  # from here on the folder holds (or held) outputs
         if not self.overwrite:
             for n in files:  # cheap re-check; _place_new is the atomic one
                 check_writable(self.out_dir / n, overwrite=False)
@@ -275,8 +316,22 @@ class Staging:
             shutil.rmtree(backup, ignore_errors=True)
 
     def discard(self) -> None:
-        """Remove the staging folder and everything in it."""
+        """Remove the staging folder, and the output folders it created if nothing landed."""
         shutil.rmtree(self.dir, ignore_errors=True)
+        if not self.committed:
+            for folder in self.created:  # innermost first; only while still empty
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+
+
+def _new_staging(out_dir: Path, overwrite: bool, manifest: str | None) -> Staging:
+    try:
+        return Staging(out_dir, overwrite=overwrite, manifest=manifest)
+    except OSError as exc:
+        user = write_failure(exc, out_dir / (manifest or "outputs"))
+        if user is None:
+            raise
+        raise user from exc
 
 
 @contextlib.contextmanager
@@ -310,10 +365,15 @@ def transaction(out_dir: str | os.PathLike[str], *, overwrite: bool = False,
     >>> sorted(p.name for p in out.iterdir())
     ['manifest.json', 'table.csv']
     """
-    stage = Staging(Path(out_dir), overwrite=overwrite, manifest=manifest)
+    stage = _new_staging(Path(out_dir), overwrite, manifest)
     try:
         yield stage
         stage.commit()
+    except Exception as exc:
+        user = write_failure(exc, stage.out_dir / (manifest or "outputs"))
+        if user is None:
+            raise
+        raise user from exc
     finally:
         stage.discard()
 
@@ -329,9 +389,14 @@ def atomic_path(path: str | os.PathLike[str], *, overwrite: bool = False) -> Ite
     """
     target = check_writable(path, overwrite=overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
-    stage = Staging(target.parent, overwrite=overwrite, manifest=None)
+    stage = _new_staging(target.parent, overwrite, None)
     try:
         yield stage.path(target.name)
         stage.commit()
+    except Exception as exc:
+        user = write_failure(exc, target)
+        if user is None:
+            raise
+        raise user from exc
     finally:
         stage.discard()

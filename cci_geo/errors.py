@@ -35,6 +35,7 @@ __all__ = [
     "InfeasibleError",
     "NetworkUnavailableError",
     "OutputExistsError",
+    "OutputWriteError",
     "MissingFileError",
     "ParameterError",
     "ParameterTypeError",
@@ -181,3 +182,11 @@ class ResourceLimitError(CciGeoError, MemoryError):
 
 class OutputExistsError(CciGeoError, FileExistsError):
     """An output file exists and replacing it was not asked for (``overwrite=True``)."""
+
+
+class OutputWriteError(CciGeoError, OSError):
+    """An output could not be written: the disk is full or the folder is read-only.
+
+    Nothing was written and any previous output is unchanged; the message says what to free
+    or where else to write.
+    """

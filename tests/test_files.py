@@ -18,7 +18,7 @@ from shapely.geometry import Point
 
 from cci_geo import _files
 from cci_geo._files import atomic_path, check_writable, safe_relative, transaction
-from cci_geo.errors import DataError, OutputExistsError, ParameterError
+from cci_geo.errors import DataError, OutputExistsError, OutputWriteError, ParameterError
 from cci_geo.io import read_layer, write_layer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -162,7 +162,7 @@ def _contents(out: Path) -> dict[str, str]:
 
 def test_a_full_disk_while_staging_leaves_the_previous_set(tmp_path):
     old = _old_set(tmp_path)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OutputWriteError, match="no space left on the device"):
         with transaction(tmp_path, overwrite=True, manifest="manifest.json") as stage:
             stage.path("a.csv").write_text("new a")
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -239,7 +239,7 @@ def test_an_interrupt_leaves_nothing(tmp_path, sig):
     proc.send_signal(sig)
     proc.communicate(timeout=30)
     assert proc.returncode != 0
-    assert list(out.iterdir()) == []  # no output, no staging folder
+    assert not out.exists()  # no output, no staging folder, not even the folder it made
 
 
 def test_cli_ctrl_c_exits_130_without_traceback_or_temporary_files(tmp_path):
@@ -259,3 +259,27 @@ def test_cli_ctrl_c_exits_130_without_traceback_or_temporary_files(tmp_path):
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 256 kB tmpfs, so the disk really fills up (needs root and mount; skipped otherwise)."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)],
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mnt
+    subprocess.run(["umount", str(mnt)], check=False)
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".csv", ".shp", ".geojson"])
+def test_a_really_full_disk_is_a_clear_error_and_leaves_nothing(tiny_disk, suffix):
+    (tiny_disk / "keep.txt").write_text("previous")
+    big = gpd.GeoDataFrame({"name": [f"园区{i:07d}" * 8 for i in range(20000)]},
+                           geometry=[Point(116.4 + i * 1e-5, 39.9) for i in range(20000)],
+                           crs="EPSG:4326")
+    with pytest.raises(OutputWriteError, match="no space left"):
+        write_layer(big, tiny_disk / f"big{suffix}")
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["keep.txt"]
