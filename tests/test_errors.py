@@ -30,8 +30,15 @@ import cci_geo
 from cci_geo import _validate
 from cci_geo.cli.main import EXIT_BUG, EXIT_ERROR, EXIT_USAGE, main
 from cci_geo.concentration import grid_counts, kernel_density
-from cci_geo.errors import (CciGeoError, DataError, ParameterError, ResourceLimitError,
-                            ScenarioError, SchemaError, opt)
+from cci_geo.errors import (
+    CciGeoError,
+    DataError,
+    ParameterError,
+    ResourceLimitError,
+    ScenarioError,
+    SchemaError,
+    opt,
+)
 from cci_geo.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
