@@ -6,7 +6,7 @@ import pytest
 from shapely.geometry import Point
 
 from cci_geo import SchemaError, datum, read_layer, write_layer
-from cci_geo.errors import DataError
+from cci_geo.errors import DataError, OutputWriteError
 
 PARKS_ZH = ["798艺术区", "郎园Vintage", "首钢园"]
 LON = np.array([116.488283, 116.470, 116.14522])
@@ -148,10 +148,18 @@ def test_write_refuses_to_overwrite_and_is_atomic(tmp_path, parks, monkeypatch, 
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(pyogrio, "write_dataframe", boom)
-    with pytest.raises(RuntimeError, match="disk full"):
+    with pytest.raises(OutputWriteError, match="no space left on the device"):
         write_layer(parks, path, overwrite=True)
     assert digest(path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.gpkg"]
+
+    def bug(*args, **kwargs):
+        raise RuntimeError("a writer bug")
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", bug)
+    with pytest.raises(RuntimeError, match="a writer bug"):  # a bug is not disguised
+        write_layer(parks, path, overwrite=True)
+    assert digest(path) == before
 
 
 def test_write_shapefile_and_csv(tmp_path, parks):
