@@ -253,8 +253,8 @@ def check_grid_size(shape: tuple[int, ...], *, what: str, cell_size: float | Non
     >>> try:
     ...     check_grid_size((2_000_000, 1_000_000), what="density grid", cell_size=1.0)
     ... except ResourceLimitError as exc:
-    ...     print(str(exc)[:72])
-    the density grid would have 2,000,000 x 1,000,000 = 2e+12 cells (14.6 TiB
+    ...     print(str(exc)[:60])
+    the density grid would have 2,000,000 x 1,000,000 = 2e+12 ce
     """
     st = settings or Settings()
     cells = float(np.prod([float(v) for v in shape]))
