@@ -18,6 +18,7 @@ import pyogrio
 
 from ._crs import check_metric_crs, estimate_utm_crs, lonlat_bounds, stamp_metric_crs
 from ._files import atomic_path
+from ._validate import REGION_ATTR
 from .errors import DataError, MissingFileError, ParameterError
 from .schema import LAYER_KINDS, TABLE_KINDS, Region, check_region, validate, validate_table
 
@@ -163,6 +164,7 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         self.metric_crs: str = check_metric_crs(metric_crs)
         for gdf in self._layers.values():
             stamp_metric_crs(gdf, self.metric_crs)
+            gdf.attrs[REGION_ATTR] = tuple(self.region)  # analyses check coordinates against it
         prov = {k: dict(v) for k, v in (provenance or {}).items()}
         self._provenance: dict[str, dict[str, str]] = {}
         for kind in [*self._layers, *self._tables]:

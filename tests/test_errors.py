@@ -145,7 +145,7 @@ def _points(xy, crs="EPSG:4326", **cols):
 ])
 def test_analysis_entry_points_refuse_unusable_coordinates(xy, needle):
     pts = _points(xy * 3)
-    for call in (lambda: kernel_density(pts, bandwidth=1000),
+    for call in (lambda: kernel_density(pts, bandwidth_m=1000),
                  lambda: grid_counts(pts, 500),
                  lambda: cci_geo.layout.cost_matrix(pts, pts)):
         with pytest.raises(DataError, match=needle):
@@ -155,7 +155,7 @@ def test_analysis_entry_points_refuse_unusable_coordinates(xy, needle):
 def test_a_region_stamped_on_the_layer_is_honoured():
     pts = _points([(18.40, -33.90), (18.42, -33.91), (18.43, -33.92)])
     pts.attrs["cci_geo_region"] = (18.0, -34.5, 19.0, -33.5)
-    assert kernel_density(pts, bandwidth=1000, cell_size=200).data.max() > 0
+    assert kernel_density(pts, bandwidth_m=1000, cell_size_m=200).data.max() > 0
 
 
 def test_validate_reports_blank_coordinates_infinite_values_and_duplicate_columns(tmp_path):
@@ -234,24 +234,24 @@ BEIJING = _points([(115.5, 39.5), (117.4, 41.0), (116.4, 39.9)])
 
 def test_grids_are_refused_before_allocating_with_size_and_fix():
     with pytest.raises(ResourceLimitError, match=r"GiB.*larger cell size \(at least"):
-        kernel_density(BEIJING, cell_size=1, bandwidth=1000)
+        kernel_density(BEIJING, cell_size_m=1, bandwidth_m=1000)
     with pytest.raises(ResourceLimitError, match="count grid"):
         grid_counts(BEIJING, 1)
     small = replace(Settings(), max_cells=1000)
     with pytest.raises(ResourceLimitError, match="1,000 cells"):
-        kernel_density(BEIJING, cell_size=1000, bandwidth=5000, settings=small)
+        kernel_density(BEIJING, cell_size_m=1000, bandwidth_m=5000, settings=small)
 
 
 def test_a_bandwidth_out_of_proportion_is_refused():
     with pytest.raises(ParameterError, match="out of proportion"):
-        kernel_density(BEIJING, bandwidth=1e7)
+        kernel_density(BEIJING, bandwidth_m=1e7)
 
 
 def test_identical_points_get_a_clear_message():
     same = _points([(116.4, 39.9)] * 5)
     with pytest.raises(DataError, match="same location"):
         kernel_density(same)
-    assert kernel_density(same, bandwidth=500, cell_size=100).data.max() > 0
+    assert kernel_density(same, bandwidth_m=500, cell_size_m=100).data.max() > 0
 
 
 def test_suitability_writer_does_not_change_the_result(tmp_path, monkeypatch):

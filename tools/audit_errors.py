@@ -283,19 +283,19 @@ def analyses() -> None:
     P = pts(xy, id=[f"p{i}" for i in range(40)], w=rng.random(40),
             t=["x"] * 40, employees=rng.integers(1, 50, 40), district=["a", "b"] * 20)
     for name, kw in {
-        "cell_size=0": {"cell_size": 0}, "cell_size=-1": {"cell_size": -1},
-        "cell_size=nan": {"cell_size": float("nan")}, "cell_size='100'": {"cell_size": "100"},
-        "cell_size=True": {"cell_size": True}, "bandwidth=0": {"bandwidth": 0},
-        "bandwidth=inf": {"bandwidth": float("inf")}, "bandwidth=-5": {"bandwidth": -5},
-        "bandwidth='1000'": {"bandwidth": "1000"}, "kernel epan": {"kernel": "epan"},
+        "cell_size_m=0": {"cell_size_m": 0}, "cell_size_m=-1": {"cell_size_m": -1},
+        "cell_size_m=nan": {"cell_size_m": float("nan")}, "cell_size_m='100'": {"cell_size_m": "100"},
+        "cell_size_m=True": {"cell_size_m": True}, "bandwidth=0": {"bandwidth_m": 0},
+        "bandwidth=inf": {"bandwidth_m": float("inf")}, "bandwidth=-5": {"bandwidth_m": -5},
+        "bandwidth='1000'": {"bandwidth_m": "1000"}, "kernel epan": {"kernel": "epan"},
         "weight missing": {"weight": "nope"}, "weight text": {"weight": "t"},
-        "extent zeros": {"extent": (0, 0, 0, 0), "bandwidth": 500},
+        "extent zeros": {"extent": (0, 0, 0, 0), "bandwidth_m": 500},
         "extent 3 numbers": {"extent": (1, 2, 3)}, "extent string": {"extent": "beijing"},
-        "extent in degrees": {"extent": (116, 39, 117, 40), "bandwidth": 500},
+        "extent in degrees": {"extent": (116, 39, 117, 40), "bandwidth_m": 500},
         "extent reversed": {"extent": (460000, 4430000, 450000, 4420000)},
-        "cell 0.5 m": {"cell_size": 0.5, "bandwidth": 500},
-        "bandwidth 5e6": {"bandwidth": 5e6},
-        "tiny max_cells": {"settings": replace(Settings(), max_cells=10), "bandwidth": 500},
+        "cell 0.5 m": {"cell_size_m": 0.5, "bandwidth_m": 500},
+        "bandwidth 5e6": {"bandwidth_m": 5e6},
+        "tiny max_cells": {"settings": replace(Settings(), max_cells=10), "bandwidth_m": 500},
     }.items():
         case(g, f"kernel_density {name}", lambda k=kw: cc.kernel_density(P, **k))
     P_inf = P.copy()
@@ -306,7 +306,7 @@ def analyses() -> None:
     case(g, "kde weight negative", lambda: cc.kernel_density(P_neg, weight="w"))
     case(g, "kde on polygons", lambda: cc.kernel_density(P.set_geometry(P.buffer(0.01))))
     case(g, "kde one point, no bandwidth", lambda: cc.kernel_density(P.iloc[:1]))
-    case(g, "kde GeoSeries ok", lambda: cc.kernel_density(P.geometry, bandwidth=800), "ok")
+    case(g, "kde GeoSeries ok", lambda: cc.kernel_density(P.geometry, bandwidth_m=800), "ok")
     nan_pts = P.copy()
     nan_pts.loc[5, "geometry"] = Point(np.nan, np.nan)
     far = P.copy()
@@ -348,12 +348,12 @@ def analyses() -> None:
         "p_median p=2.5": lambda: layout.p_median(P, P, p=2.5),
         "p_median empty candidates": lambda: layout.p_median(P, P.iloc[:0], p=1),
         "p_median weights negative": lambda: layout.p_median(P.assign(w=-P["w"]), P, p=2,
-                                                             weights="w"),
-        "p_median weights text": lambda: layout.p_median(P, P, p=2, weights="t"),
-        "max_coverage standard -1": lambda: layout.max_coverage(P, P, p=2, standard=-1),
+                                                             weight="w"),
+        "p_median weights text": lambda: layout.p_median(P, P, p=2, weight="t"),
+        "max_coverage standard -1": lambda: layout.max_coverage(P, P, p=2, standard_m=-1),
         "max_coverage standard nan": lambda: layout.max_coverage(P, P, p=2,
-                                                                 standard=float("nan")),
-        "set_cover standard 0": lambda: layout.set_cover(P, P, standard=0),
+                                                                 standard_m=float("nan")),
+        "set_cover standard 0": lambda: layout.set_cover(P, P, standard_m=0),
         "p_center crs mismatch": lambda: layout.p_center(P, P.to_crs(32650), p=2),
         "p_median seed=-3": lambda: layout.p_median(P, P, p=2, seed=-3),
         "p_median ok": lambda: layout.p_median(P, P, p=2),
@@ -382,7 +382,7 @@ def analyses() -> None:
         write("e.tif", b"")))
     before = P.copy()
     with contextlib.suppress(CciGeoError):
-        cc.kernel_density(P, bandwidth=800)
+        cc.kernel_density(P, bandwidth_m=800)
     RESULTS.append(Outcome(g, "analysis input unchanged", "ok",
                            "ok" if P.equals(before) else "FAIL", ""))
 
