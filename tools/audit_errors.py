@@ -284,7 +284,8 @@ def analyses() -> None:
             t=["x"] * 40, employees=rng.integers(1, 50, 40), district=["a", "b"] * 20)
     for name, kw in {
         "cell_size_m=0": {"cell_size_m": 0}, "cell_size_m=-1": {"cell_size_m": -1},
-        "cell_size_m=nan": {"cell_size_m": float("nan")}, "cell_size_m='100'": {"cell_size_m": "100"},
+        "cell_size_m=nan": {"cell_size_m": float("nan")},
+        "cell_size_m='100'": {"cell_size_m": "100"},
         "cell_size_m=True": {"cell_size_m": True}, "bandwidth=0": {"bandwidth_m": 0},
         "bandwidth=inf": {"bandwidth_m": float("inf")}, "bandwidth=-5": {"bandwidth_m": -5},
         "bandwidth='1000'": {"bandwidth_m": "1000"}, "kernel epan": {"kernel": "epan"},

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MissingFileError
+from ..errors import MissingFileError, OutputExistsError
 from ._i18n import cli_lang, map_lang, msg
 from .options import add_atlas_option, add_output_options, add_scheduler_option, load_atlas
 
@@ -79,7 +79,7 @@ def _run_chunked(args: argparse.Namespace, atlas: object, lang: str) -> int:
     table = res.site_result.ranking()
     csv = args.out / f"{res.site_result.scenario.name}_ranking.csv"
     if csv.exists() and not args.overwrite:
-        raise FileExistsError(msg("exists", "en", path=csv))
+        raise OutputExistsError(msg("exists", "en", path=csv))
     table.to_csv(csv, index=False, encoding="utf-8-sig")
     ranked = int(table["rank"].notna().sum())
     sys.stdout.write(msg("ranked", lang, name=res.site_result.scenario.name, ranked=ranked,
