@@ -62,3 +62,13 @@ def file_digest(path: Path) -> str:
 def digest():
     """The :func:`file_digest` helper, as a fixture."""
     return file_digest
+
+
+@pytest.fixture(scope="module")
+def offline_driver():
+    """A headless Chromium with the network blocked (skips without one; see tests/_browser.py)."""
+    from _browser import offline_chromium, require_browser
+
+    chromium, chromedriver = require_browser()
+    with offline_chromium(chromium, chromedriver) as drv:
+        yield drv

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from _browser import console_errors, load, offline_chromium, require_browser
+from _browser import console_errors, load
 
 import cci_geo
 from cci_geo import suitability as su
@@ -41,10 +41,8 @@ def result(atlas):
 
 
 @pytest.fixture(scope="module")
-def driver():
-    chromium, chromedriver = require_browser()
-    with offline_chromium(chromium, chromedriver) as drv:
-        yield drv
+def driver(offline_driver):
+    return offline_driver
 
 
 @pytest.fixture(scope="module")

@@ -195,6 +195,10 @@ def membership(
     res = res.iloc[order].reset_index(drop=True)
     logger.debug("membership: %d (corridor, feature) pairs from %d features in %d zones",
                  len(res), len(layer), len(zones))
+    if {"name_zh", "name_en"} <= set(zones.columns):  # for maps: names, not corridor ids
+        res.attrs["corridor_names"] = {
+            str(i): (str(zh), str(en))
+            for i, zh, en in zip(zone_ids, zones["name_zh"], zones["name_en"], strict=True)}
     return tag_result(res, "corridor_membership")
 
 

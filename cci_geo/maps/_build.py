@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,7 +12,7 @@ import pandas as pd
 
 from .._validate import has_crs
 from ..errors import ParameterTypeError
-from .labels import Lang, label, sector_label
+from .labels import Lang, label, place_label, sector_label
 from .layers import STYLE_COLUMNS, Legend, LegendItem, VectorLayer
 from .style import OTHER_COLOR, SECTOR_COLORS
 
@@ -26,8 +27,23 @@ __all__ = [
 
 #: Columns whose values are codes with labels in :data:`cci_geo.maps.labels.LABELS`.
 CODED_COLUMNS = ("level", "kind", "status", "quadrant", "gi_class", "gap", "designation",
-                 "layout_status", "lisa_class")
+                 "layout_status", "lisa_class", "former_use", "excluded_by", "data_status",
+                 "position", "access_point", "mode")
 SECTOR_COLUMNS = ("sector", "sectors", "dominant_sector")
+#: Columns holding place names or codes, shown as names in the map's language.
+PLACE_COLUMNS = ("province", "district", "site_province")
+#: Internal ids and maintenance columns, never shown in a popup.
+HIDDEN_COLUMNS = frozenset({
+    "id", "row", "col", "gi_bin", "node_ids", "cluster_ids", "designated_ids", "corridor_ids",
+    "demand_id", "site_id", "nearest_facility", "boundary_source", "confidence", "source",
+    "notes", "district_en", "district_zh", "cells", "open_space_source", "footprint",
+    "corridor_id", "station_id", "anchor_distance_m", "confidence_published",
+    "published_lon", "published_lat"})
+#: Ids made by cci_geo for grid cells and OSM objects: never a name for a person.
+INTERNAL_ID = re.compile(r"r\d+c\d+|cell_[\d_]+|osm\d+")
+#: Ratios (0-1) shown as percentages.
+RATIO_COLUMNS = frozenset({"designated_share", "share_without_access", "flow_share",
+                           "cluster_share", "share", "p_top_k", "covered_share"})
 #: Integer columns shown as they are (a year is "1992", not "1,992").
 YEAR_COLUMNS = ("founded", "built_year", "designated", "opened", "year")
 
@@ -44,11 +60,14 @@ def display_name(gdf: pd.DataFrame, lang: Lang) -> pd.Series:
     order = ["name_zh", "name_en", "name"] if lang == "zh" else ["name_en", "name_zh", "name"]
     out = pd.Series("", index=gdf.index, dtype="string")
     missing = np.ones(len(gdf), dtype=bool)
-    for col in [*order, "id"]:
+    internal_ids = {"row", "col"} <= set(gdf.columns)  # grid cells: "r123c84" is no name
+    for col in [*order, *([] if internal_ids else ["id"])]:
         if col not in gdf.columns or not missing.any():
             continue
         text = gdf[col].astype("string")  # vectorised: 10^6 names without a Python loop
         ok = missing & (text.str.strip() != "").fillna(False).to_numpy(dtype=bool)
+        if col == "id":  # ids cci_geo made (grid cells, OSM objects) are no names
+            ok &= ~text.str.fullmatch(INTERNAL_ID.pattern).fillna(False).to_numpy(dtype=bool)
         out = out.mask(ok, text)
         missing &= ~ok
     return out.astype(str)
@@ -65,10 +84,18 @@ def display_frame(gdf: gpd.GeoDataFrame, columns: Sequence[str],
     out["_name"] = display_name(gdf, lang)
     fields = []
     for col in columns:
-        if col not in gdf.columns:
+        if col not in gdf.columns or col in HIDDEN_COLUMNS or col.startswith("datum_"):
             continue
         values = gdf[col]
-        if col in YEAR_COLUMNS and pd.api.types.is_numeric_dtype(values):
+        if (col in RATIO_COLUMNS or col.startswith("share_")) and \
+                pd.api.types.is_numeric_dtype(values):
+            out[col] = values.map(lambda v: f"{v:.1%}" if pd.notna(v) else None)
+        elif col in PLACE_COLUMNS:
+            out[col] = values.map(lambda v: place_label(v, lang) if pd.notna(v) else None)
+        elif pd.api.types.is_bool_dtype(values) or col in ("fixed", "existing", "covered",
+                                                           "heritage", "clipped"):
+            out[col] = values.map(lambda v: label(str(bool(v)), lang) if pd.notna(v) else None)
+        elif col in YEAR_COLUMNS and pd.api.types.is_numeric_dtype(values):
             out[col] = values.map(lambda v: str(int(v)) if pd.notna(v) else None)
         elif col in SECTOR_COLUMNS:
             out[col] = values.map(lambda v: sector_label(v, lang) if pd.notna(v) else None)

@@ -111,6 +111,19 @@ def _layer_bounds(layer: MapLayer) -> tuple[float, float, float, float] | None:
     return None
 
 
+#: Grid fills shown one at a time together with the classed district fills.
+_GRID_FILLS = frozenset({"hot_spots", "local_morans", "grid_counts", "enterprise_grid"})
+
+
+def is_classed_fill(layer: MapLayer) -> bool:
+    """Whether ``layer`` fills areas by class (choropleth or grid), so only one may be on."""
+    if not isinstance(layer, VectorLayer) or not len(layer.gdf):
+        return False
+    polygons = set(layer.gdf.geometry.geom_type) <= {"Polygon", "MultiPolygon"}
+    classed = layer.legend is not None and layer.legend.kind == "classed"
+    return polygons and (classed or layer.key in _GRID_FILLS)
+
+
 def study_region_bounds(atlas: Any, layers: Iterable[MapLayer],  # noqa: ARG001
                         datum: str = "wgs84",  # noqa: ARG001
                         ) -> tuple[float, float, float, float] | None:
@@ -340,8 +353,11 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
     m = BriefingFoliumMap(location=center, zoom_start=9, tiles=None, control_scale=False,
                           max_zoom=base.max_zoom, zoom_snap=0.25)
     add_basemap(m, base, tianditu_key=tianditu_key, lang=lang)
-    for layer in layers:
-        add_layer(m, layer)
+    elements = [add_layer(m, layer) for layer in layers]
+    fills = [el.get_name() for el, layer in zip(elements, layers, strict=True)
+             if is_classed_fill(layer)]
+    if len(fills) > 1:  # one classed fill at a time: they would stack and hide each other
+        add_script(m, f"cciGeo.exclusive({{map}}, [{', '.join(fills)}]);")
     names: dict[str, str] = {}
     for layer in layers:
         names.setdefault(layer.key, layer.name)

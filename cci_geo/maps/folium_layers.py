@@ -192,6 +192,11 @@ class _JsLayer(folium.map.Layer):
         _render_raw(self, **kwargs)
 
 
+#: Point layers with at least this many features hide markers that would overlap on screen
+#: (closer than ``DECLUTTER_PX`` pixels) until the map is zoomed in far enough.
+DECLUTTER_ABOVE = 20
+DECLUTTER_PX = 9
+
 #: Polygon/line layers with more vertices than this are simplified for display (about 3 m).
 SIMPLIFY_ABOVE = 20_000
 SIMPLIFY_TOLERANCE_DEG = 0.00003
@@ -298,7 +303,13 @@ def add_layer(m: folium.Map, layer: MapLayer) -> folium.map.Layer:
     """Add one map layer (with its legend) to ``m`` and return the folium element."""
     ensure_assets(m)
     if isinstance(layer, VectorLayer):
-        opts = {"fields": [list(f) for f in layer.fields], "titleKey": layer.title_column}
+        opts: dict[str, Any] = {"fields": [list(f) for f in layer.fields],
+                                "titleKey": layer.title_column}
+        types = set(layer.gdf.geometry.geom_type) if len(layer.gdf) else set()
+        if types and types <= {"LineString", "MultiLineString"}:
+            opts["pane"] = "cciLines"
+        if types and types <= {"Point"} and len(layer.gdf) >= DECLUTTER_ABOVE:
+            opts["declutterPx"] = DECLUTTER_PX
         js = f"cciGeo.features({js_payload(_geojson(layer), clean=False)}, {js_json(opts)})"
         element = _JsLayer(js, name=layer.name, legend=layer.legend, show=layer.show)
     elif isinstance(layer, PointLayer):

@@ -7,12 +7,14 @@ underscores turned into spaces), so a planner's own column still gets a readable
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from ..errors import ParameterError
 from ..schema import SECTOR_NAMES
 
-__all__ = ["LABELS", "SECTOR_LABELS", "Lang", "check_lang", "label", "sector_label"]
+__all__ = ["LABELS", "PLACE_NAMES", "SECTOR_LABELS", "Lang", "check_lang", "label",
+           "place_label", "sector_label"]
 
 Lang = Literal["zh", "en"]
 
@@ -131,6 +133,72 @@ LABELS: dict[str, tuple[str, str]] = {
     "rank": ("排名", "Rank"),
     "value": ("数值", "Value"),
     "quadrant": ("象限", "Quadrant"),
+    "excluded_by": ("排除原因", "Excluded by"),
+    "share_without_access": ("无设施可达的从业人员比例", "Employees without access"),
+    "venue_open_space_m2": ("设施开放面积 (m²)", "Venue open space (m²)"),
+    "fixed": ("保留的现有园区", "Existing zone kept"),
+    "mean_cost": ("平均距离 (m)", "Mean distance (m)"),
+    "max_cost": ("最远距离 (m)", "Longest distance (m)"),
+    "n_demand": ("服务的需求格网数", "Demand cells served"),
+    "cost": ("距离 (m)", "Distance (m)"),
+    "covered": ("已覆盖", "Covered"),
+    "share": ("占比", "Share"),
+    "weight": ("需求（从业人员）", "Demand (employees)"),
+    "n_covering": ("覆盖的园区数", "Zones in reach"),
+    "gi_p_fdr": ("校正后 p 值", "Corrected p-value"),
+    "cluster_share": ("集聚区覆盖比例", "Share in clusters"),
+    "length_km": ("长度 (km)", "Length (km)"),
+    "width_km": ("宽度 (km)", "Width (km)"),
+    "half_width_km": ("半宽 (km)", "Half width (km)"),
+    "origin_km": ("起点距离 (km)", "From origin (km)"),
+    "from_origin_km": ("距起点 (km)", "From origin (km)"),
+    "axis_distance_km": ("距轴线 (km)", "From axis (km)"),
+    "position": ("相对位置", "Position"),
+    "position_score": ("位置得分", "Position score"),
+    "access_km": ("可达距离 (km)", "Access (km)"),
+    "site_province": ("所在省市", "Province"),
+    "clipped": ("已裁剪", "Clipped"),
+    "mass": ("规模", "Mass"),
+    "rank_p05": ("排名 5% 分位", "Rank, 5th percentile"),
+    "rank_median": ("排名中位数", "Rank, median"),
+    "rank_p95": ("排名 95% 分位", "Rank, 95th percentile"),
+    "p_top_k": ("进入前列的概率", "Probability of top k"),
+    "data_status": ("数据性质", "Data status"),
+    # values
+    "True": ("是", "Yes"),
+    "False": ("否", "No"),
+    "city": ("地级市", "City"),
+    "province_level": ("省级", "Province"),
+    "operating": ("运营中", "Operating"),
+    "planned": ("规划中", "Planned"),
+    "real": ("真实", "Real"),
+    "approximate_data": ("近似", "Approximate"),
+    "brewery": ("啤酒厂", "Brewery"),
+    "building materials plant": ("建材厂", "Building materials plant"),
+    "chemical plant": ("化工厂", "Chemical plant"),
+    "electronics factory": ("电子厂", "Electronics factory"),
+    "food processing plant": ("食品加工厂", "Food processing plant"),
+    "instrument factory": ("仪器厂", "Instrument factory"),
+    "machinery plant": ("机械厂", "Machinery plant"),
+    "printing works": ("印刷厂", "Printing works"),
+    "rail depot": ("铁路货场", "Rail depot"),
+    "textile mill": ("纺织厂", "Textile mill"),
+    "warehouse": ("仓库", "Warehouse"),
+    "steel works": ("钢铁厂", "Steel works"),
+    "isolated_from_parks": ("远离现有园区", "Far from existing parks"),
+    "too_small": ("面积过小", "Too small"),
+    "not significant": ("不显著", "Not significant"),
+    "lisa_i": ("局部莫兰指数", "Local Moran's I"),
+    "lisa_q": ("象限编号", "Quadrant code"),
+    "lisa_quadrant": ("象限", "Quadrant"),
+    "lisa_ei": ("期望值", "Expected I"),
+    "lisa_vi": ("方差", "Variance of I"),
+    "lisa_z": ("z 值", "z-score"),
+    "metro": ("地铁", "Metro"),
+    "suburban_rail": ("市郊铁路", "Suburban rail"),
+    "tram": ("有轨电车", "Tram"),
+    "entrance": ("出入口", "Entrance"),
+    "station": ("车站", "Station"),
     # categories
     "municipal": ("市级", "Municipal"),
     "national": ("国家级", "National"),
@@ -190,6 +258,55 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Province-level units of Jing-Jin-Ji and the districts of Beijing, by English name and code,
+#: so a Chinese map never reads "省级 Beijing" or "所在区 Huairou". Other places show as given.
+PLACE_NAMES: dict[str, tuple[str, str]] = {
+    "Beijing": ("北京市", "Beijing"), "Tianjin": ("天津市", "Tianjin"),
+    "Hebei": ("河北省", "Hebei"),
+    "Dongcheng": ("东城区", "Dongcheng"), "Xicheng": ("西城区", "Xicheng"),
+    "Chaoyang": ("朝阳区", "Chaoyang"), "Fengtai": ("丰台区", "Fengtai"),
+    "Shijingshan": ("石景山区", "Shijingshan"), "Haidian": ("海淀区", "Haidian"),
+    "Mentougou": ("门头沟区", "Mentougou"), "Fangshan": ("房山区", "Fangshan"),
+    "Tongzhou": ("通州区", "Tongzhou"), "Shunyi": ("顺义区", "Shunyi"),
+    "Changping": ("昌平区", "Changping"), "Daxing": ("大兴区", "Daxing"),
+    "Huairou": ("怀柔区", "Huairou"), "Pinggu": ("平谷区", "Pinggu"),
+    "Miyun": ("密云区", "Miyun"), "Yanqing": ("延庆区", "Yanqing"),
+    "Langfang": ("廊坊市", "Langfang"), "Baoding": ("保定市", "Baoding"),
+    "Shijiazhuang": ("石家庄市", "Shijiazhuang"), "Tangshan": ("唐山市", "Tangshan"),
+    "Qinhuangdao": ("秦皇岛市", "Qinhuangdao"), "Zhangjiakou": ("张家口市", "Zhangjiakou"),
+    "Chengde": ("承德市", "Chengde"), "Cangzhou": ("沧州市", "Cangzhou"),
+    "Xiong'an": ("雄安新区", "Xiong'an"),
+}
+for _code, _en in zip(("110101", "110102", "110105", "110106", "110107", "110108", "110109",
+                       "110111", "110112", "110113", "110114", "110115", "110116", "110117",
+                       "110118", "110119"),
+                      ("Dongcheng", "Xicheng", "Chaoyang", "Fengtai", "Shijingshan", "Haidian",
+                       "Mentougou", "Fangshan", "Tongzhou", "Shunyi", "Changping", "Daxing",
+                       "Huairou", "Pinggu", "Miyun", "Yanqing"), strict=True):
+    PLACE_NAMES[_code] = PLACE_NAMES[_en]
+
+
+def place_label(value: object, lang: Lang) -> str:
+    """Return a province or district name (given in English or by code) in ``lang``.
+
+    Examples
+    --------
+    >>> place_label("Huairou", "zh"), place_label("110105", "en"), place_label("Lhasa", "zh")
+    ('怀柔区', 'Chaoyang', 'Lhasa')
+    >>> place_label("Beijing / Hebei (Langfang)", "zh")
+    '北京市 / 河北省 (廊坊市)'
+    """
+    text = str(value)
+    pair = PLACE_NAMES.get(text.strip())
+    if pair is not None:
+        return pair[0 if lang == "zh" else 1]
+    if lang == "en":
+        return text
+    # "Beijing / Hebei (Langfang)": every known name inside a longer text
+    return re.sub(r"[A-Z][a-z]+(?:'[a-z]+)?",
+                  lambda mt: PLACE_NAMES.get(mt.group(0), (mt.group(0),))[0], text)
+
+
 def check_lang(lang: str) -> Lang:
     """Return ``lang`` if it is ``"zh"`` or ``"en"``; raise ``ValueError`` otherwise."""
     if lang == "zh":
@@ -209,6 +326,14 @@ def label(key: object, lang: Lang) -> str:
         if pair is None and text.startswith(prefix) and code in SECTOR_LABELS:
             name = SECTOR_LABELS[code][0 if lang == "zh" else 1]
             return (zh if lang == "zh" else en).format(name)
+    for prefix, zh, en in (("raw_", "{}：测量值", "{}: measured"), ("value_", "{}：得分 (0–1)",
+                           "{}: value (0–1)"), ("contrib_", "{}：贡献", "{}: contribution")):
+        if pair is None and text.startswith(prefix):
+            from ..tables import CRITERIA  # noqa: PLC0415
+
+            crit = text.removeprefix(prefix)
+            names = CRITERIA.get(crit, (crit.replace("_", " "), crit.replace("_", " ")))
+            return (zh if lang == "zh" else en).format(names[0 if lang == "zh" else 1])
     if pair is None:
         return text.replace("_", " ") if text.isidentifier() else text
     return pair[0] if lang == "zh" else pair[1]

@@ -47,7 +47,10 @@ def _is(g: gpd.GeoDataFrame, types: tuple[str, ...]) -> bool:
 def _fields_for(g: gpd.GeoDataFrame, lang: Lang,
                 first: list[str]) -> tuple[gpd.GeoDataFrame, tuple[tuple[str, str], ...]]:
     rest = [c for c in g.columns if c not in ("geometry", "name_zh", "name_en", *first)]
-    return display_frame(g, [*first, *rest][:10], lang)
+    shares = sorted((c for c in rest if c.startswith("share_")),  # the largest sector first
+                    key=lambda c: -float(g[c].mean()) if len(g) else 0.0)
+    rest = [c for c in rest if not c.startswith("share_")] + shares
+    return display_frame(g, [*first, *rest], lang)
 
 
 # --- surfaces -------------------------------------------------------------------------------
@@ -496,7 +499,14 @@ def render_membership(gdf: gpd.GeoDataFrame, *, lang: Lang,
     values = g[col].astype(str)
     palette = dict(zip(sorted(values.unique()), ramp("tab10", max(1, values.nunique())),
                        strict=True))
-    colors, items = categorical_colors(values, palette, lang, labeller=str)
+    names = gdf.attrs.get("corridor_names", {})
+
+    def corridor_name(code: str) -> str:
+        pair = names.get(code)
+        return pair[0 if lang == "zh" else 1] if pair else code
+
+    colors, items = categorical_colors(values, palette, lang, labeller=corridor_name)
+    g = g.assign(**{col: values.map(corridor_name)})
     shown, fields = _fields_for(g, lang, [col, "km_along", "along_km", "offset_km"])
     points = _is(g, _POINTS)
     return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items),

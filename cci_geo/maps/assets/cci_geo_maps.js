@@ -18,6 +18,78 @@
   }
   cciGeo.el = el;
 
+  /* Panes: areas in the overlay pane (400), lines above (420), the many-points canvas (430),
+   * point features on top (450), so a click on a point never lands on the polygon under it. */
+  L.Map.addInitHook(function () {
+    var panes = {cciLines: 420, cciCanvas: 430, cciPoints: 450};
+    for (var name in panes) {
+      if (!this.getPane(name)) { this.createPane(name).style.zIndex = String(panes[name]); }
+    }
+    this.getPane("cciCanvas").style.pointerEvents = "none";
+  });
+
+  /* True when a many-points canvas layer on ``map`` has a point under ``containerPoint``:
+   * an area's popup then yields to the point's. */
+  cciGeo.pointUnder = function (map, containerPoint) {
+    var layers = map._cciCanvasLayers || [];
+    for (var i = 0; i < layers.length; i++) {
+      var lyr = layers[i];
+      if (map.hasLayer(lyr) && lyr.nearest(containerPoint,
+                                           Math.max(5, lyr.options.radius * 2)) >= 0) {
+        return true;
+      }
+    }
+    return false;
+  };
+
+  /* Layers of which at most one is on: turning one on turns the others off (classed fills
+   * such as location quotients and venue access would otherwise stack). */
+  cciGeo.exclusive = function (map, layers) {
+    var on = layers.filter(function (l) { return map.hasLayer(l); });
+    on.slice(1).forEach(function (l) { map.removeLayer(l); });
+    map.on("layeradd", function (e) {
+      if (layers.indexOf(e.layer) < 0) { return; }
+      // after the layer control has handled its click, so its check boxes follow
+      setTimeout(function () {
+        layers.forEach(function (l) {
+          if (l !== e.layer && map.hasLayer(l)) { map.removeLayer(l); }
+        });
+      }, 0);
+    });
+  };
+
+  /* Point features that would overlap on screen are hidden until the map is zoomed in far
+   * enough to separate them; earlier features (the renderer's order) win. */
+  function declutter(layer, minPx) {
+    var map = layer._map;
+    if (!map) { return; }
+    var kept = [], cell = {}, size = minPx;
+    layer.eachLayer(function (m) {
+      if (!m.getLatLng) { return; }
+      var p = map.latLngToLayerPoint(m.getLatLng());
+      var gx = Math.floor(p.x / size), gy = Math.floor(p.y / size), clash = false;
+      for (var dx = -1; dx <= 1 && !clash; dx++) {
+        for (var dy = -1; dy <= 1 && !clash; dy++) {
+          var bucket = cell[(gx + dx) + ":" + (gy + dy)] || [];
+          for (var b = 0; b < bucket.length; b++) {
+            if (Math.abs(bucket[b].x - p.x) < size && Math.abs(bucket[b].y - p.y) < size) {
+              clash = true; break;
+            }
+          }
+        }
+      }
+      var el = m.getElement && m.getElement();
+      if (el) { el.style.display = clash ? "none" : ""; }
+      if (!clash) {
+        var key = gx + ":" + gy;
+        (cell[key] = cell[key] || []).push(p);
+        kept.push(m);
+      }
+    });
+    layer._cciShown = kept.length;
+  }
+  cciGeo.declutter = declutter;
+
   cciGeo.escapeHtml = function (text) {
     return String(text).replace(/[&<>"']/g, function (c) {
       return {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"}[c];
@@ -62,11 +134,13 @@
     opts = opts || {};
     var fields = opts.fields || [];
     var titleKey = opts.titleKey;
+    var pane = opts.pane || "overlayPane";
     var layer = L.geoJSON(data, {
+      pane: pane,
       style: function (f) { return f.properties._s || {}; },
       pointToLayer: function (f, latlng) {
         var s = f.properties._s || {};
-        return L.circleMarker(latlng, L.extend({radius: s.radius || 5}, s));
+        return L.circleMarker(latlng, L.extend({radius: s.radius || 5, pane: "cciPoints"}, s));
       },
       onEachFeature: function (f, lyr) {
         var p = f.properties;
@@ -75,6 +149,16 @@
           lyr.bindTooltip(el("span", null, null, title), {sticky: true, direction: "top"});
         }
         if (fields.length) {
+          if (!lyr.getLatLng) {
+            // an area yields its click to a point drawn on the canvas above it
+            var open = lyr._openPopup;
+            lyr._openPopup = function (e) {
+              if (e && e.containerPoint && cciGeo.pointUnder(this._map, e.containerPoint)) {
+                return;
+              }
+              return open.call(this, e);
+            };
+          }
           lyr.bindPopup(function () {
             var rows = [];
             for (var i = 0; i < fields.length; i++) { rows.push([fields[i][1], p[fields[i][0]]]); }
@@ -83,12 +167,22 @@
         }
       }
     });
+    if (opts.declutterPx) {
+      var hooked = null;
+      var redo = function () { declutter(layer, opts.declutterPx); };
+      layer.on("add", function () {
+        hooked = layer._map;
+        hooked.on("zoomend", redo);
+        setTimeout(redo, 0);
+      });
+      layer.on("remove", function () { if (hooked) { hooked.off("zoomend", redo); } hooked = null; });
+    }
     return layer;
   };
 
   /* Many points drawn on one canvas: columnar data, integer-encoded coordinates. */
   var CanvasPoints = L.Layer.extend({
-    options: {pane: "overlayPane", radius: 2.5, opacity: 0.85, stroke: false},
+    options: {pane: "cciCanvas", radius: 2.5, opacity: 0.85, stroke: false},
 
     initialize: function (data, options) {
       L.setOptions(this, options);
@@ -122,6 +216,8 @@
       this._map = map;
       this._canvas = L.DomUtil.create("canvas", "leaflet-zoom-hide cci-canvas-points");
       this.getPane().appendChild(this._canvas);
+      map._cciCanvasLayers = map._cciCanvasLayers || [];
+      if (map._cciCanvasLayers.indexOf(this) < 0) { map._cciCanvasLayers.push(this); }
       map.on("moveend zoomend resize viewreset", this._redraw, this);
       map.on("click", this._onClick, this);
       this._redraw();

@@ -1,0 +1,122 @@
+"""Every visible word of every renderer exists in Chinese and English.
+
+Walks the layers drawn for the demo atlas and every briefing result (plus LISA, grid counts
+and corridor membership) in both languages and fails on an untranslated label (``"cells"`` on
+a Chinese map), a mixed one (``"省级 Beijing"``), Chinese on an English map, a raw 0-1 ratio
+(``0.08353``) where a percentage belongs, or an internal id (``"r123c84"``) as a tooltip.
+Free-text columns written by people (a site's former use, a city's role) are exempt.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import cci_geo
+from cci_geo import concentration as cc
+from cci_geo import corridors as co
+from cci_geo.maps import briefing_layers
+from cci_geo.maps._analyses import briefing_results
+from cci_geo.maps.layers import PointLayer, VectorLayer
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+WORD = re.compile(r"[A-Za-z]{2,}")
+#: Latin words a Chinese label may carry: method names, units, acronyms.
+ZH_LATIN_OK = {"Gi", "LISA", "DBSCAN", "km", "ID", "LQ", "SYNTHETIC", "Vintage", "PARK",
+               "HH", "LL", "HL", "LH", "fdr"}
+#: Columns of free text written by people, shown as given.
+FREE_TEXT = {"name_zh", "name_en", "name", "role", "former_use", "lines", "lines_en", "ref",
+             "_name"}
+INTERNAL_ID = re.compile(r"r\d+c\d+|cell_\d+_\d+.*|osm\d+")
+
+
+@pytest.fixture(scope="module")
+def layers_by_lang():
+    atlas = cci_geo.load_demo()
+    results = list(briefing_results(atlas).results)
+    ent = atlas["enterprises"]
+    bj = atlas["districts"][atlas["districts"]["adcode"].astype(str).str.startswith("11")]
+    grid = cc.grid_counts(ent, 2000.0, region=bj)
+    results += [grid, cc.local_morans(grid, "count", seed=0, permutations=99)]
+    axes = co.corridors_from_lines(atlas["corridors"])
+    zones = co.corridor_zones(axes, width_km=20.0, region=atlas["districts"])
+    results.append(co.membership(zones, atlas["nodes"], corridors=axes))
+    return {lang: briefing_layers(atlas, *results, lang=lang) for lang in ("zh", "en")}
+
+
+def _problems(layers, lang):
+    out = []
+
+    def check(where, text):
+        if text is None or str(text) == "":
+            return
+        text = str(text)
+        words = [w for w in WORD.findall(text) if w not in ZH_LATIN_OK]
+        if lang == "zh" and words:
+            kind = "mixed" if CJK.search(text) else "untranslated"
+            out.append(f"{kind} {where}: {text!r}")
+        if lang == "en" and CJK.search(text):
+            out.append(f"Chinese on the English map, {where}: {text!r}")
+
+    for layer in layers:
+        check("layer name", layer.name)
+        if layer.legend is not None:
+            lg = layer.legend
+            for text in (lg.title, lg.units, lg.note, *(i.label for i in lg.items)):
+                check(f"legend of {layer.name}", text)
+        if isinstance(layer, PointLayer):
+            for lab, _values in layer.fields:
+                check(f"field of {layer.name}", lab)
+        if not isinstance(layer, VectorLayer):
+            continue
+        for col, lab in layer.fields:
+            check(f"field {col} of {layer.name}", lab)
+            if col in FREE_TEXT:
+                continue
+            for value in layer.gdf[col].dropna().astype(str).unique()[:200]:
+                if re.fullmatch(r"-?0\.\d{4,}", value) and "share" in col:
+                    out.append(f"raw ratio in {col} of {layer.name}: {value}")
+                elif INTERNAL_ID.fullmatch(value):
+                    out.append(f"internal id in {col} of {layer.name}: {value}")
+                elif not re.fullmatch(r"[-+0-9.,%e ]+", value):
+                    check(f"value of {col} in {layer.name}", value)
+        if layer.title_column and layer.title_column in layer.gdf:
+            titles = layer.gdf[layer.title_column].astype(str)
+            bad = titles[titles.str.fullmatch(INTERNAL_ID.pattern)]
+            if len(bad):
+                out.append(f"internal id as tooltip of {layer.name}: {bad.iloc[0]}")
+    return list(dict.fromkeys(out))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_label_is_in_the_maps_language(layers_by_lang, lang):
+    problems = _problems(layers_by_lang[lang], lang)
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_the_walk_covers_the_briefing(layers_by_lang):
+    keys = {layer.key for layer in layers_by_lang["zh"]}
+    for kind in ("districts", "enterprises", "zones", "factory_sites", "stations",
+                 "kernel_density", "hot_spots", "location_quotient", "designation_gap_clusters",
+                 "access_by_district", "suitability", "coverage", "selected_sites",
+                 "corridor_zones", "local_morans", "grid_counts",
+                 "corridor_membership"):
+        assert kind in keys, kind
+
+
+def test_checker_catches_the_issues_examples():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from cci_geo.maps.layers import Legend, LegendItem
+
+    gdf = gpd.GeoDataFrame({"province": ["省级 Beijing"], "share_x": ["0.08353"],
+                            "_name": ["r123c84"]}, geometry=[Point(116.4, 39.9)], crs=4326)
+    layer = VectorLayer("cells", gdf, fields=(("province", "省级"), ("share_x", "占比")),
+                        title_column="_name",
+                        legend=Legend("密度", items=(LegendItem("#000", "points per km²"),)))
+    found = "\n".join(_problems([layer], "zh"))
+    for text in ("untranslated layer name", "mixed value of province", "raw ratio",
+                 "internal id as tooltip", "legend of cells"):
+        assert text in found
