@@ -17,8 +17,8 @@ import cci_geo
 from cci_geo import concentration as cc
 from cci_geo import corridors as co
 from cci_geo.maps import briefing_layers
-from cci_geo.maps._analyses import briefing_results
 from cci_geo.maps.layers import PointLayer, VectorLayer
+from cci_geo.workflows import plan_briefing, run_plan
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 WORD = re.compile(r"[A-Za-z]{2,}")
@@ -34,7 +34,7 @@ INTERNAL_ID = re.compile(r"r\d+c\d+|cell_\d+_\d+.*|osm\d+")
 @pytest.fixture(scope="module")
 def layers_by_lang():
     atlas = cci_geo.load_demo()
-    results = list(briefing_results(atlas).results)
+    results = list(run_plan(plan_briefing(atlas)).results)
     ent = atlas["enterprises"]
     bj = atlas["districts"][atlas["districts"]["adcode"].astype(str).str.startswith("11")]
     grid = cc.grid_counts(ent, 2000.0, region=bj)

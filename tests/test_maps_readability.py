@@ -51,8 +51,12 @@ def test_a_click_on_a_point_over_a_district_opens_the_point(driver, atlas, tmp_p
     path = cm.save_html(cm.briefing_map(layers, lang="zh"), tmp_path / "z.html")
     load(driver, path)
     driver.execute_script(TOGGLE_JS, cm.label("enterprises", "zh"))
-    # an enterprise (drawn on the canvas) inside Chaoyang district
-    ent = atlas["enterprises"].iloc[0]
+    time.sleep(0.3)
+    # an enterprise (drawn on the canvas) inside a district, away from park markers
+    firms = atlas["enterprises"]
+    parks = atlas["zones"].to_crs(32650).geometry.union_all()
+    far = (firms.to_crs(32650).geometry.distance(parks) > 800).to_numpy()
+    ent = firms[far].iloc[0]
     driver.execute_script(MAP + f"map.setView([{ent.geometry.y}, {ent.geometry.x}], 17, "
                                 "{animate: false}); map.fire('moveend');")
     text = _click_at(driver, ent.geometry.y, ent.geometry.x)
@@ -99,6 +103,7 @@ def test_crowded_markers_are_decluttered_at_low_zoom(driver, atlas, tmp_path):
     path = cm.save_html(cm.briefing_map(layers, lang="zh"), tmp_path / "d.html")
     load(driver, path)
     driver.execute_script(TOGGLE_JS, cm.label("factory_sites", "zh"))
+    time.sleep(0.3)
     hidden = {}
     for zoom in (9, 16):
         driver.execute_script(MAP + f"map.setView([39.93, 116.45], {zoom}, {{animate: false}});"
@@ -106,6 +111,6 @@ def test_crowded_markers_are_decluttered_at_low_zoom(driver, atlas, tmp_path):
         hidden[zoom] = driver.execute_script("""
             return Array.from(document.querySelectorAll('.leaflet-cciPoints-pane path'))
               .filter(p => p.style.display === 'none').length;""")
-    assert hidden[9] > 0  # overlapping sites hidden on the city view
+    assert hidden[9] > 0, hidden  # overlapping sites hidden on the city view
     assert hidden[16] < hidden[9]  # and shown again when zoomed in
     assert console_errors(driver) == []

@@ -28,18 +28,18 @@
     this.getPane("cciCanvas").style.pointerEvents = "none";
   });
 
-  /* True when a many-points canvas layer on ``map`` has a point under ``containerPoint``:
+  /* True when a many-points layer (canvas or WebGL) on ``map`` has a point under
+   * ``containerPoint``:
    * an area's popup then yields to the point's. */
   cciGeo.pointUnder = function (map, containerPoint) {
-    var layers = map._cciCanvasLayers || [];
-    for (var i = 0; i < layers.length; i++) {
-      var lyr = layers[i];
-      if (map.hasLayer(lyr) && lyr.nearest(containerPoint,
-                                           Math.max(5, lyr.options.radius * 2)) >= 0) {
-        return true;
+    var hit = false;
+    map.eachLayer(function (lyr) {
+      if (hit || !lyr.nearest || !(lyr.isCciPoints || lyr instanceof cciGeo.CanvasPoints)) {
+        return;
       }
-    }
-    return false;
+      hit = lyr.nearest(containerPoint, Math.max(5, (lyr.options.radius || 2.5) * 2)) >= 0;
+    });
+    return hit;
   };
 
   /* Layers of which at most one is on: turning one on turns the others off (classed fills
@@ -216,8 +216,6 @@
       this._map = map;
       this._canvas = L.DomUtil.create("canvas", "leaflet-zoom-hide cci-canvas-points");
       this.getPane().appendChild(this._canvas);
-      map._cciCanvasLayers = map._cciCanvasLayers || [];
-      if (map._cciCanvasLayers.indexOf(this) < 0) { map._cciCanvasLayers.push(this); }
       map.on("moveend zoomend resize viewreset", this._redraw, this);
       map.on("click", this._onClick, this);
       this._redraw();
