@@ -28,8 +28,8 @@ __all__ = [
 #: Columns whose values are codes with labels in :data:`cci_geo.maps.labels.LABELS`.
 CODED_COLUMNS = ("level", "kind", "status", "quadrant", "gi_class", "gap", "designation",
                  "layout_status", "lisa_class", "former_use", "excluded_by", "data_status",
-                 "position", "access_point", "mode")
-SECTOR_COLUMNS = ("sector", "sectors", "dominant_sector")
+                 "position", "access_point", "mode", "lisa_quadrant")
+SECTOR_COLUMNS = ("sector", "sectors", "dominant_sector", "top_sector")
 #: Columns holding place names or codes, shown as names in the map's language.
 PLACE_COLUMNS = ("province", "district", "site_province")
 #: Internal ids and maintenance columns, never shown in a popup.

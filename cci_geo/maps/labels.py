@@ -187,8 +187,27 @@ LABELS: dict[str, tuple[str, str]] = {
     "steel works": ("钢铁厂", "Steel works"),
     "isolated_from_parks": ("远离现有园区", "Far from existing parks"),
     "too_small": ("面积过小", "Too small"),
-    "not significant": ("不显著", "Not significant"),
+    "hot_99": ("热点 (99% 置信度)", "Hot spot, 99% confidence"),
+    "hot_95": ("热点 (95% 置信度)", "Hot spot, 95% confidence"),
+    "hot_90": ("热点 (90% 置信度)", "Hot spot, 90% confidence"),
+    "cold_99": ("冷点 (99% 置信度)", "Cold spot, 99% confidence"),
+    "cold_95": ("冷点 (95% 置信度)", "Cold spot, 95% confidence"),
+    "cold_90": ("冷点 (90% 置信度)", "Cold spot, 90% confidence"),
     "lisa_i": ("局部莫兰指数", "Local Moran's I"),
+    "city_growth_pct": ("全市增长 (%)", "City-wide growth (%)"),
+    "comparison_growth_pct": ("对照区增长 (%)", "Comparison areas' growth (%)"),
+    "growth_since_designation_pct": ("认定以来增长 (%)", "Growth since designation (%)"),
+    "cluster_gi_z": ("集聚 Gi* z 值", "Cluster Gi* z-score"),
+    "enterprises_baseline": ("基期企业数", "Enterprises at baseline"),
+    "enterprises_last": ("末期企业数", "Enterprises, last year"),
+    "n_hot": ("热点年数", "Years as hot spot"),
+    "n_cold": ("冷点年数", "Years as cold spot"),
+    "top_sector": ("主要行业", "Top sector"),
+    "category_label": ("类别", "Category"),
+    "trend_p": ("趋势 p 值", "Trend p-value"),
+    "trend_z": ("趋势 z 值", "Trend z-score"),
+    "value_first": ("首年数值", "First year's value"),
+    "value_last": ("末年数值", "Last year's value"),
     "lisa_q": ("象限编号", "Quadrant code"),
     "lisa_quadrant": ("象限", "Quadrant"),
     "lisa_ei": ("期望值", "Expected I"),
@@ -326,14 +345,16 @@ def label(key: object, lang: Lang) -> str:
         if pair is None and text.startswith(prefix) and code in SECTOR_LABELS:
             name = SECTOR_LABELS[code][0 if lang == "zh" else 1]
             return (zh if lang == "zh" else en).format(name)
+    yearly = re.fullmatch(r"(.+)_((?:19|20)\d\d)", text)  # gi_z_2021: a column per year
+    if pair is None and yearly and yearly.group(1) in LABELS:
+        return f"{label(yearly.group(1), lang)} ({yearly.group(2)})"
     for prefix, zh, en in (("raw_", "{}：测量值", "{}: measured"), ("value_", "{}：得分 (0–1)",
                            "{}: value (0–1)"), ("contrib_", "{}：贡献", "{}: contribution")):
-        if pair is None and text.startswith(prefix):
-            from ..tables import CRITERIA  # noqa: PLC0415
+        from ..tables import CRITERIA  # noqa: PLC0415
 
-            crit = text.removeprefix(prefix)
-            names = CRITERIA.get(crit, (crit.replace("_", " "), crit.replace("_", " ")))
-            return (zh if lang == "zh" else en).format(names[0 if lang == "zh" else 1])
+        crit = text.removeprefix(prefix)
+        if pair is None and text.startswith(prefix) and crit in CRITERIA:
+            return (zh if lang == "zh" else en).format(CRITERIA[crit][0 if lang == "zh" else 1])
     if pair is None:
         return text.replace("_", " ") if text.isidentifier() else text
     return pair[0] if lang == "zh" else pair[1]
