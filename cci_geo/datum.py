@@ -84,6 +84,11 @@ def normalise_datum(name: str) -> str:
     ------
     ValueError
         If ``name`` is not a known datum.
+
+    Examples
+    --------
+    >>> normalise_datum("GCJ-02"), normalise_datum("Baidu")
+    ('gcj02', 'bd09')
     """
     key = str(name).strip().lower()
     if key not in _ALIASES:
@@ -105,7 +110,13 @@ def _arrays(lon: ArrayLike, lat: ArrayLike) -> Pair:
 
 
 def out_of_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
-    """Return True where a point lies outside the box in which GCJ-02 applies."""
+    """Return True where a point lies outside the box in which GCJ-02 applies.
+
+    Examples
+    --------
+    >>> out_of_china([116.4, 2.35], [39.9, 48.86]).tolist()   # Beijing, Paris
+    [False, True]
+    """
     x, y = _arrays(lon, lat)
     return (x < 72.004) | (x > 137.8347) | (y < 0.8293) | (y > 55.8271)
 
@@ -139,7 +150,14 @@ def _gcj_offset(x: NDArray[np.float64], y: NDArray[np.float64]) -> Pair:
 
 
 def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> Pair:
-    """Convert WGS-84 coordinates to GCJ-02 (identity outside China)."""
+    """Convert WGS-84 coordinates to GCJ-02 (identity outside China).
+
+    Examples
+    --------
+    >>> lon, lat = wgs84_to_gcj02(116.391242, 39.905905)
+    >>> round(float(lon), 5), round(float(lat), 5)
+    (116.39748, 39.90731)
+    """
     x, y = _arrays(lon, lat)
     dx, dy = _gcj_offset(x, y)
     return x + dx, y + dy
@@ -166,13 +184,26 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> Pair:
 
     The result is accurate to better than 1e-9° (about 0.1 mm) wherever the forward
     transform applies; points outside China are returned unchanged.
+
+    Examples
+    --------
+    >>> lon, lat = gcj02_to_wgs84(*wgs84_to_gcj02(116.391242, 39.905905))
+    >>> round(float(lon), 6), round(float(lat), 6)
+    (116.391242, 39.905905)
     """
     x, y = _arrays(lon, lat)
     return _invert(wgs84_to_gcj02, x, y)
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> Pair:
-    """Convert GCJ-02 coordinates to Baidu's BD-09."""
+    """Convert GCJ-02 coordinates to Baidu's BD-09.
+
+    Examples
+    --------
+    >>> lon, lat = gcj02_to_bd09(116.39748, 39.90731)
+    >>> round(float(lon), 4), round(float(lat), 4)
+    (116.4039, 39.9137)
+    """
     x, y = _arrays(lon, lat)
     z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
@@ -184,6 +215,12 @@ def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> Pair:
 
     Starts from the usual closed-form approximation and refines it by fixed-point iteration,
     so a round trip through :func:`gcj02_to_bd09` returns the input to within 1e-9°.
+
+    Examples
+    --------
+    >>> lon, lat = bd09_to_gcj02(*gcj02_to_bd09(116.39749, 39.90731))
+    >>> round(float(lon), 6), round(float(lat), 6)
+    (116.39749, 39.90731)
     """
     x, y = _arrays(lon, lat)
     x0, y0 = x - 0.0065, y - 0.006
@@ -200,12 +237,26 @@ def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> Pair:
 
 
 def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> Pair:
-    """Convert WGS-84 coordinates to BD-09 (through GCJ-02)."""
+    """Convert WGS-84 coordinates to BD-09 (through GCJ-02).
+
+    Examples
+    --------
+    >>> lon, lat = wgs84_to_bd09(116.391242, 39.905905)
+    >>> round(float(lon), 4), round(float(lat), 4)
+    (116.4039, 39.9136)
+    """
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
 
 
 def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> Pair:
-    """Convert BD-09 coordinates to WGS-84 (through GCJ-02, both steps iterated)."""
+    """Convert BD-09 coordinates to WGS-84 (through GCJ-02, both steps iterated).
+
+    Examples
+    --------
+    >>> lon, lat = bd09_to_wgs84(*wgs84_to_bd09(116.391242, 39.905905))
+    >>> round(float(lon), 6), round(float(lat), 6)
+    (116.391242, 39.905905)
+    """
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
@@ -214,7 +265,14 @@ _FROM_WGS = {"wgs84": None, "gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}
 
 
 def convert(lon: ArrayLike, lat: ArrayLike, src: str, dst: str) -> Pair:
-    """Convert coordinates from datum ``src`` to datum ``dst`` (any of :data:`DATUMS`)."""
+    """Convert coordinates from datum ``src`` to datum ``dst`` (any of :data:`DATUMS`).
+
+    Examples
+    --------
+    >>> lon, lat = convert([116.391242], [39.905905], "wgs84", "gcj02")
+    >>> round(float(lon[0]), 5), round(float(lat[0]), 5)
+    (116.39748, 39.90731)
+    """
     s, d = normalise_datum(src), normalise_datum(dst)
     x, y = _arrays(lon, lat)
     if s == d:
@@ -251,6 +309,15 @@ def convert_gdf(gdf: gpd.GeoDataFrame | gpd.GeoSeries, src: str,
     ------
     ValueError
         If the frame is in a projected CRS (datum shifts apply to longitude/latitude).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> amap = gpd.GeoDataFrame(geometry=[Point(116.39749, 39.90731)], crs="EPSG:4326")
+    >>> p = convert_gdf(amap, "gcj02").geometry.iloc[0]
+    >>> round(p.x, 4), round(p.y, 4)
+    (116.3912, 39.9059)
     """
     s, d = normalise_datum(src), normalise_datum(dst)
     if gdf.crs is not None and not gdf.crs.is_geographic:

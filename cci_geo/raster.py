@@ -55,6 +55,12 @@ def grid_for_bounds(bounds: tuple[float, float, float, float], cell_size_m: floa
     ------
     cci_geo.errors.ResourceLimitError
         If the grid would exceed ``settings.max_cells`` (estimated before any allocation).
+
+    Examples
+    --------
+    >>> transform, shape = grid_for_bounds((0, 0, 950, 420), 100)
+    >>> shape, (transform.c, transform.f)
+    ((6, 10), (0.0, 500.0))
     """
     cs = positive(cell_size_m, "cell_size_m", "metres")
     xmin, ymin, xmax, ymax = (float(b) for b in bounds)
@@ -91,6 +97,15 @@ def bin_points(x: np.ndarray, y: np.ndarray, transform: Affine, shape: tuple[int
     tuple
         ``(grid, inside)``: the ``(rows, cols)`` float64 array of sums and a boolean mask of
         the points that fell inside the grid (cells are closed on the west/north edges).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> transform, shape = grid_for_bounds((0, 0, 200, 100), 100)
+    >>> counts, inside = bin_points(np.array([50.0, 150, 160]), np.array([50.0, 50, 50]),
+    ...                             transform, shape)
+    >>> counts.tolist(), inside.tolist()
+    ([[1.0, 2.0, 0.0], [0.0, 0.0, 0.0]], [True, True, True])
     """
     rows, cols = shape
     col = np.floor((np.asarray(x, dtype="float64") - transform.c) / transform.a)

@@ -325,6 +325,16 @@ def validate(gdf: gpd.GeoDataFrame, kind: str, *, layer: str | None = None,
         If ``kind`` is unknown.
     cci_geo.SchemaError
         Listing every problem found, each with the column, the rows and the fix.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> parks = gpd.GeoDataFrame({"id": [1], "kind": ["park"]}, geometry=[Point(116.49, 39.98)],
+    ...                          crs="EPSG:4326")
+    >>> out = validate(parks, "zones")
+    >>> out["id"].tolist(), out.crs.to_epsg()
+    (['1'], 4326)
     """
     import warnings
 

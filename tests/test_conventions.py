@@ -250,3 +250,24 @@ def test_corridors_without_beijing(shanghai):
     geod = Geod(ellps="WGS84")
     hz = geod.inv(121.47, 31.23, 120.16, 30.27)[2] / 1000
     assert axes.set_index("id").loc["HZ", "length_km"] == pytest.approx(hz, rel=2e-3)
+
+
+# ------------------------------------------------------------------------------ examples
+
+
+PACKAGES = ("cci_geo", "cci_geo.access", "cci_geo.atlas", "cci_geo.concentration",
+            "cci_geo.corridors", "cci_geo.datasets", "cci_geo.datum", "cci_geo.io",
+            "cci_geo.layout", "cci_geo.maps", "cci_geo.network",
+            "cci_geo.results", "cci_geo.schema", "cci_geo.suitability")
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_exported_function_has_a_runnable_example(package):
+    import importlib
+    import inspect
+
+    mod = importlib.import_module(package)
+    missing = [name for name in getattr(mod, "__all__", [])
+               if inspect.isfunction(getattr(mod, name, None))
+               and ">>> " not in (getattr(mod, name).__doc__ or "")]
+    assert not missing, f"{package}: no Examples section in {missing}"

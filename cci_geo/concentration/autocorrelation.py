@@ -68,6 +68,11 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
 
     ``q_(i) = min_{j >= i} (m / j) p_(j)`` over the ascending order, capped at 1; a unit is a
     discovery at false discovery rate ``α`` exactly when ``q <= α``.
+
+    Examples
+    --------
+    >>> benjamini_hochberg([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.04, 0.04]
     """
     p = np.asarray(p, dtype="float64")
     m = p.size
@@ -148,6 +153,19 @@ def hot_spots(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen",
         Fewer than 3 units, NaN values or a constant column.
     ValueError
         Unknown ``weights`` or ``fdr`` outside (0, 1).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> counts = [9, 9, 8, 1, 0, 9, 8, 7, 0, 1, 7, 6, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1]
+    >>> cells = gpd.GeoDataFrame({"count": counts}, crs="EPSG:32651",
+    ...     geometry=[box(x, y, x + 1, y + 1) for y in range(5) for x in range(5)])
+    >>> hot = hot_spots(cells, "count", fdr=None)
+    >>> hot["gi_class"].iloc[0], hot["gi_class"].iloc[18]
+    ('hot spot 99%', 'cold spot 95%')
+
+    A libpysal ``W`` or ``Graph`` works too: ``hot_spots(cells, "count", weights=w)``.
     """
     frame = as_frame(gdf, "gdf")
     if fdr is not None and not 0 < fdr < 1:
@@ -274,6 +292,17 @@ def morans_i(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen",
     ------
     DataError
         Fewer than 4 units, NaN values, a constant column, or no unit with neighbours.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> counts = [9, 9, 8, 1, 0, 9, 8, 7, 0, 1, 7, 6, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1]
+    >>> cells = gpd.GeoDataFrame({"count": counts}, crs="EPSG:32651",
+    ...     geometry=[box(x, y, x + 1, y + 1) for y in range(5) for x in range(5)])
+    >>> res = morans_i(cells, "count", permutations=99, seed=0)
+    >>> round(res.I, 3), res.p_sim
+    (0.702, 0.01)
     """
     frame = as_frame(gdf, "gdf")
     y = _values(frame, column, 4)
@@ -360,6 +389,17 @@ def local_morans(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen
     ------
     DataError
         Fewer than 4 units, NaN values or a constant column.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> counts = [9, 9, 8, 1, 0, 9, 8, 7, 0, 1, 7, 6, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1]
+    >>> cells = gpd.GeoDataFrame({"count": counts}, crs="EPSG:32651",
+    ...     geometry=[box(x, y, x + 1, y + 1) for y in range(5) for x in range(5)])
+    >>> lisa = local_morans(cells, "count", permutations=99, seed=0)
+    >>> lisa["lisa_class"].iloc[0], lisa["lisa_class"].iloc[18]
+    ('high-high', 'low-low')
     """
     frame = as_frame(gdf, "gdf")
     if isinstance(permutations, bool) or int(permutations) < 1:

@@ -112,6 +112,18 @@ def clusters(points: gpd.GeoDataFrame, *, method: Literal["dbscan", "hdbscan"] =
         Empty layer, non-point geometries or NaN revenue.
     ValueError
         Unknown method or non-positive ``eps_m``/``min_samples``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> xy = np.r_[rng.normal(0, 100, (40, 2)), rng.normal(5000, 100, (30, 2))]
+    >>> firms = gpd.GeoDataFrame({"sector": ["design"] * 70}, crs="EPSG:32651",
+    ...                          geometry=gpd.points_from_xy(*xy.T))
+    >>> cl = clusters(firms, eps_m=150, min_samples=5)
+    >>> cl["n"].tolist(), cl["dominant_sector"].tolist()
+    ([40, 30], ['design', 'design'])
     """
     if isinstance(min_samples, bool) or int(min_samples) < 1:
         msg = f"min_samples must be a positive integer, got {min_samples!r}."

@@ -38,6 +38,19 @@ def sector_by_area(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
         ``(table, assignment)``: a DataFrame indexed like ``areas`` with one column per
         category of ``by`` (sorted), and a Series (index of ``enterprises``) holding the area
         index label of each enterprise, or NA.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> areas = gpd.GeoDataFrame({"name": ["west", "east"]}, crs="EPSG:32651",
+    ...                          geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)])
+    >>> firms = gpd.GeoDataFrame({"sector": ["design", "design", "media", "media"]},
+    ...                          crs="EPSG:32651",
+    ...                          geometry=[Point(1, 1), Point(2, 2), Point(3, 3), Point(15, 5)])
+    >>> table, where = sector_by_area(firms, areas)
+    >>> table.to_dict("list")
+    {'design': [2.0, 0.0], 'media': [1.0, 1.0]}
     """
     ent = as_frame(enterprises, "enterprises")
     zones = as_frame(areas, "areas")
@@ -107,6 +120,18 @@ def location_quotient(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
         If the layers' CRSs differ.
     DataError
         Empty layers, NaN values, fewer than two areas, or no enterprise inside the areas.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> areas = gpd.GeoDataFrame({"name": ["west", "east"]}, crs="EPSG:32651",
+    ...                          geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)])
+    >>> firms = gpd.GeoDataFrame({"sector": ["design", "design", "media", "media"]},
+    ...                          crs="EPSG:32651",
+    ...                          geometry=[Point(1, 1), Point(2, 2), Point(3, 3), Point(15, 5)])
+    >>> location_quotient(firms, areas)[["lq_design", "lq_media"]].round(2).values.tolist()
+    [[1.33, 0.67], [0.0, 2.0]]
     """
     table, _ = _table(enterprises, areas, by, weight, settings)
     total = table.sum(axis=1)
@@ -201,6 +226,18 @@ def sector_concentration(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame,
     ------
     DataError
         As for :func:`location_quotient`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> areas = gpd.GeoDataFrame({"name": ["west", "east"]}, crs="EPSG:32651",
+    ...                          geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)])
+    >>> firms = gpd.GeoDataFrame({"sector": ["design", "design", "media", "media"]},
+    ...                          crs="EPSG:32651",
+    ...                          geometry=[Point(1, 1), Point(2, 2), Point(3, 3), Point(15, 5)])
+    >>> sector_concentration(firms, areas)["hhi"].round(2).tolist()
+    [1.0, 0.5]
     """
     table, stats = _table(enterprises, areas, by, weight, settings)
     x = table.sum(axis=1) / float(table.to_numpy().sum())

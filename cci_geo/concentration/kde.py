@@ -110,6 +110,15 @@ def default_bandwidth(points: gpd.GeoDataFrame | gpd.GeoSeries, *,
     ------
     DataError
         If fewer than two points, NaN weights, or all points at one location.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import numpy as np
+    >>> xy = np.random.default_rng(0).normal(0, 1000, (500, 2))
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*xy.T), crs="EPSG:32651")
+    >>> 200 < default_bandwidth(pts) < 600
+    True
     """
     metric, xy = point_xy(points, "points", metric_crs)
     w = finite_values(metric, weight, "points")

@@ -97,6 +97,17 @@ def ripley(points: gpd.GeoDataFrame | gpd.GeoSeries, *, distances_m: Sequence[fl
     ------
     DataError
         Fewer than 2 distinct points, points outside the region, or an empty region.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> xy = np.r_[rng.normal(0, 200, (60, 2)), rng.uniform(-3000, 3000, (60, 2))]
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*xy.T), crs="EPSG:32651")
+    >>> out = ripley(pts, distances_m=[250, 500], simulations=19, seed=1)
+    >>> out["clustered"].tolist()
+    [True, True]
     """
     d = _distances(distances_m)
     metric, xy = point_xy(points, "points", metric_crs)
@@ -217,6 +228,18 @@ def k_density(enterprises: gpd.GeoDataFrame, sector: str, *, by: str = "sector",
     ------
     DataError
         Unknown sector, fewer than 2 enterprises in the sector, or no others to draw from.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> xy = np.r_[rng.normal(0, 200, (60, 2)), rng.uniform(-3000, 3000, (60, 2))]
+    >>> firms = gpd.GeoDataFrame({"sector": ["design"] * 60 + ["media"] * 60}, crs="EPSG:32651",
+    ...                          geometry=gpd.points_from_xy(*xy.T))
+    >>> kd = k_density(firms, "design", distances_m=[200, 400, 800], simulations=19, seed=1)
+    >>> bool(kd["localised"].any())
+    True
     """
     metric, xy = point_xy(enterprises, "enterprises", metric_crs)
     require_columns(metric, [by], "enterprises")

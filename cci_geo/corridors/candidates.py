@@ -168,6 +168,22 @@ def cooperation_candidates(
         Missing id/province/access/score columns, or missing values in ``score``/``access``.
     ValueError
         Bad ``component_weights`` or ``top_n``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString, Point
+    >>> axis = gpd.GeoDataFrame({"id": ["A"], "origin_km": [0.0]}, crs="EPSG:32651",
+    ...                         geometry=[LineString([(0, 0), (100_000, 0)])])
+    >>> from cci_geo.corridors import corridor_zones
+    >>> zones = corridor_zones(axis, width_km=20)
+    >>> sites = gpd.GeoDataFrame({"id": ["near", "far", "home"],
+    ...                           "province": ["Jiangsu", "Zhejiang", "Shanghai"]},
+    ...                          geometry=[Point(20_000, 0), Point(80_000, 0), Point(1_000, 0)],
+    ...                          crs="EPSG:32651")
+    >>> out = cooperation_candidates(sites, zones, axis, exclude_province="Shanghai")
+    >>> out[["id", "rank"]].values.tolist()
+    [['near', 1], ['far', 2]]
     """
     check_layer(sites, "sites")
     check_layer(zones, "zones")

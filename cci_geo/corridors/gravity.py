@@ -61,7 +61,13 @@ def _check_decay(decay: str, beta: float) -> float:
 
 
 def decay_factor(d_km: np.ndarray, *, beta: float, decay: Decay) -> np.ndarray:
-    """Return ``f(d)``: ``d**-beta`` (power) or ``exp(-beta * d)`` (exponential), ``d`` in km."""
+    """Return ``f(d)``: ``d**-beta`` (power) or ``exp(-beta * d)`` (exponential), ``d`` in km.
+
+    Examples
+    --------
+    >>> decay_factor([10.0, 20.0], beta=2.0, decay="power").tolist()
+    [0.01, 0.0025]
+    """
     beta = _check_decay(decay, beta)
     d = np.asarray(d_km, dtype=float)
     return np.power(d, -beta) if decay == "power" else np.exp(-beta * d)

@@ -308,6 +308,14 @@ def prepare_instance(demand: gpd.GeoDataFrame | None, candidates: gpd.GeoDataFra
         Empty demand or candidates, NaN or negative costs, bad weights.
     CRSMismatchError
         If demand and candidates are in different CRSs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> inst = prepare_instance(None, None, cost=np.array([[1.0, 2.0], [3.0, 4.0]]),
+    ...                         weight=[2, 1])
+    >>> inst.cost.shape, inst.weights.tolist()
+    ((2, 2), [2.0, 1.0])
     """
     if demand is not None and candidates is not None:
         _validate.same_crs(demand, candidates, "demand", "candidates")

@@ -335,6 +335,14 @@ def max_coverage(demand: gpd.GeoDataFrame | None = None,
         Bad ``p``, ``standard_m`` or ``score_weight``.
     InfeasibleError
         If district or budget rules cannot be met.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cost = np.array([[0., 5., 9.], [5., 0., 4.], [9., 4., 0.], [2., 6., 8.]])
+    >>> res = max_coverage(cost=cost, p=1, standard_m=5.0, weight=[1, 1, 1, 3])
+    >>> res.selected.tolist(), res.objective
+    ([0], 5.0)
     """
     t0 = time.perf_counter()
     inst, rules = _setup(demand, candidates, cost=cost, weight=weight, metric_crs=metric_crs,
@@ -420,6 +428,14 @@ def set_cover(demand: gpd.GeoDataFrame | None = None,
     InfeasibleError
         If some demand has no candidate within ``standard_m`` (the rows are named), or the
         district/budget rules cannot be met together with full coverage.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cost = np.array([[0., 5., 9.], [5., 0., 4.], [9., 4., 0.], [2., 6., 8.]])
+    >>> res = set_cover(cost=cost, standard_m=5.0)
+    >>> res.selected.tolist()
+    [0, 2]
     """
     t0 = time.perf_counter()
     inst, rules = _setup(demand, candidates, cost=cost, weight=weight, metric_crs=metric_crs,
@@ -500,6 +516,14 @@ def p_center(demand: gpd.GeoDataFrame | None = None,
         If district or budget rules cannot be met.
     DataError
         Unreachable (infinite) pairs, NaN or negative costs, empty demand.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cost = np.array([[0., 5., 9.], [5., 0., 4.], [9., 4., 0.], [2., 6., 8.]])
+    >>> res = p_center(cost=cost, p=1)
+    >>> res.selected.tolist(), res.objective
+    ([1], 6.0)
     """
     t0 = time.perf_counter()
     inst, rules = _setup(demand, candidates, cost=cost, weight=weight, metric_crs=metric_crs,

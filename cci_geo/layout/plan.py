@@ -401,6 +401,11 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[st
     ScenarioError
         Unknown sections or keys, a missing ``[model]`` section, or bad values; the message
         names the key.
+
+    Examples
+    --------
+    >>> load_scenario({"model": {"type": "p_median", "k": 3}})["model"]
+    {'type': 'p_median', 'k': 3}
     """
     if isinstance(source, Mapping):
         data = {k: dict(v) if isinstance(v, Mapping) else v for k, v in source.items()}

@@ -81,7 +81,13 @@ BASEMAPS["carto"] = BASEMAPS["cartodb"]
 
 
 def get_basemap(name: str) -> Basemap:
-    """Return the basemap called ``name`` (case-insensitive); raise ``ValueError`` otherwise."""
+    """Return the basemap called ``name`` (case-insensitive); raise ``ValueError`` otherwise.
+
+    Examples
+    --------
+    >>> get_basemap("none").tiles
+    ()
+    """
     key = str(name).strip().lower()
     if key not in BASEMAPS:
         names = ", ".join(sorted(BASEMAPS))

@@ -72,6 +72,14 @@ def briefing_layers(atlas: Any, *results: Any, lang: Lang = "zh", datum: str = "
     With ``datum="gcj02"`` every layer is shifted from WGS-84 to GCJ-02 (for Gaode tiles).
     ``visible`` lists the layer kinds / result types switched on at first; by default atlas
     layers in :data:`ATLAS_VISIBLE` are on and results follow their renderer.
+
+    Examples
+    --------
+    >>> import cci_geo
+    >>> from cci_geo import maps
+    >>> layers = maps.briefing_layers(cci_geo.load_demo(), lang="en")
+    >>> "districts" in [layer.key for layer in layers]
+    True
     """
     lang = check_lang(lang)
     layers = _atlas_layers(atlas)
@@ -141,7 +149,14 @@ def study_region_bounds(atlas: Any, layers: Iterable[MapLayer],  # noqa: ARG001
 
 
 def default_title(atlas: Any, lang: Lang) -> str:
-    """Return the atlas's name, or a generic briefing title in ``lang`` when it has none."""
+    """Return the atlas's name, or a generic briefing title in ``lang`` when it has none.
+
+    Examples
+    --------
+    >>> import cci_geo
+    >>> default_title(cci_geo.load_demo(), "en")
+    'Beijing CCI demo atlas'
+    """
     name = getattr(atlas, "name", None)
     return str(name) if name else label("briefing_title", lang)
 
@@ -283,6 +298,16 @@ def add_to_map(m: folium.Map, *objs: Any, lang: Lang = "zh",
     -------
     list
         The map layers that were added.
+
+    Examples
+    --------
+    >>> import folium
+    >>> import cci_geo
+    >>> from cci_geo import maps
+    >>> m = folium.Map(location=(39.9, 116.4), zoom_start=9, tiles=None)
+    >>> venues = cci_geo.load_demo()["venues"]
+    >>> [layer.key for layer in maps.add_to_map(m, venues, lang="en", kind="venues")]
+    ['venues']
     """
     layers: list[MapLayer] = []
     for obj in objs:
@@ -341,6 +366,16 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
     ValueError
         For an unknown ``lang`` or ``basemap``, Tianditu without a key, or bounds that are not
         ``(west, south, east, north)``.
+
+    Examples
+    --------
+    >>> import cci_geo
+    >>> from cci_geo import concentration as cc, maps
+    >>> atlas = cci_geo.load_demo()
+    >>> hot = cc.hot_spots(cc.grid_counts(atlas["enterprises"], 5000), "count")
+    >>> m = maps.briefing_map(atlas, hot, lang="en", title="Hot spots")
+    >>> type(m).__name__
+    'BriefingFoliumMap'
     """
     lang = check_lang(lang)
     base = get_basemap(basemap)

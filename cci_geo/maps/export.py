@@ -126,6 +126,14 @@ def save_html(m: folium.Map | folium.Figure, path: str | os.PathLike[str], *,
         If ``path`` exists and ``overwrite`` is false.
     AssetError
         If the map uses a plugin whose assets are not shipped (self-contained only).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import folium
+    >>> path = save_html(folium.Map(tiles=None), pathlib.Path(tempfile.mkdtemp()) / "m.html")
+    >>> '<script src="http' in path.read_text(encoding="utf-8")   # nothing from a CDN
+    False
     """
     html = m.get_root().render()
     if self_contained:

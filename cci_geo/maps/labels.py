@@ -327,7 +327,13 @@ def place_label(value: object, lang: Lang) -> str:
 
 
 def check_lang(lang: str) -> Lang:
-    """Return ``lang`` if it is ``"zh"`` or ``"en"``; raise ``ValueError`` otherwise."""
+    """Return ``lang`` if it is ``"zh"`` or ``"en"``; raise ``ValueError`` otherwise.
+
+    Examples
+    --------
+    >>> check_lang("zh")
+    'zh'
+    """
     if lang == "zh":
         return "zh"
     if lang == "en":
@@ -337,7 +343,13 @@ def check_lang(lang: str) -> Lang:
 
 
 def label(key: object, lang: Lang) -> str:
-    """Return the label of ``key`` in ``lang`` (sector codes included); unknown keys as text."""
+    """Return the label of ``key`` in ``lang`` (sector codes included); unknown keys as text.
+
+    Examples
+    --------
+    >>> label("hot spot 99%", "en"), label("hot spot 99%", "zh")
+    ('Hot spot, 99% confidence', '热点 (99% 置信度)')
+    """
     text = str(key)
     pair = LABELS.get(text) or SECTOR_LABELS.get(text)
     for prefix, zh, en in (("share_", "{}占比", "Share: {}"), ("lq_", "区位商：{}", "LQ: {}")):
@@ -361,7 +373,13 @@ def label(key: object, lang: Lang) -> str:
 
 
 def sector_label(code: object, lang: Lang) -> str:
-    """Return the label of one sector code, or of a ``;``-joined list of codes."""
+    """Return the label of one sector code, or of a ``;``-joined list of codes.
+
+    Examples
+    --------
+    >>> sector_label("design", "en")
+    'Creative design'
+    """
     parts = [p.strip() for p in str(code).split(";") if p.strip()]
     sep = "、" if lang == "zh" else ", "
     return sep.join(label(p, lang) for p in parts)

@@ -71,6 +71,15 @@ def register_renderer(*names: str, replace: bool = False) -> Callable[[Renderer]
     ------
     ValueError
         If no name is given, or a name is taken and ``replace`` is false.
+
+    Examples
+    --------
+    >>> from cci_geo.maps import VectorLayer
+    >>> @register_renderer("noise_contours_example", replace=True)
+    ... def render_noise(gdf, *, lang, name=None):
+    ...     return [VectorLayer(name or "Noise", gdf.to_crs(4326))]
+    >>> renderer_for("noise_contours_example") is render_noise
+    True
     """
     if not names:
         msg = "register_renderer needs at least one layer kind or result type name."
@@ -89,12 +98,24 @@ def register_renderer(*names: str, replace: bool = False) -> Callable[[Renderer]
 
 
 def registered() -> list[str]:
-    """Return the sorted names that have a renderer."""
+    """Return the sorted names that have a renderer.
+
+    Examples
+    --------
+    >>> {"hot_spots", "kernel_density", "venues"} <= set(registered())
+    True
+    """
     return sorted(_RENDERERS)
 
 
 def renderer_for(name: str) -> Renderer | None:
-    """Return the renderer registered under ``name``, or None."""
+    """Return the renderer registered under ``name``, or None.
+
+    Examples
+    --------
+    >>> renderer_for("hot_spots").__name__, renderer_for("no_such_kind")
+    ('render_hot_spots', None)
+    """
     return _RENDERERS.get(name)
 
 
@@ -165,6 +186,14 @@ def render(obj: Any, *, kind: str | None = None, lang: Lang = "en",
     -------
     list
         Map layers in drawing order.
+
+    Examples
+    --------
+    >>> import cci_geo
+    >>> from cci_geo import concentration as cc
+    >>> grid = cc.grid_counts(cci_geo.load_demo()["enterprises"], 5000)
+    >>> [layer.key for layer in render(cc.hot_spots(grid, "count"))]
+    ['hot_spots']
     """
     lang = check_lang(lang)
     if isinstance(obj, dict):
@@ -194,7 +223,15 @@ def render(obj: Any, *, kind: str | None = None, lang: Lang = "en",
 
 
 def result_parts(obj: Any) -> list[Any]:
-    """Return the parts of ``obj`` (GeoDataFrames, Surfaces) that :func:`render` would draw."""
+    """Return the parts of ``obj`` (GeoDataFrames, Surfaces) that :func:`render` would draw.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a, b = pd.DataFrame({"x": [1]}), pd.DataFrame({"y": [2]})
+    >>> len(result_parts({"a": a, "b": [b]}))
+    2
+    """
     if isinstance(obj, dict):
         return [p for part in obj.values() for p in result_parts(part)]
     if isinstance(obj, (list, tuple)):

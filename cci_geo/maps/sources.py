@@ -64,6 +64,16 @@ def derived_from(result: T, atlas: Any, *kinds: str) -> T:
         If ``result`` is neither a GeoDataFrame nor a Surface.
     ValueError
         If no layer kind is given.
+
+    Examples
+    --------
+    >>> import cci_geo
+    >>> from cci_geo import concentration as cc
+    >>> atlas = cci_geo.load_demo()
+    >>> density = derived_from(cc.kernel_density(atlas["enterprises"], cell_size_m=2000), atlas,
+    ...                        "enterprises")
+    >>> result_sources(density)
+    {'enterprises': 'synthetic'}
     """
     if not kinds:
         msg = ("derived_from needs at least one layer kind, e.g. "
@@ -105,6 +115,12 @@ def result_sources(obj: Any) -> dict[str, str] | None:
     """Return ``{layer kind: status}`` that ``obj`` declares it was computed from, or None.
 
     The status is ``""`` when only the kind is declared. None means the result does not say.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> result_sources(pd.DataFrame()) is None
+    True
     """
     if isinstance(obj, Surface):
         return _parse(obj.tags.get(SOURCES_KEY))
@@ -123,6 +139,15 @@ def synthetic_inputs(obj: Any, atlas: Any) -> list[str] | None:
 
     A declared status is used as recorded; a kind declared without a status takes the one
     in ``atlas``'s provenance.
+
+    Examples
+    --------
+    >>> import cci_geo
+    >>> from cci_geo import concentration as cc
+    >>> atlas = cci_geo.load_demo()
+    >>> grid = derived_from(cc.grid_counts(atlas["enterprises"], 5000), atlas, "enterprises")
+    >>> synthetic_inputs(grid, atlas)
+    ['enterprises']
     """
     declared = result_sources(obj)
     if declared is None:

@@ -282,6 +282,17 @@ def save_png(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: Lang
     -------
     pathlib.Path
         The written path.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import cci_geo
+    >>> from cci_geo import maps
+    >>> atlas = cci_geo.Atlas({"venues": cci_geo.load_demo()["venues"]}, name="venues")
+    >>> png = maps.save_png(atlas, path=pathlib.Path(tempfile.mkdtemp()) / "venues.png",
+    ...                     lang="en", dpi=40, figsize=(3, 3))
+    >>> png.suffix, png.stat().st_size > 0
+    ('.png', True)
     """
     lang = check_lang(lang)
     layers = [lyr for lyr in briefing_layers(atlas, *results, lang=lang) if lyr.show]

@@ -52,7 +52,13 @@ HOT_SPOT_COLORS: dict[str, str] = {
 
 
 def ramp(cmap: str, n: int) -> list[str]:
-    """Return ``n`` evenly spaced hex colours of the matplotlib colour map ``cmap``."""
+    """Return ``n`` evenly spaced hex colours of the matplotlib colour map ``cmap``.
+
+    Examples
+    --------
+    >>> ramp("Blues", 3)[0].startswith("#")
+    True
+    """
     cm = mpl.colormaps[cmap]
     if n <= 0:
         return []
@@ -83,6 +89,12 @@ def classify(values: Any, *, scheme: str = "NaturalBreaks", k: int = 5,
     tuple
         ``(class_index, upper_bounds, minimum)``; ``class_index`` is -1 where the value is
         missing.
+
+    Examples
+    --------
+    >>> classes, bins, vmax = classify([1, 2, 3, 10, 20, 30], scheme="EqualInterval", k=3)
+    >>> classes.tolist()
+    [0, 0, 0, 0, 1, 2]
     """
     arr = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(arr)
@@ -149,7 +161,13 @@ def classed_legend(title: str, colors: list[str], upper: list[float], vmin: floa
 
 def colorbar_legend(title: str, cmap: str, vmin: float, vmax: float, *, units: str = "",
                     note: str = "") -> Legend:
-    """Return a colour-bar legend of ``cmap`` from ``vmin`` to ``vmax``."""
+    """Return a colour-bar legend of ``cmap`` from ``vmin`` to ``vmax``.
+
+    Examples
+    --------
+    >>> colorbar_legend("Score", "RdYlGn", 0.0, 1.0).kind
+    'colorbar'
+    """
     cm = mpl.colormaps[cmap]
     colors = tuple(mpl.colors.to_hex(cm(i / 8)) for i in range(9))
     return Legend(title, kind="colorbar", colors=colors, vmin=vmin, vmax=vmax, units=units,
@@ -160,6 +178,12 @@ def quantile_classes(values: np.ndarray, k: int) -> list[float]:
     """Return the upper bounds of up to ``k`` quantile classes of finite ``values``.
 
     Tied quantiles (many equal values) are merged, so no class is empty or ``a – a``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> quantile_classes(np.arange(1.0, 101.0), 4)
+    [25.75, 50.5, 75.25, 100.0]
     """
     finite = values[np.isfinite(values)]
     if finite.size == 0:

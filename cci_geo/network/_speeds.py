@@ -100,6 +100,11 @@ def parse_maxspeed(value: Any) -> float | None:
     Accepts ``"60"``, ``"60 km/h"``, ``"30 mph"`` and ``;``-separated or list values (their
     mean, as osmnx does). ``"none"``, ``"signals"``, ``"CN:urban"`` and other non-numeric
     values return None so the highway default applies.
+
+    Examples
+    --------
+    >>> parse_maxspeed("60"), round(parse_maxspeed("30 mph"), 1), parse_maxspeed("none")
+    (60.0, 48.3, None)
     """
     speeds = []
     for raw in _values(value):

@@ -69,6 +69,11 @@ def consistency_ratio(lambda_max: float, n: int) -> float:
     -------
     float
         The consistency ratio; 0 for n <= 2 (such matrices are always consistent).
+
+    Examples
+    --------
+    >>> round(consistency_ratio(3.05, 3), 3)
+    0.043
     """
     if n <= 2:
         return 0.0

@@ -83,6 +83,13 @@ def check_params(measure: str, params: Mapping[str, Any], key: str) -> dict[str,
     ------
     ScenarioError
         On an unknown measure, a missing or unknown parameter, or a bad value.
+
+    Examples
+    --------
+    >>> check_params("distance", {"radius_m": 500}, "criteria[0]")
+    Traceback (most recent call last):
+    ...
+    cci_geo.errors.ScenarioError: criteria[0]: unknown parameter(s) ['radius_m'] ...
     """
     if measure not in MEASURES:
         msg = f"{key}.measure must be one of {list(MEASURES)}, got {measure!r}."

@@ -130,6 +130,12 @@ def build_grid(extent: gpd.GeoDataFrame | tuple[float, float, float, float], *,
         If the grid would be empty.
     ResourceLimitError
         If the grid would exceed ``settings.max_cells`` (default 50 million cells).
+
+    Examples
+    --------
+    >>> g = build_grid((0.0, 0.0, 1000.0, 500.0), cell_size_m=100, crs="EPSG:32651")
+    >>> g.shape
+    (6, 11)
     """
     if CRS.from_user_input(crs).is_geographic:
         msg = f"the analysis grid needs a metric CRS, got {crs!r}; use e.g. 'EPSG:32650'."

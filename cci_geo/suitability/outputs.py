@@ -136,6 +136,18 @@ def write_outputs(result: SuitabilityResult, out_dir: str | os.PathLike[str], *,
     ------
     cci_geo.errors.OutputExistsError
         If an output exists and ``overwrite`` is false (nothing is written).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import cci_geo
+    >>> from cci_geo import suitability as su
+    >>> from cci_geo._resources import resource_path
+    >>> res = su.score(resource_path("scenarios/old_factory_reuse.toml"),
+    ...                atlas=cci_geo.load_demo(), sensitivity=False)
+    >>> paths = su.write_outputs(res, pathlib.Path(tempfile.mkdtemp()))
+    >>> sorted(p.suffix for p in paths.values())[:3]
+    ['.csv', '.gpkg', '.json']
     """
     paths = output_paths(result, out_dir, xlsx=xlsx)
     for p in paths.values():  # refuse before writing anything

@@ -116,6 +116,17 @@ def resolve_weights(criteria: Sequence[Criterion], *, method: str = "direct",
     ------
     ScenarioError
         Missing or all-zero weights, or an invalid / inconsistent AHP matrix.
+
+    Examples
+    --------
+    >>> from cci_geo.suitability import Criterion, linear
+    >>> crits = [Criterion("a", "site_attribute", linear(0, 1), weight=0.75,
+    ...                    params={"column": "a"}),
+    ...          Criterion("b", "site_attribute", linear(0, 1), weight=0.25,
+    ...                    params={"column": "b"})]
+    >>> w, cr = resolve_weights(crits)
+    >>> w.tolist(), cr
+    ([0.75, 0.25], None)
     """
     if method == "ahp":
         if matrix is None:

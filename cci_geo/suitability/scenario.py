@@ -343,6 +343,16 @@ def parse_scenario(doc: Mapping[str, Any], *, base_dir: str | os.PathLike[str] |
     ------
     ScenarioError
         Naming the key and the fix.
+
+    Examples
+    --------
+    >>> sc = parse_scenario({"candidates": {"layer": "factory_sites"},
+    ...                      "criteria": [{"name": "floor", "measure": "site_attribute",
+    ...                                      "column": "floor_area_m2", "weight": 1.0,
+    ...                                      "value": {"function": "linear", "low": 0,
+    ...                                                "high": 10000}}]})
+    >>> sc.criteria[0].name, sc.candidates
+    ('floor', 'factory_sites')
     """
     if not isinstance(doc, Mapping):
         msg = f"a scenario must be a mapping (parsed TOML), got {type(doc).__name__}."
@@ -397,6 +407,13 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         If the file does not exist.
     ScenarioError
         If the TOML is malformed or a key is invalid (the message names it and the fix).
+
+    Examples
+    --------
+    >>> from cci_geo._resources import resource_path
+    >>> sc = load_scenario(resource_path("scenarios/old_factory_reuse.toml"))
+    >>> sc.candidates, len(sc.criteria) > 3
+    ('factory_sites', True)
     """
     p = Path(path)
     data = p.read_bytes()

@@ -41,6 +41,12 @@ def rank_scores(scores: np.ndarray, ids: Sequence[object]) -> np.ndarray:
     -------
     numpy.ndarray
         Integer ranks with the shape of ``scores``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rank_scores(np.array([0.2, 0.9, np.nan, 0.9]), ["a", "b", "c", "d"]).tolist()
+    [3, 1, 4, 2]
     """
     s = np.asarray(scores, dtype="float64")
     one_d = s.ndim == 1
@@ -131,6 +137,15 @@ def monte_carlo(values: np.ndarray, weights: np.ndarray, ids: Sequence[object], 
     Returns
     -------
     MonteCarloResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values = np.array([[1.0, 0.0], [0.6, 0.6], [0.0, 1.0]])   # 3 sites x 2 criteria
+    >>> mc = monte_carlo(values, np.array([0.5, 0.5]), ["a", "b", "c"], draws=200, top_k=1,
+    ...                  seed=0)
+    >>> bool(mc.summary.loc["b", "p_top_k"] > 0.9)
+    True
     """
     V, w = _check_inputs(values, weights, ids, top_k)
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
@@ -197,6 +212,14 @@ def one_at_a_time(values: np.ndarray, weights: np.ndarray, ids: Sequence[object]
         ``weight_max`` (the interval of weights keeping the same top-k set), ``down`` and
         ``up`` (distances to those ends) and ``swap_down`` / ``swap_up`` ("leaving -> entering"
         site ids at each end, empty when the set never changes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values = np.array([[1.0, 0.0], [0.6, 0.6], [0.0, 1.0]])
+    >>> oat = one_at_a_time(values, np.array([0.5, 0.5]), ["a", "b", "c"], ["x", "y"], top_k=1)
+    >>> oat[["weight_min", "weight_max"]].values.tolist()   # "b" stays first within these
+    [[0.4, 0.6], [0.4, 0.6]]
     """
     V, w = _check_inputs(values, weights, ids, top_k)
     n = V.shape[0]

@@ -149,6 +149,11 @@ def sigmoid(midpoint: float, scale: float, *, decreasing: bool = False) -> Value
 
     It is 0.5 at ``midpoint``, 0.73 at ``midpoint + scale`` and 0.88 at ``midpoint + 2 scale``
     (mirrored if ``decreasing``).
+
+    Examples
+    --------
+    >>> sigmoid(5000, 1000)([5000]).tolist()
+    [0.5]
     """
     return value_function_from_spec({"function": "sigmoid", "midpoint": midpoint,
                                      "scale": scale,
@@ -156,7 +161,13 @@ def sigmoid(midpoint: float, scale: float, *, decreasing: bool = False) -> Value
 
 
 def gaussian(center: float, sd: float) -> ValueFunction:
-    """Return ``exp(-((x - center) / sd)^2 / 2)``: 1 at ``center``, 0.61 one ``sd`` away."""
+    """Return ``exp(-((x - center) / sd)^2 / 2)``: 1 at ``center``, 0.61 one ``sd`` away.
+
+    Examples
+    --------
+    >>> gaussian(1000, 500)([1000, 1500]).round(3).tolist()
+    [1.0, 0.607]
+    """
     return value_function_from_spec({"function": "gaussian", "center": center, "sd": sd})
 
 
@@ -181,6 +192,11 @@ def boolean(*, op: str | None = None, threshold: float | None = None,
     With no argument the condition is "raw value is true / non-zero"; with ``op`` and
     ``threshold`` it is ``raw <op> threshold`` (op one of ``> >= < <= == !=``); with ``equals``
     it is "raw value is one of these categories".
+
+    Examples
+    --------
+    >>> boolean(op="<=", threshold=500)([100, 800]).tolist()
+    [1.0, 0.0]
     """
     spec: dict[str, Any] = {"function": "boolean"}
     if op is not None or threshold is not None:
@@ -191,7 +207,13 @@ def boolean(*, op: str | None = None, threshold: float | None = None,
 
 
 def categories(values: Mapping[str, float], *, default: float = 0.0) -> ValueFunction:
-    """Return a lookup table from category (string) to value; unknown categories get ``default``."""
+    """Return a lookup table from category (string) to value; unknown categories get ``default``.
+
+    Examples
+    --------
+    >>> categories({"vacant": 1.0, "candidate": 0.6})(["vacant", "reused"]).tolist()
+    [1.0, 0.0]
+    """
     return value_function_from_spec({"function": "categories", "values": dict(values),
                                      "default": default})
 
@@ -310,6 +332,12 @@ def value_function_from_spec(spec: Mapping[str, Any] | ValueFunction, *,
     ------
     ScenarioError
         Naming the key and the fix when the function is unknown or a parameter is bad.
+
+    Examples
+    --------
+    >>> vf = value_function_from_spec({"function": "linear", "low": 0, "high": 10})
+    >>> vf([5]).tolist()
+    [0.5]
     """
     if isinstance(spec, ValueFunction):
         spec = {"function": spec.function, **spec.params}
