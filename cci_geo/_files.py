@@ -186,8 +186,9 @@ def _interrupts_deferred() -> Iterator[None]:
         for s, h in old.items():
             signal.signal(s, h)
         if got:
-            if got[0] == signal.SIGTERM and callable(old[signal.SIGTERM]):
-                old[signal.SIGTERM](signal.SIGTERM, None)  # type: ignore[operator]
+            term = old[signal.SIGTERM]
+            if got[0] == signal.SIGTERM and callable(term):
+                term(signal.SIGTERM, None)
             raise KeyboardInterrupt
 
 
@@ -209,9 +210,9 @@ def _place_new(src: Path, dst: Path) -> None:
             msg = f"{dst} already exists; pass {opt('overwrite=True', '--overwrite')}."
             raise OutputExistsError(msg) from None
         os.close(fd)
-        os.replace(src, dst)
+        src.replace(dst)
         return
-    os.unlink(src)
+    src.unlink()
 
 
 class Staging:
@@ -298,11 +299,11 @@ class Staging:
             order = sorted(old, key=lambda t: t != manifest)  # the old manifest goes first
             for i, t in enumerate(order):
                 b = backup / f"{i}-{t.name}"
-                os.replace(t, b)
+                t.replace(b)
                 moved.append((b, t))
             for n in files:
                 (self.out_dir / n).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self.dir / n, self.out_dir / n)
+                (self.dir / n).replace(self.out_dir / n)
                 placed.append(self.out_dir / n)
         except BaseException:
             for p in placed:
@@ -310,7 +311,7 @@ class Staging:
                     p.unlink()
             for b, t in reversed(moved):
                 with contextlib.suppress(OSError):
-                    os.replace(b, t)
+                    b.replace(t)
             raise
         finally:
             shutil.rmtree(backup, ignore_errors=True)

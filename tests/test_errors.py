@@ -344,10 +344,8 @@ def test_fuzz_read_layer_geojson(features, truncate):
         for kind in (None, "zones"):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # warnings (e.g. mixed-type JSON) are fine
-                try:
+                with contextlib.suppress(CciGeoError):
                     cci_geo.read_layer(path, kind)
-                except CciGeoError:
-                    pass
 
 
 _value = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True),
@@ -401,10 +399,8 @@ def test_fuzz_scenario_loaders(lines, bom):
         path = Path(d) / "s.toml"
         path.write_bytes(raw)
         for loader in (cci_geo.layout.load_scenario, cci_geo.suitability.load_scenario):
-            try:
+            with contextlib.suppress(CciGeoError):
                 loader(path)
-            except CciGeoError:
-                pass
 
 
 @FUZZ

@@ -73,10 +73,9 @@ def test_link_unsupported_falls_back_to_exclusive_reservation(tmp_path, monkeypa
 
     monkeypatch.setattr(_files.os, "link", no_link)
     write_layer(_layer("a"), tmp_path / "x.gpkg")
-    with pytest.raises(OutputExistsError):
-        with atomic_path(tmp_path / "y.txt") as tmp:
-            tmp.write_text("new")
-            (tmp_path / "y.txt").write_text("someone else")  # appears while we write
+    with pytest.raises(OutputExistsError), atomic_path(tmp_path / "y.txt") as tmp:
+        tmp.write_text("new")
+        (tmp_path / "y.txt").write_text("someone else")  # appears while we write
     assert (tmp_path / "y.txt").read_text() == "someone else"
 
 
@@ -162,10 +161,10 @@ def _contents(out: Path) -> dict[str, str]:
 
 def test_a_full_disk_while_staging_leaves_the_previous_set(tmp_path):
     old = _old_set(tmp_path)
-    with pytest.raises(OutputWriteError, match="no space left on the device"):
-        with transaction(tmp_path, overwrite=True, manifest="manifest.json") as stage:
-            stage.path("a.csv").write_text("new a")
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    with (pytest.raises(OutputWriteError, match="no space left on the device"),
+          transaction(tmp_path, overwrite=True, manifest="manifest.json") as stage):
+        stage.path("a.csv").write_text("new a")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     assert _contents(tmp_path) == old
     assert _leftovers(tmp_path) == []
 
@@ -183,10 +182,10 @@ def test_a_failure_while_moving_rolls_back_to_the_previous_set(tmp_path, monkeyp
         return real(src, dst)
 
     monkeypatch.setattr(_files.os, "replace", flaky)
-    with pytest.raises(OSError, match="I/O error"):
-        with transaction(tmp_path, overwrite=True, manifest="manifest.json") as stage:
-            for name in ("a.csv", "b.csv", "manifest.json"):
-                stage.path(name).write_text(f"new {name}")
+    with (pytest.raises(OSError, match="I/O error"),
+          transaction(tmp_path, overwrite=True, manifest="manifest.json") as stage):
+        for name in ("a.csv", "b.csv", "manifest.json"):
+            stage.path(name).write_text(f"new {name}")
     assert _contents(tmp_path) == old
     assert _leftovers(tmp_path) == []
 
@@ -204,10 +203,9 @@ def test_a_transaction_moves_the_manifest_last_and_refuses_existing(tmp_path, mo
         for name in ("m.json", "z.csv", "a.csv"):
             stage.path(name).write_text(name)
     assert order[-1] == "m.json" and sorted(order) == ["a.csv", "m.json", "z.csv"]
-    with pytest.raises(OutputExistsError):
-        with transaction(tmp_path, manifest="m.json") as stage:
-            stage.path("new.csv").write_text("x")
-            stage.path("a.csv").write_text("y")
+    with pytest.raises(OutputExistsError), transaction(tmp_path, manifest="m.json") as stage:
+        stage.path("new.csv").write_text("x")
+        stage.path("a.csv").write_text("y")
     assert not (tmp_path / "new.csv").exists() and (tmp_path / "a.csv").read_text() == "a.csv"
     assert _leftovers(tmp_path) == []
 

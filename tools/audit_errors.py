@@ -406,7 +406,7 @@ def scenarios() -> None:
                      .encode()),
         "duplicate table": ("dup", lambda t: (t + "\n[scenario]\nname='x'\n").encode()),
         "NUL byte": ("nul", lambda t: t.replace("\n", "\n\x00", 1).encode()),
-        "empty file": ("empty", lambda t: b""),
+        "empty file": ("empty", lambda _t: b""),
         "cell_size_m 0": ("cell0", lambda t: t.replace("cell_size_m = 100", "cell_size_m = 0")
                           .encode()),
         "cell_size_m nan": ("cellnan", lambda t: t.replace("cell_size_m = 100",

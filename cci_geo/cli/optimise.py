@@ -67,7 +67,7 @@ def _paths(data: dict[str, Any], out: Path | None, *,
 
     defaults = {"sites": "layout_sites.gpkg", "allocations": "layout_allocations.gpkg",
                 "summary": "layout_summary.csv", "map": "layout.html"}
-    base = out if out is not None else Path(".")
+    base = out if out is not None else Path()
     targets: dict[str, Path] = {}
     for key, name in defaults.items():
         given = str(data.get("output", {}).get(key, name))
@@ -75,7 +75,7 @@ def _paths(data: dict[str, Any], out: Path | None, *,
             given = Path(given).name  # --out collects the files by name
         targets[key] = safe_relative(given, base, what=f"[output] {key}",
                                      allow_outside=allow_outside)
-    absolute = {k: Path(os.path.abspath(t)) for k, t in targets.items()}
+    absolute = {k: Path(t).resolve() for k, t in targets.items()}
     root = Path(os.path.commonpath([t.parent for t in absolute.values()]))
     rel = {k: Path(os.path.relpath(t, root)).as_posix() for k, t in absolute.items()}
     summary = Path(rel["summary"])
