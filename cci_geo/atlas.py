@@ -91,7 +91,10 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         ``gdf.attrs["cci_geo_metric_crs"]``, so every analysis given a layer of this atlas
         measures in it (see :func:`cci_geo._crs.resolve_metric_crs`).
     name
-        Title used in summaries and map attributions.
+        Title used in summaries, map titles and attributions.
+    name_zh
+        The atlas's name in Chinese, used as the title of Chinese maps and reports (default:
+        ``name``); see :meth:`display_name`.
     tables
         Mapping of table kind (see :data:`cci_geo.schema.TABLE_KINDS`, e.g.
         ``"enterprise_years"``: annual observations in long format) to a DataFrame without
@@ -132,7 +135,8 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
                  provenance: Mapping[str, Mapping[str, str]] | None = None, *,
                  metric_crs: str | None = None, name: str = "CCI atlas",
                  tables: Mapping[str, pd.DataFrame] | None = None,
-                 region: Region | str | None = None, _validated: bool = False) -> None:
+                 region: Region | str | None = None, name_zh: str | None = None,
+                 _validated: bool = False) -> None:
         for kind in layers:
             if kind not in LAYER_KINDS:
                 msg = f"unknown layer kind {kind!r}; use one of {list(LAYER_KINDS)}."
@@ -175,6 +179,19 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
                 _check_status(kind, rec["status"])
             self._provenance[kind] = rec
         self.name = name
+        self.name_zh = name_zh or None
+
+    def display_name(self, lang: str = "en") -> str:
+        """Return the atlas's name in ``lang`` (``"zh"`` uses :attr:`name_zh` when set).
+
+        Examples
+        --------
+        >>> import cci_geo
+        >>> demo = cci_geo.load_demo()
+        >>> demo.display_name("en"), demo.display_name("zh")
+        ('Beijing CCI demo atlas', '北京文化创意产业示例图集')
+        """
+        return self.name_zh if lang == "zh" and self.name_zh else self.name
 
     # -- mapping protocol ------------------------------------------------------------------
     def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
@@ -253,7 +270,8 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         prov = self.provenance
         prov[kind] = dict(provenance or {})
         return Atlas(layers, prov, metric_crs=self.metric_crs, name=self.name,
-                     tables=self._tables, region=self.region, _validated=True)
+                     tables=self._tables, region=self.region, name_zh=self.name_zh,
+                     _validated=True)
 
     def with_table(self, kind: str, df: pd.DataFrame,
                    provenance: Mapping[str, str] | None = None) -> Atlas:
@@ -271,7 +289,8 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         prov = self.provenance
         prov[kind] = dict(provenance or {})
         return Atlas(self._layers, prov, metric_crs=self.metric_crs, name=self.name,
-                     tables=self._tables | {kind: table}, region=self.region, _validated=True)
+                     tables=self._tables | {kind: table}, region=self.region,
+                     name_zh=self.name_zh, _validated=True)
 
     def summary(self) -> pd.DataFrame:
         """Return one row per layer: features, geometry types, status, source, licence.
@@ -315,6 +334,7 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
 
         return pd.DataFrame([
             {"layer": k, **self._provenance[k], "atlas_name": self.name,
+             "atlas_name_zh": self.name_zh or "",
              "metric_crs": self.metric_crs, "region": ",".join(f"{v:g}" for v in self.region),
              "cci_geo_version": __version__}
             for k in [*self._layers, *self._tables]
@@ -457,6 +477,7 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         stored_crs: str | None = None
         stored_region: Region | None = None
         name = Path(where).stem or where
+        name_zh: str | None = None
         if metadata is not None:
             for rec in metadata.fillna("").to_dict("records"):
                 prov[str(rec["layer"])] = {f: str(rec.get(f, "")) for f in PROVENANCE_FIELDS}
@@ -464,6 +485,7 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
                 if rec.get("region"):
                     stored_region = _parse_region(str(rec["region"]), where)
                 name = str(rec.get("atlas_name") or name)
+                name_zh = str(rec.get("atlas_name_zh") or "") or name_zh
         if region is None:
             region = stored_region
         checked = _data_region(tables) if region == "data" else check_region(region)
@@ -480,7 +502,7 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         logger.info("read atlas %s from %s (%d layers, %d tables)", name, where, len(layers),
                     len(extra))
         return cls(layers, prov, metric_crs=metric_crs or stored_crs, name=name, tables=extra,
-                   region=checked, _validated=True)
+                   region=checked, name_zh=name_zh, _validated=True)
 
     @classmethod
     def _from_ogr(cls, p: Path, what: str, validate_layers: bool, *,

@@ -565,7 +565,7 @@ def build(reference: Path | None = None) -> Atlas:
     layers = {"districts": districts, **places, "factory_sites": factories,
               "enterprises": enterprises, "nodes": nodes, "corridors": corridors, **transit}
     return Atlas(layers, PROVENANCE, name="Beijing CCI demo atlas",
-                 tables={"enterprise_years": panel})
+                 name_zh="北京文化创意产业示例图集", tables={"enterprise_years": panel})
 
 
 def main() -> None:

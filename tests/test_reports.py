@@ -40,7 +40,7 @@ def _text(path, *args):
 @needs_poppler
 def test_report_text_comes_back_in_chinese(demo_pdf):
     text = _text(demo_pdf)
-    assert "Beijing CCI demo atlas" in text  # the title: the atlas's name
+    assert "北京文化创意产业示例图集" in text  # the title: the atlas's Chinese name
     headings = ("企业集聚", "老旧厂房再利用适宜性", "新增文创园区布局方案", "方法说明", "数据来源")
     assert all(h in text for h in headings)
     assert "朝阳区" in text  # district names in the tables

@@ -324,7 +324,7 @@ def test_demo_briefing_runs_every_step(demo, tmp_path):
     for name in ("企业核密度", "热点分析 (Gi*)", "集聚与认定差距", "选址适宜性", "布局优化",
                  "廊道带", "新兴热点分析（合成数据）", "园区计分卡"):
         assert name in html, name
-    assert _title(html) == demo.name
+    assert _title(html) == demo.display_name("zh") == "北京文化创意产业示例图集"
     (s, w), (n, e) = _fit_bounds(html)
     assert 115.3 < w < 115.6 and 117.3 < e < 117.6 and 39.3 < s < 39.6 and 40.9 < n < 41.2
 

@@ -156,8 +156,11 @@ def default_title(atlas: Any, lang: Lang) -> str:
     >>> import cci_geo
     >>> default_title(cci_geo.load_demo(), "en")
     'Beijing CCI demo atlas'
+    >>> default_title(cci_geo.load_demo(), "zh")
+    '北京文化创意产业示例图集'
     """
-    name = getattr(atlas, "name", None)
+    name = (getattr(atlas, "name_zh", None) if lang == "zh" else None) or getattr(
+        atlas, "name", None)
     return str(name) if name else label("briefing_title", lang)
 
 

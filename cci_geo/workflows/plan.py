@@ -224,7 +224,10 @@ def plan_briefing(atlas: Any, config: BriefingConfig | None = None) -> Plan:
     >>> plan = plan_briefing(cci_geo.load_demo())
     >>> plan.to_run
     ['concentration', 'accessibility', 'suitability', 'layout', 'corridors', 'monitoring']
-    >>> plan.title
+    >>> plan.title                     # the atlas's name in the map's language (zh)
+    '北京文化创意产业示例图集'
+    >>> from cci_geo.workflows import BriefingConfig
+    >>> plan_briefing(cci_geo.load_demo(), BriefingConfig(lang="en")).title
     'Beijing CCI demo atlas'
     """
     config = config or BriefingConfig()
@@ -249,7 +252,8 @@ def plan_briefing(atlas: Any, config: BriefingConfig | None = None) -> Plan:
                            without=p.without, params=p.params) for p in planned]
     region = study_region(atlas)
     view = config.view or first_view(region)
-    title = config.title or str(getattr(atlas, "name", "") or "CCI atlas")
+    name_zh = getattr(atlas, "name_zh", None) if config.lang == "zh" else None
+    title = config.title or str(name_zh or getattr(atlas, "name", "") or "CCI atlas")
     for p in planned:
         if p.status == "skip":
             logger.info("%s: skipped: %s", p.name, p.reason)
