@@ -255,19 +255,88 @@ def test_corridors_without_beijing(shanghai):
 # ------------------------------------------------------------------------------ examples
 
 
-PACKAGES = ("cci_geo", "cci_geo.access", "cci_geo.atlas", "cci_geo.concentration",
-            "cci_geo.corridors", "cci_geo.datasets", "cci_geo.datum", "cci_geo.io",
-            "cci_geo.layout", "cci_geo.maps", "cci_geo.network",
-            "cci_geo.results", "cci_geo.schema", "cci_geo.suitability")
+def _public_modules() -> list[str]:
+    """Every importable module of cci_geo whose dotted name has no private part; the CLI
+    subcommand modules are left out (their `add_parser`/`run` are shown by `--help` examples)."""
+    import pkgutil
+
+    names = ["cci_geo"]
+    for info in pkgutil.walk_packages(cci_geo.__path__, "cci_geo."):
+        parts = info.name.split(".")
+        if any(p.startswith("_") for p in parts) or parts[1] == "cli":
+            continue
+        names.append(info.name)
+    return names
 
 
-@pytest.mark.parametrize("package", PACKAGES)
-def test_every_exported_function_has_a_runnable_example(package):
+# exported functions still without an example; this list may only shrink (the test fails when
+# one of them gains an example, so that it is struck off here too)
+PENDING_EXAMPLES: set[str] = {
+    "cci_geo.concentration.kde.bin_moments",
+    "cci_geo.errors.render",
+    "cci_geo.layout.heuristics.evaluate",
+    "cci_geo.layout.heuristics.greedy",
+    "cci_geo.layout.heuristics.interchange",
+    "cci_geo.layout.heuristics.lagrangian_bound",
+    "cci_geo.layout.heuristics.lagrangian_fixing",
+    "cci_geo.layout.heuristics.nearest_two",
+    "cci_geo.layout.pcenter.solve_p_center",
+    "cci_geo.layout.pmedian.capacitated_p_median",
+    "cci_geo.layout.pmedian.radius_p_median",
+    "cci_geo.layout.result.build_result",
+    "cci_geo.layout.rules.build_rules",
+    "cci_geo.layout.rules.site_blocks",
+    "cci_geo.maps.basemaps.add_basemap",
+    "cci_geo.maps.export.inline_assets",
+    "cci_geo.maps.folium_layers.add_layer",
+    "cci_geo.maps.folium_layers.asset_text",
+    "cci_geo.maps.folium_layers.controls_last",
+    "cci_geo.maps.folium_layers.js_json",
+    "cci_geo.maps.layers.shift_layer",
+    "cci_geo.maps.render_layers.render_enterprises",
+    "cci_geo.maps.static.draw_map",
+    "cci_geo.maps.style.surface_layer",
+    "cci_geo.postgis.read_atlas",
+    "cci_geo.postgis.read_table",
+    "cci_geo.postgis.write_atlas",
+    "cci_geo.postgis.write_layer",
+    "cci_geo.raster.open_raster",
+    "cci_geo.reports.content.access_table",
+    "cci_geo.reports.content.find",
+    "cci_geo.reports.content.lq_table",
+    "cci_geo.reports.content.proposal_table",
+    "cci_geo.reports.content.top_sites_table",
+    "cci_geo.suitability.chunked.read_window",
+    "cci_geo.suitability.evaluate.evaluate",
+    "cci_geo.suitability.evaluate.zonal_mean",
+    "cci_geo.suitability.measures.grid_raw",
+    "cci_geo.suitability.measures.point_raw",
+    "cci_geo.suitability.outputs.check_outputs",
+    "cci_geo.suitability.outputs.output_names",
+    "cci_geo.suitability.outputs.output_paths",
+    "cci_geo.suitability.outputs.stage_outputs",
+}
+
+
+def _missing_examples(module_name: str) -> list[str]:
     import importlib
     import inspect
 
-    mod = importlib.import_module(package)
-    missing = [name for name in getattr(mod, "__all__", [])
-               if inspect.isfunction(getattr(mod, name, None))
-               and ">>> " not in (getattr(mod, name).__doc__ or "")]
-    assert not missing, f"{package}: no Examples section in {missing}"
+    mod = importlib.import_module(module_name)
+    return [f"{module_name}.{name}" for name in getattr(mod, "__all__", [])
+            if inspect.isfunction(getattr(mod, name, None))
+            and ">>> " not in (getattr(mod, name).__doc__ or "")]
+
+
+@pytest.mark.parametrize("module_name", _public_modules())
+def test_every_exported_function_has_a_runnable_example(module_name):
+    missing = _missing_examples(module_name)
+    new = [name for name in missing if name not in PENDING_EXAMPLES]
+    assert not new, f"no Examples section in {new}"
+
+
+def test_pending_examples_list_is_current():
+    missing = {name for module_name in _public_modules()
+               for name in _missing_examples(module_name)}
+    stale = PENDING_EXAMPLES - missing
+    assert not stale, f"now documented, strike off PENDING_EXAMPLES: {sorted(stale)}"
