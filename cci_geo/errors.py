@@ -69,7 +69,16 @@ def opt(python: str, cli: str | None = None) -> str:
 
 
 def render(text: str, form: str = "python") -> str:
-    """Return ``text`` with every :func:`opt` marker in the ``"python"`` or ``"cli"`` form."""
+    """Return ``text`` with every :func:`opt` marker in the ``"python"`` or ``"cli"`` form.
+
+    Examples
+    --------
+    >>> text = "pass " + opt("encoding='gbk'", "--encoding gbk")
+    >>> render(text)
+    "pass encoding='gbk'"
+    >>> render(text, "cli")
+    'pass --encoding gbk'
+    """
     group = 2 if form == "cli" else 1
     return _OPT.sub(lambda m: m.group(group), text)
 

@@ -256,6 +256,27 @@ def open_raster(path: str | os.PathLike[str]) -> Any:
         If ``path`` does not exist.
     cci_geo.errors.DataError
         If the file is not a raster GDAL can read (e.g. a ``.tif`` that is something else).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np, rasterio
+    >>> from affine import Affine
+    >>> from cci_geo.errors import DataError
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with rasterio.open(folder / "cells.tif", "w", driver="GTiff", width=3, height=2,
+    ...                    count=1, dtype="float32", crs="EPSG:32650",
+    ...                    transform=Affine(100, 0, 440000, 0, -100, 4430000)) as dst:
+    ...     dst.write(np.arange(6, dtype="float32").reshape(1, 2, 3))
+    >>> with open_raster(folder / "cells.tif") as src:
+    ...     print(src.shape, src.crs.to_epsg(), src.read(1).tolist())
+    (2, 3) 32650 [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    >>> _ = (folder / "notes.tif").write_text("not a raster")
+    >>> try:
+    ...     open_raster(folder / "notes.tif")
+    ... except DataError as exc:
+    ...     print("DataError:", str(exc).endswith("or export it again."))
+    DataError: True
     """
     from .errors import DataError  # noqa: PLC0415
 

@@ -208,6 +208,19 @@ def bin_moments(xy: np.ndarray, w: np.ndarray | None, origin: tuple[float, float
     tuple
         ``(moments, n_in)``: a ``(6, rows, cols)`` float64 array and the number of points
         binned (points off the grid are dropped).
+
+    Examples
+    --------
+    Two points near the first row of a 2 x 2 grid of 10 m spacing, one far off it:
+
+    >>> import numpy as np
+    >>> xy = np.array([[0.0, 0.0], [10.0, -2.0], [500.0, 0.0]])
+    >>> moments, n_in = bin_moments(xy, None, origin=(0.0, 0.0), d=10.0, shape=(2, 2))
+    >>> moments.shape, n_in
+    ((6, 2, 2), 2)
+    >>> moments[0]                     # the point count at each node
+    array([[1., 1.],
+           [0., 0.]])
     """
     rows, cols = shape
     n = len(xy)

@@ -63,6 +63,11 @@ def js_json(obj: Any, *, clean: bool = True) -> str:
     NaN/inf become ``null`` (pass ``clean=False`` when ``obj`` holds only plain Python
     values already); ``<``, ``>``, ``&``, U+2028 and U+2029 are written as ``\\uXXXX``
     escapes, so no string can close the script or open a comment.
+
+    Examples
+    --------
+    >>> print(js_json({"share": float("nan"), "name": "</script>"}))
+    {"share":null,"name":"\\u003c/script\\u003e"}
     """
     text = json.dumps(_clean(obj) if clean else obj, ensure_ascii=False, separators=(",", ":"),
                       allow_nan=False)
@@ -96,7 +101,13 @@ def js_payload(obj: Any, *, clean: bool = True) -> str:
 
 
 def asset_text(name: str) -> str:
-    """Return the text of a file shipped in ``cci_geo/maps/assets``."""
+    """Return the text of a file shipped in ``cci_geo/maps/assets``.
+
+    Examples
+    --------
+    >>> "cciGeo" in asset_text("cci_geo_maps.js")
+    True
+    """
     folder = resources.files("cci_geo.maps").joinpath("assets")
     return folder.joinpath(name).read_text(encoding="utf-8")
 
@@ -340,6 +351,16 @@ def controls_last(m: folium.Map) -> None:
     A ``folium.LayerControl`` lists the layers of its map when it renders, but its script runs
     where it sits in the page: a layer added after the control would be referenced before its
     variable is defined (``Cannot read properties of undefined (reading 'setZIndex')``).
+
+    Examples
+    --------
+    >>> import folium
+    >>> m = folium.Map(tiles=None)
+    >>> _ = folium.LayerControl().add_to(m)
+    >>> _ = folium.FeatureGroup(name="parks").add_to(m)
+    >>> controls_last(m)
+    >>> [type(child).__name__ for child in m._children.values()]
+    ['FeatureGroup', 'LayerControl']
     """
     children = m._children
     controls = [k for k, v in children.items() if isinstance(v, folium.LayerControl)]

@@ -34,7 +34,16 @@ class ReportTable:
 
 
 def find(results: Sequence[Any], kind: str) -> Any | None:
-    """Return the first result of type ``kind`` (e.g. ``"location_quotient"``), or None."""
+    """Return the first result of type ``kind`` (e.g. ``"location_quotient"``), or None.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cci_geo.results import tag_result
+    >>> lq = tag_result(pd.DataFrame({"total": [120]}), "location_quotient")
+    >>> find([lq], "location_quotient") is lq, find([lq], "suitability")
+    (True, None)
+    """
     for r in results:
         if result_type(r) == kind and isinstance(r, pd.DataFrame):
             return r
@@ -67,7 +76,22 @@ def _num(v: Any, fmt: str = "{:,.0f}") -> str:
 
 
 def lq_table(results: Sequence[Any], lang: str) -> ReportTable | None:
-    """Location quotients by district: enterprises, LQ of each sector, Krugman index."""
+    """Location quotients by district: enterprises, LQ of each sector, Krugman index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cci_geo.results import tag_result
+    >>> lq = tag_result(pd.DataFrame({"name_en": ["Dongcheng", "Haidian"], "total": [80, 120],
+    ...                               "lq_design": [0.62, 1.25]}), "location_quotient")
+    >>> table = lq_table([lq], "en")
+    >>> table.headers
+    ['District', 'Firms', 'Creative design']
+    >>> table.rows
+    [['Haidian', '120', '1.25'], ['Dongcheng', '80', '0.62']]
+    >>> lq_table([], "en") is None
+    True
+    """
     lq = find(results, "location_quotient")
     if lq is None:
         return None
@@ -88,7 +112,21 @@ def lq_table(results: Sequence[Any], lang: str) -> ReportTable | None:
 
 
 def top_sites_table(results: Sequence[Any], lang: str, n: int = 10) -> ReportTable | None:
-    """The best ``n`` candidate sites with each criterion's contribution to the score."""
+    """The best ``n`` candidate sites with each criterion's contribution to the score.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cci_geo.results import tag_result
+    >>> sites = tag_result(pd.DataFrame({
+    ...     "name_en": ["Old mill", "Dye works", "Print shop"], "score": [0.4, 0.9, 0.7],
+    ...     "rank": [3, 1, 2], "contrib_transit": [0.1, 0.5, 0.3]}), "suitability")
+    >>> table = top_sites_table([sites], "en", n=2)
+    >>> table.title
+    'Top 2 candidate sites and what each criterion contributes'
+    >>> table.rows
+    [['1', 'Dye works', '0.900', '0.500'], ['2', 'Print shop', '0.700', '0.300']]
+    """
     sites = find(results, "suitability")
     if sites is None or "score" not in sites:
         return None
@@ -117,7 +155,22 @@ def top_sites_table(results: Sequence[Any], lang: str, n: int = 10) -> ReportTab
 
 def proposal_table(results: Sequence[Any], districts: pd.DataFrame | None,
                    lang: str) -> ReportTable | None:
-    """Proposed new zones: district, suitability, employees served, mean and longest distance."""
+    """Proposed new zones: district, suitability, employees served, mean and longest distance.
+
+    Examples
+    --------
+    Existing (``fixed``) zones are left out; new ones are sorted by employees served.
+
+    >>> import pandas as pd
+    >>> from cci_geo.results import tag_result
+    >>> sel = tag_result(pd.DataFrame({
+    ...     "name_en": ["Existing park", "Old mill"], "fixed": [True, False],
+    ...     "district": ["110108", "110108"], "score": [None, 0.82],
+    ...     "demand_served": [900, 1500], "mean_cost": [1200.0, 2300.0],
+    ...     "max_cost": [4000.0, 5100.0]}), "selected_sites")
+    >>> proposal_table([sel], None, "en").rows
+    [['Old mill', '110108', '0.82', '1,500', '2,300', '5,100']]
+    """
     sites = find(results, "selected_sites")
     if sites is None:
         return None
@@ -152,7 +205,19 @@ def proposal_table(results: Sequence[Any], districts: pd.DataFrame | None,
 
 
 def access_table(results: Sequence[Any], lang: str) -> ReportTable | None:
-    """Venue access by district: open space per employee and share without access."""
+    """Venue access by district: open space per employee and share without access.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cci_geo.results import tag_result
+    >>> acc = tag_result(pd.DataFrame({
+    ...     "name_en": ["Chaoyang", "Xicheng"], "employees": [5000, 3000],
+    ...     "access_mean": [1.5, 2.25], "share_without_access": [0.1, 0.0],
+    ...     "venues": [4, 6]}), "access_by_district")
+    >>> access_table([acc], "en").rows
+    [['Xicheng', '3,000', '2.25', '0.0%', '6'], ['Chaoyang', '5,000', '1.50', '10.0%', '4']]
+    """
     acc = find(results, "access_by_district")
     if acc is None:
         return None

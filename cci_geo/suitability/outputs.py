@@ -38,6 +38,14 @@ def output_names(scenario_name: str, criteria: list[str] | tuple[str, ...], *,
     Roles: ``csv``, ``gpkg``, ``provenance``, ``composite``, ``criterion:<name>``, ``xlsx``
     (with ``xlsx``), ``html`` and ``whatif html`` (the maps the CLI adds). Known before any
     work, so callers can check them first.
+
+    Examples
+    --------
+    >>> names = output_names("Old factory reuse", ["metro_access"])
+    >>> names["csv"], names["criterion:metro_access"]
+    ('old_factory_reuse_ranking.csv', 'old_factory_reuse_criterion_metro_access.tif')
+    >>> sorted(names)
+    ['composite', 'criterion:metro_access', 'csv', 'gpkg', 'html', 'provenance', 'whatif html']
     """
     stem = _slug(scenario_name)
     names = {"csv": f"{stem}_ranking.csv", "gpkg": f"{stem}.gpkg",
@@ -67,7 +75,22 @@ def output_paths(result: SuitabilityResult, out_dir: str | os.PathLike[str], *,
 def check_outputs(scenario_name: str, criteria: list[str] | tuple[str, ...],
                   out_dir: str | os.PathLike[str], *, overwrite: bool, xlsx: bool = False,
                   html: bool = False) -> None:
-    """Refuse, before any work, outputs that exist (without ``overwrite``) or cannot be written."""
+    """Refuse, before any work, outputs that exist (without ``overwrite``) or cannot be written.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from cci_geo.errors import CciGeoError
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> check_outputs("Old factory reuse", ["metro_access"], out, overwrite=False)  # all free
+    >>> _ = (out / "old_factory_reuse.gpkg").write_text("an earlier run")
+    >>> try:
+    ...     check_outputs("Old factory reuse", ["metro_access"], out, overwrite=False)
+    ... except CciGeoError as exc:
+    ...     print(str(exc).split(" already")[0].endswith("old_factory_reuse.gpkg"))
+    True
+    >>> check_outputs("Old factory reuse", ["metro_access"], out, overwrite=True)
+    """
     for role, name in output_names(scenario_name, criteria, xlsx=xlsx).items():
         if role not in ("html", "whatif html") or html:
             check_writable(Path(out_dir) / name, overwrite=overwrite)
