@@ -48,7 +48,18 @@ def _chunks(n: int) -> Iterator[slice]:
 
 def evaluate(cost: NDArray[np.float64], weights: NDArray[np.float64],
              open_idx: NDArray[np.intp]) -> float:
-    """Return ``sum_i w_i min_{j in open} c_ij``."""
+    """Return ``sum_i w_i min_{j in open} c_ij``.
+
+    Examples
+    --------
+    Five demands on a line at 0, 1, 10, 11 and 30 km, each a candidate site:
+
+    >>> import numpy as np
+    >>> x = np.array([0.0, 1.0, 10.0, 11.0, 30.0])
+    >>> cost, w = np.abs(x[:, None] - x[None, :]), np.ones(5)
+    >>> evaluate(cost, w, np.array([0, 2]))     # 0 + 1 + 0 + 1 + 20
+    22.0
+    """
     total = 0.0
     for sl in _chunks(cost.shape[0]):
         total += float(weights[sl] @ cost[sl][:, open_idx].min(axis=1))
@@ -57,7 +68,19 @@ def evaluate(cost: NDArray[np.float64], weights: NDArray[np.float64],
 
 def nearest_two(cost: NDArray[np.float64], open_idx: NDArray[np.intp]
                 ) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64]]:
-    """Return each demand's nearest open cost, its position in ``open_idx``, and the second."""
+    """Return each demand's nearest open cost, its position in ``open_idx``, and the second.
+
+    Examples
+    --------
+    Five demands on a line at 0, 1, 10, 11 and 30 km, each a candidate site:
+
+    >>> import numpy as np
+    >>> x = np.array([0.0, 1.0, 10.0, 11.0, 30.0])
+    >>> cost, w = np.abs(x[:, None] - x[None, :]), np.ones(5)
+    >>> d1, phi, d2 = nearest_two(cost, np.array([0, 2]))
+    >>> d1.tolist(), phi.tolist(), d2.tolist()
+    ([0.0, 1.0, 0.0, 1.0, 20.0], [0, 0, 1, 1, 1], [10.0, 9.0, 10.0, 11.0, 30.0])
+    """
     n = cost.shape[0]
     d1 = np.empty(n)
     d2 = np.full(n, np.inf)
@@ -80,6 +103,20 @@ def greedy(cost: NDArray[np.float64], weights: NDArray[np.float64], *, p: int,
 
     With ``rng`` and ``rcl > 1`` each step picks at random among the ``rcl`` best sites
     (a randomised greedy start for multi-start runs).
+
+    Examples
+    --------
+    Five demands on a line at 0, 1, 10, 11 and 30 km, each a candidate site:
+
+    >>> import numpy as np
+    >>> x = np.array([0.0, 1.0, 10.0, 11.0, 30.0])
+    >>> cost, w = np.abs(x[:, None] - x[None, :]), np.ones(5)
+    >>> none, every = np.zeros(5, dtype=bool), np.ones(5, dtype=bool)
+    >>> greedy(cost, w, p=2, fixed=none, allowed=every).tolist()  # the middle, then 30 km
+    [2, 4]
+    >>> fixed = none.copy(); fixed[0] = True
+    >>> greedy(cost, w, p=1, fixed=fixed, allowed=every).tolist()  # fixed sites come first
+    [0, 3]
     """
     n, m = cost.shape
     chosen: list[int] = np.flatnonzero(fixed).tolist()
@@ -111,6 +148,19 @@ def interchange(cost: NDArray[np.float64], weights: NDArray[np.float64],
     """Improve ``open_idx`` by best-improvement vertex substitution until no swap helps.
 
     Returns the open sites, their objective and the number of swaps made.
+
+    Examples
+    --------
+    Five demands on a line at 0, 1, 10, 11 and 30 km, each a candidate site:
+
+    >>> import numpy as np
+    >>> x = np.array([0.0, 1.0, 10.0, 11.0, 30.0])
+    >>> cost, w = np.abs(x[:, None] - x[None, :]), np.ones(5)
+    >>> none, every = np.zeros(5, dtype=bool), np.ones(5, dtype=bool)
+    >>> sites, objective, swaps = interchange(cost, w, np.array([0, 1]), fixed=none,
+    ...                                       allowed=every)
+    >>> sites.tolist(), objective, swaps
+    ([1, 4], 20.0, 1)
     """
     t0 = time.perf_counter()
     n, m = cost.shape
@@ -207,6 +257,19 @@ def lagrangian_bound(cost: NDArray[np.float64], weights: NDArray[np.float64], *,
     LagrangeOutcome
         The best bound, the site values ``rho`` (sum of negative reduced costs) at it, and the
         multipliers.
+
+    Examples
+    --------
+    Five demands on a line at 0, 1, 10, 11 and 30 km, each a candidate site:
+
+    >>> import numpy as np
+    >>> x = np.array([0.0, 1.0, 10.0, 11.0, 30.0])
+    >>> cost, w = np.abs(x[:, None] - x[None, :]), np.ones(5)
+    >>> none, every = np.zeros(5, dtype=bool), np.ones(5, dtype=bool)
+    >>> upper = evaluate(cost, w, np.array([2, 4]))   # a solution, e.g. from greedy
+    >>> lag = lagrangian_bound(cost, w, p=2, fixed=none, allowed=every, upper=upper)
+    >>> upper, round(lag.bound, 6)                   # the bound proves it optimal
+    (20.0, 20.0)
     """
     t0 = time.perf_counter()
     n, m = cost.shape
@@ -279,6 +342,19 @@ def lagrangian_fixing(lag: LagrangeOutcome, *, p: int, fixed: NDArray[np.bool_],
 
     Forcing a site against the Lagrangian choice raises the bound by a known amount; if the
     raised bound exceeds ``upper`` the site is fixed (a standard reduced-cost test).
+
+    Examples
+    --------
+    Five demands on a line at 0, 1, 10, 11 and 30 km, each a candidate site:
+
+    >>> import numpy as np
+    >>> x = np.array([0.0, 1.0, 10.0, 11.0, 30.0])
+    >>> cost, w = np.abs(x[:, None] - x[None, :]), np.ones(5)
+    >>> none, every = np.zeros(5, dtype=bool), np.ones(5, dtype=bool)
+    >>> lag = lagrangian_bound(cost, w, p=2, fixed=none, allowed=every, upper=20.0)
+    >>> closed, opened = lagrangian_fixing(lag, p=2, fixed=none, allowed=every, upper=20.0)
+    >>> np.flatnonzero(closed).tolist(), np.flatnonzero(opened).tolist()
+    ([0, 3], [4])
     """
     m = lag.rho.size
     closed = np.zeros(m, dtype=bool)

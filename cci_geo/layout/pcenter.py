@@ -271,7 +271,22 @@ def _pad(chosen: NDArray[np.intp], fixed: NDArray[np.intp], usable: NDArray[np.b
 
 def solve_p_center(C: NDArray[np.float64], rules: SiteRules, *,
                    time_limit_s: float) -> CenterOutcome:
-    """Minimise the largest demand-to-nearest-site cost under ``rules`` (see the module)."""
+    """Minimise the largest demand-to-nearest-site cost under ``rules`` (see the module).
+
+    Examples
+    --------
+    Five demands on a line at 0, 1, 10, 11 and 30 km, each a candidate site:
+
+    >>> import numpy as np
+    >>> from cci_geo.layout.costs import prepare_instance
+    >>> x = np.array([0.0, 1.0, 10.0, 11.0, 30.0])
+    >>> inst = prepare_instance(None, None, cost=np.abs(x[:, None] - x[None, :]))
+    >>> from cci_geo.layout.rules import build_rules
+    >>> rules = build_rules(inst, p=2)
+    >>> out = solve_p_center(inst.cost, rules, time_limit_s=10)
+    >>> out.open_idx.tolist(), out.objective, out.status    # nobody is more than 10 km away
+    ([1, 4], 10.0, 'optimal')
+    """
     t0 = time.perf_counter()
     usable = rules.allowed | rules.fixed
     lower = float(C[:, usable].min(axis=1).max())

@@ -133,7 +133,28 @@ def build_result(inst: Instance, *, model: str, open_idx: NDArray[np.intp],
                  shares: NDArray[np.float64] | None = None,
                  district: NDArray[np.object_] | None = None,
                  params: dict[str, Any] | None = None) -> LayoutResult:
-    """Assemble a :class:`LayoutResult` from the open sites of a solved model."""
+    """Assemble a :class:`LayoutResult` from the open sites of a solved model.
+
+    Examples
+    --------
+    Five demands on a line at 0, 1, 10, 11 and 30 km, each a candidate site:
+
+    >>> import numpy as np
+    >>> from cci_geo.layout.costs import prepare_instance
+    >>> from cci_geo.layout.rules import build_rules
+    >>> x = np.array([0.0, 1.0, 10.0, 11.0, 30.0])
+    >>> inst = prepare_instance(None, None, cost=np.abs(x[:, None] - x[None, :]))
+    >>> rules = build_rules(inst, p=2)
+    >>> res = build_result(inst, model="p_median", open_idx=np.array([4, 2]),
+    ...                    fixed=rules.fixed, objective=20.0, bound=20.0, status="optimal",
+    ...                    method="greedy", seconds=0.0)
+    >>> res
+    LayoutResult(model='p_median', status='optimal', objective=20, gap=0.000%, sites=2, time=0.00s)
+    >>> print(res.sites[["id", "demand_served", "mean_cost", "max_cost"]].to_string())
+       id  demand_served  mean_cost  max_cost
+    0   2            4.0        5.0      10.0
+    1   4            1.0        0.0       0.0
+    """
     open_idx = np.sort(np.asarray(open_idx, dtype=np.intp))
     n = inst.n_demand
     if shares is not None:

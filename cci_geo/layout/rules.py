@@ -144,6 +144,25 @@ def build_rules(inst: Instance, *, p: int | None, fixed: FixedInput = None,
         If ``p`` is negative or larger than the number of candidates that may open.
     InfeasibleError
         If a district bound or the budget cannot be met (the message names the rule).
+
+    Examples
+    --------
+    Five demands on a line at 0, 1, 10, 11 and 30 km, each a candidate site:
+
+    >>> import numpy as np
+    >>> from cci_geo.layout.costs import prepare_instance
+    >>> from cci_geo.layout.rules import build_rules
+    >>> x = np.array([0.0, 1.0, 10.0, 11.0, 30.0])
+    >>> inst = prepare_instance(None, None, cost=np.abs(x[:, None] - x[None, :]))
+    >>> rules = build_rules(inst, p=2, fixed=[0], district=["a", "a", "b", "b", "c"],
+    ...                     district_max=1)
+    >>> rules.fixed.tolist(), rules.district_max
+    ([True, False, False, False, False], {'a': 1, 'b': 1, 'c': 1})
+    >>> try:
+    ...     build_rules(inst, p=5, fixed=[0])
+    ... except ValueError as exc:
+    ...     print(str(exc).split(";")[0])
+    p=5 exceeds the 4 candidate sites available (1 of the 5 are fixed)
     """
     m = inst.n_candidates
     fixed_mask = _fixed_mask(fixed, inst)
@@ -257,7 +276,28 @@ def check_rules(rules: SiteRules) -> None:
 
 
 def site_blocks(rules: SiteRules, n_vars: int, offset: int = 0) -> list[RowBlock]:
-    """Return the linear rows of ``rules`` on the site variables ``x[offset:offset+m]``."""
+    """Return the linear rows of ``rules`` on the site variables ``x[offset:offset+m]``.
+
+    Examples
+    --------
+    Five demands on a line at 0, 1, 10, 11 and 30 km, each a candidate site:
+
+    >>> import numpy as np
+    >>> from cci_geo.layout.costs import prepare_instance
+    >>> from cci_geo.layout.rules import build_rules
+    >>> x = np.array([0.0, 1.0, 10.0, 11.0, 30.0])
+    >>> inst = prepare_instance(None, None, cost=np.abs(x[:, None] - x[None, :]))
+    >>> rules = build_rules(inst, p=2, district=["a", "a", "b", "b", "c"], district_max=1)
+    >>> blocks = site_blocks(rules, n_vars=5)
+    >>> [(b.name, b.A.shape) for b in blocks]
+    [('p', (1, 5)), ('district_max', (3, 5))]
+    >>> blocks[1].A.toarray()          # one row per district, at most one open site each
+    array([[1., 1., 0., 0., 0.],
+           [0., 0., 1., 1., 0.],
+           [0., 0., 0., 0., 1.]])
+    >>> blocks[1].upper.tolist()
+    [1.0, 1.0, 1.0]
+    """
     m = rules.fixed.size
     rows: list[tuple[str, NDArray[np.float64], float, float]] = []
     free = (~rules.fixed).astype(np.float64)
