@@ -104,6 +104,18 @@ def add_basemap(m: folium.Map, basemap: Basemap, *, tianditu_key: str | None = N
     ------
     ValueError
         If Tianditu is chosen without a key.
+
+    Examples
+    --------
+    >>> import folium
+    >>> m = folium.Map(tiles=None)
+    >>> [layer.tiles for layer in add_basemap(m, get_basemap("osm"))]
+    ['https://tile.openstreetmap.org/{z}/{x}/{y}.png']
+    >>> add_basemap(m, get_basemap("none"))            # offline: no tiles at all
+    []
+    >>> layers = add_basemap(m, get_basemap("tianditu"), tianditu_key="abc123")
+    >>> len(layers), layers[0].tiles.endswith("&tk=abc123")   # roads, then Chinese labels
+    (2, True)
     """
     if basemap.offline:
         return []

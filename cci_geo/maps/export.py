@@ -68,6 +68,13 @@ def inline_assets(html: str) -> str:
     ------
     AssetError
         If the head references a remote script or stylesheet that is not shipped.
+
+    Examples
+    --------
+    >>> url = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
+    >>> page = inline_assets(f'<html><head><script src="{url}"></script></head></html>')
+    >>> url in page, page.startswith("<html><head><script>/* leaflet 1.9.3")
+    (False, True)
     """
     head_end = html.find("</head>")
     if head_end < 0:

@@ -311,7 +311,21 @@ def _png_data_uri(rgba: np.ndarray) -> str:
 
 
 def add_layer(m: folium.Map, layer: MapLayer) -> folium.map.Layer:
-    """Add one map layer (with its legend) to ``m`` and return the folium element."""
+    """Add one map layer (with its legend) to ``m`` and return the folium element.
+
+    Examples
+    --------
+    >>> import folium, geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> from cci_geo.maps.layers import VectorLayer
+    >>> places = gpd.GeoDataFrame({"name": ["798 Art District"]}, crs="EPSG:4326",
+    ...                           geometry=[Point(116.495, 39.984)])
+    >>> m = folium.Map(tiles=None)
+    >>> element = add_layer(m, VectorLayer("Art districts", places, fields=(("name", "Name"),),
+    ...                                    title_column="name"))
+    >>> element.layer_name, "798 Art District" in m.get_root().render()
+    ('Art districts', True)
+    """
     ensure_assets(m)
     if isinstance(layer, VectorLayer):
         opts: dict[str, Any] = {"fields": [list(f) for f in layer.fields],

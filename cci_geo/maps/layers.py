@@ -183,6 +183,16 @@ def shift_layer(layer: MapLayer, shift: Shift) -> MapLayer:
     Used to draw WGS-84 data on a GCJ-02 basemap. Vector and point coordinates are shifted
     exactly; a raster keeps its shape and its extent moves by the shift of its centre (the
     GCJ-02 offset changes by metres, not hundreds of metres, across a city-sized grid).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cci_geo.datum import wgs84_to_gcj02
+    >>> firms = PointLayer("firms", lon=np.array([116.40]), lat=np.array([39.90]),
+    ...                    category=np.array([0]), colors=("#1f77b4",))
+    >>> moved = shift_layer(firms, wgs84_to_gcj02)
+    >>> moved.lon.round(4).tolist(), moved.lat.round(4).tolist(), firms.lon.tolist()
+    ([116.4062], [39.9014], [116.4])
     """
     if isinstance(layer, VectorLayer):
         def move(coords: np.ndarray) -> np.ndarray:

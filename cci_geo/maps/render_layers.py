@@ -219,6 +219,19 @@ def render_enterprises(gdf: gpd.GeoDataFrame, *, lang: Lang,
     Drawing each enterprise as its own SVG/Leaflet marker does not scale past a few thousand
     points; the canvas layer draws 10^5 points in tens of milliseconds and finds the clicked
     point by a linear scan (see ``cciGeo.CanvasPoints``).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> firms = gpd.GeoDataFrame({"id": ["e1", "e2"], "sector": ["design", "media"]},
+    ...                          geometry=[Point(116.40, 39.90), Point(116.45, 39.92)],
+    ...                          crs="EPSG:4326")
+    >>> [layer] = render_enterprises(firms, lang="en")
+    >>> layer.name, layer.category.tolist()
+    ('Creative enterprises', [0, 1])
+    >>> [item.label for item in layer.legend.items]
+    ['Creative design', 'Media convergence']
     """
     g = to_wgs84(gdf, "enterprises")
     g = g[g.geometry.geom_type == "Point"]
