@@ -219,6 +219,20 @@ def draw_map(fig: Figure, rect: tuple[float, float, float, float], layers: Seque
     Adds a north arrow and a scale bar; with ``legend_at`` (figure coordinates of the upper
     left corner) the layers' legends, and with ``colorbar_at`` (x, y, width) their colour bars.
     ``extent`` comes from :func:`map_extent`. Returns the axes.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from matplotlib.figure import Figure
+    >>> from shapely.geometry import Point
+    >>> from cci_geo.maps.layers import VectorLayer
+    >>> art = gpd.GeoDataFrame({"name": ["798"]}, geometry=[Point(116.495, 39.984)],
+    ...                        crs="EPSG:4326")
+    >>> fig = Figure(figsize=(3, 3))
+    >>> ax = draw_map(fig, (0, 0, 1, 1), [VectorLayer("Art districts", art)], "en",
+    ...               map_extent({}, [], (116.3, 39.8, 116.6, 40.1)))
+    >>> len(ax.collections), [t.get_text() for t in ax.texts]   # the point, scale bar, arrow
+    (1, ['0', '5 km', 'N'])
     """
     ax = fig.add_axes(rect)
     ax.set_aspect("equal")

@@ -206,6 +206,25 @@ def surface_layer(surface: Surface, *, name: str, cmap: str, units: str = "",
     legend with each class's range, in ``lang``): a heavy-tailed surface such as a kernel
     density, whose few peak cells would otherwise leave the rest of the city near-white,
     then shows its structure at every level.
+
+    Examples
+    --------
+    A 2 km x 2 km density grid in UTM 50N with one cell without data:
+
+    >>> import numpy as np
+    >>> from affine import Affine
+    >>> from cci_geo.raster import Surface
+    >>> grid = Surface(np.array([[0.0, 1.0], [2.0, np.nan]]), crs="EPSG:32650",
+    ...                transform=Affine(1000, 0, 440000, 0, -1000, 4420000))
+    >>> layer = surface_layer(grid, name="Density", cmap="Reds", units="firms per km²")
+    >>> layer.rgba.ndim, layer.rgba.shape[2]                  # RGBA cells in Web Mercator
+    (3, 4)
+    >>> bool((layer.rgba[..., 3] == 0).any())                 # the NaN cell is transparent
+    True
+    >>> [round(v, 2) for v in layer.bounds_latlon()]          # south, west, north, east
+    [39.9, 116.3, 39.93, 116.32]
+    >>> layer.legend.kind, layer.legend.units
+    ('colorbar', 'firms per km²')
     """
     src = np.asarray(surface.data, dtype="float64")
     rows, cols = surface.shape

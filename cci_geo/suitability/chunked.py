@@ -522,7 +522,21 @@ def _to_cog(src: Path, dst: Path) -> None:
 
 def read_window(path: str | os.PathLike[str], rows: np.ndarray,
                 cols: np.ndarray) -> np.ndarray:
-    """Return the values of a GeoTIFF at ``(row, col)`` cells without reading it whole."""
+    """Return the values of a GeoTIFF at ``(row, col)`` cells without reading it whole.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import rasterio
+    >>> from affine import Affine
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "score.tif"
+    >>> with rasterio.open(path, "w", driver="GTiff", width=3, height=2, count=1,
+    ...                    dtype="float64", crs="EPSG:32650",
+    ...                    transform=Affine(1000, 0, 0, 0, -1000, 2000)) as dst:
+    ...     dst.write(np.arange(6.0).reshape(1, 2, 3))
+    >>> read_window(path, rows=np.array([0, 1]), cols=np.array([2, 0]))
+    array([2., 3.])
+    """
     import rasterio
     from rasterio.windows import Window
 

@@ -53,6 +53,22 @@ def zonal_mean(grid_arr: np.ndarray, geom: shapely.Geometry, grid: AnalysisGrid,
     """Mean of the finite cells of ``grid_arr`` whose centre lies in ``geom`` and the mask.
 
     Falls back to the cell ``(row, col)`` when no cell centre lies inside (tiny polygons).
+
+    Examples
+    --------
+    A grid of 2 x 3 cells of 1 km in UTM 50N, north-west corner at (0, 2000):
+
+    >>> import numpy as np
+    >>> from affine import Affine
+    >>> from cci_geo.suitability.grid import AnalysisGrid
+    >>> grid = AnalysisGrid(Affine(1000, 0, 0, 0, -1000, 2000), (2, 3), "EPSG:32650",
+    ...                     mask=np.ones((2, 3), dtype=bool))
+    >>> from shapely.geometry import box
+    >>> values = np.arange(6.0).reshape(2, 3)
+    >>> zonal_mean(values, box(0, 0, 2000, 2000), grid, 0, 0)   # mean of 0, 1, 3 and 4
+    2.0
+    >>> zonal_mean(values, box(2100, 100, 2200, 200), grid, 1, 2)  # no centre inside
+    5.0
     """
     t = grid.transform
     cs = grid.cell_size
@@ -216,6 +232,32 @@ def evaluate(crit: Criterion, layer: gpd.GeoDataFrame | None, grid: AnalysisGrid
     Evaluated
         ``grid_raw``/``grid_value`` are None for ``site_attribute`` (and ``grid_raw`` for
         text attributes); site arrays follow the candidates' row order.
+
+    Examples
+    --------
+    A grid of 2 x 3 cells of 1 km in UTM 50N, north-west corner at (0, 2000):
+
+    >>> import numpy as np
+    >>> from affine import Affine
+    >>> from cci_geo.suitability.grid import AnalysisGrid
+    >>> grid = AnalysisGrid(Affine(1000, 0, 0, 0, -1000, 2000), (2, 3), "EPSG:32650",
+    ...                     mask=np.ones((2, 3), dtype=bool))
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> metro = gpd.GeoDataFrame(geometry=[Point(500, 1500)], crs="EPSG:32650")
+    >>> from cci_geo.suitability import Criterion, linear
+    >>> near_metro = Criterion(name="metro", measure="distance", layer="stations",
+    ...                        value=linear(0, 2000, decreasing=True), weight=1.0)
+    >>> cand = gpd.GeoDataFrame({"id": ["a", "b"]}, crs="EPSG:32650",
+    ...                         geometry=[Point(500, 500), Point(2500, 1500)])
+    >>> sites = Sites(cand, x=np.array([500.0, 2500.0]), y=np.array([500.0, 1500.0]),
+    ...               is_point=np.array([True, True]), row=np.array([1, 0]),
+    ...               col=np.array([0, 2]))
+    >>> out = evaluate(near_metro, metro, grid, sites)
+    >>> out.site_raw.tolist(), out.site_value.tolist()     # 1 km away: value 0.5
+    ([1000.0, 2000.0], [0.5, 0.0])
+    >>> out.grid_value[0].tolist()
+    [1.0, 0.5, 0.0]
     """
     vf = crit.value_function
     if crit.measure == "site_attribute":

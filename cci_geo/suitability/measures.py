@@ -268,6 +268,27 @@ def grid_raw(measure: str, params: Mapping[str, Any], layer: gpd.GeoDataFrame | 
 
     ``attribute`` returns polygon codes (0 = outside every polygon, ``i + 1`` = row ``i``);
     the caller looks values up. ``travel_time`` is handled by the caller.
+
+    Examples
+    --------
+    A grid of 2 x 3 cells of 1 km in UTM 50N, north-west corner at (0, 2000):
+
+    >>> import numpy as np
+    >>> from affine import Affine
+    >>> from cci_geo.suitability.grid import AnalysisGrid
+    >>> grid = AnalysisGrid(Affine(1000, 0, 0, 0, -1000, 2000), (2, 3), "EPSG:32650",
+    ...                     mask=np.ones((2, 3), dtype=bool))
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> metro = gpd.GeoDataFrame(geometry=[Point(500, 1500)], crs="EPSG:32650")
+    >>> grid_raw("distance", {}, metro, grid, label="metro").round()   # metres, per cell
+    array([[   0., 1000., 2000.],
+           [1000., 1414., 2236.]])
+    >>> firms = gpd.GeoDataFrame(geometry=[Point(500, 1500), Point(600, 1400),
+    ...                                    Point(2500, 500)], crs="EPSG:32650")
+    >>> grid_raw("count", {"radius_m": 600}, firms, grid, label="firms")
+    array([[2., 0., 0.],
+           [0., 0., 1.]])
     """
     if measure == "raster":
         return raster_on_grid(Path(params["path"]), grid, band=params["band"],
@@ -295,6 +316,16 @@ def point_raw(measure: str, params: Mapping[str, Any], layer: gpd.GeoDataFrame |
 
     Only for the vector measures ``distance``, ``count``, ``sum`` and ``attribute`` (codes as
     in :func:`grid_raw`); surfaces (``raster``, ``density``) are sampled from the grid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> metro = gpd.GeoDataFrame(geometry=[Point(500, 1500)], crs="EPSG:32650")
+    >>> point_raw("distance", {}, metro, np.array([500.0, 2500.0]), np.array([500.0, 1500.0]),
+    ...           label="metro")
+    array([1000., 2000.])
     """
     assert layer is not None  # noqa: S101 - guaranteed by Criterion validation
     geoms = _clean(layer)
