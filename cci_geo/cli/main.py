@@ -119,12 +119,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     Exit status: 0 success; 1 bad data or arguments (one message, no traceback); 2 usage
     error; 70 internal error (the message asks for a report; ``--debug`` shows the
     traceback); 130 interrupted.
+
+    This module imports only the standard library and cci_geo's light modules; every heavy
+    import (geopandas, pyogrio, pyproj...) happens inside this function, so a Ctrl-C while
+    they load is handled like one during the command: one line, exit status 130.
     """
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        return _main(argv)
     except KeyboardInterrupt:
+        # while the parser was built (it imports the subcommands) or arguments were read
+        if "--debug" in (sys.argv[1:] if argv is None else argv):
+            traceback.print_exc()
+        sys.stderr.write("cci-geo: interrupted; nothing was written.\n")
         return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
