@@ -276,8 +276,6 @@ PENDING_EXAMPLES: set[str] = {
     "cci_geo.postgis.read_table",
     "cci_geo.postgis.write_atlas",
     "cci_geo.postgis.write_layer",
-    "cci_geo.suitability.outputs.output_paths",
-    "cci_geo.suitability.outputs.stage_outputs",
 }
 
 

@@ -65,6 +65,26 @@ def output_paths(result: SuitabilityResult, out_dir: str | os.PathLike[str], *,
 
     Roles: ``csv``, ``gpkg``, ``provenance``, ``composite``, ``criterion:<name>`` and, with
     ``xlsx``, ``xlsx``.
+
+    Examples
+    --------
+    One criterion (distance to a metro station) scored at three sites:
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> from cci_geo import suitability as su
+    >>> metro = gpd.GeoDataFrame(geometry=[Point(116.40, 39.90)], crs="EPSG:4326")
+    >>> sites = gpd.GeoDataFrame({"id": ["a", "b", "c"]}, crs="EPSG:4326", geometry=[
+    ...     Point(116.41, 39.90), Point(116.43, 39.91), Point(116.45, 39.92)])
+    >>> near_metro = su.Criterion(name="metro_access", measure="distance", layer="metro",
+    ...                           value=su.linear(0, 5000, decreasing=True), weight=1.0)
+    >>> res = su.score([near_metro], layers={"metro": metro}, candidates=sites,
+    ...                sensitivity=False)
+    >>> paths = output_paths(res, "out")
+    >>> paths["csv"].as_posix(), paths["criterion:metro_access"].name
+    ('out/suitability_ranking.csv', 'suitability_criterion_metro_access.tif')
+    >>> sorted(output_paths(res, "out", xlsx=True))
+    ['composite', 'criterion:metro_access', 'csv', 'gpkg', 'provenance', 'xlsx']
     """
     names = output_names(result.scenario.name, list(result.criteria), xlsx=xlsx)
     names.pop("html")
@@ -184,7 +204,38 @@ def write_outputs(result: SuitabilityResult, out_dir: str | os.PathLike[str], *,
 
 def stage_outputs(result: SuitabilityResult, stage: Staging, *, xlsx: bool = False,
                   districts: pd.DataFrame | None = None) -> dict[str, Path]:
-    """Write every output of :func:`write_outputs` into an open transaction; return targets."""
+    """Write every output of :func:`write_outputs` into an open transaction; return targets.
+
+    Examples
+    --------
+    One criterion (distance to a metro station) scored at three sites:
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> from cci_geo import suitability as su
+    >>> metro = gpd.GeoDataFrame(geometry=[Point(116.40, 39.90)], crs="EPSG:4326")
+    >>> sites = gpd.GeoDataFrame({"id": ["a", "b", "c"]}, crs="EPSG:4326", geometry=[
+    ...     Point(116.41, 39.90), Point(116.43, 39.91), Point(116.45, 39.92)])
+    >>> near_metro = su.Criterion(name="metro_access", measure="distance", layer="metro",
+    ...                           value=su.linear(0, 5000, decreasing=True), weight=1.0)
+    >>> res = su.score([near_metro], layers={"metro": metro}, candidates=sites,
+    ...                sensitivity=False)
+    >>> import pathlib, tempfile
+    >>> from cci_geo._files import transaction
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> with transaction(out) as stage:
+    ...     targets = stage_outputs(res, stage)
+    ...     in_place = [p.name for p in out.iterdir() if not p.name.startswith(".")]
+    >>> in_place                              # nothing was in place before the block ended
+    []
+    >>> for p in sorted(targets.values()):   # all five moved into place together
+    ...     print(p.name, p.exists())
+    suitability.gpkg True
+    suitability_composite.tif True
+    suitability_criterion_metro_access.tif True
+    suitability_provenance.json True
+    suitability_ranking.csv True
+    """
     paths = output_paths(result, stage.out_dir, xlsx=xlsx)
     prov = result.provenance
     table = ranking_table(result, districts)
