@@ -159,6 +159,20 @@ def read_table(url: str, table: str, *, schema: str | None = None) -> gpd.GeoDat
     ------
     cci_geo.errors.DataError
         If the database cannot be reached or holds no such spatial table.
+
+    Examples
+    --------
+    With a PostGIS server, ``read_table("postgresql://planner@localhost/cci?schema=beijing",
+    "venues")`` returns that table in EPSG:4326 (a round trip runs in ``tests/test_postgis.py``
+    when ``CCI_GEO_POSTGIS_URL`` names a database). The URL is checked before anything
+    connects:
+
+    >>> from cci_geo.errors import ParameterError
+    >>> try:
+    ...     read_table("atlas.gpkg", "venues")
+    ... except ParameterError as exc:
+    ...     print(exc)
+    not a PostgreSQL URL: 'atlas.gpkg'; write postgresql://user@host:port/dbname.
     """
     dsn, schema = _split(url, schema)
     with _connect(dsn) as conn:
@@ -185,6 +199,19 @@ def read_atlas(url: str, *, schema: str | None = None, validate_layers: bool = T
         If the database cannot be reached or the schema has no table named after a kind.
     cci_geo.SchemaError
         If a layer fails validation.
+
+    Examples
+    --------
+    With a PostGIS server, ``read_atlas("postgresql://planner@localhost/cci?schema=beijing")``
+    returns an :class:`~cci_geo.atlas.Atlas` (see ``tests/test_postgis.py``, run when
+    ``CCI_GEO_POSTGIS_URL`` names a database). The URL is checked before anything connects:
+
+    >>> from cci_geo.errors import ParameterError
+    >>> try:
+    ...     read_atlas("atlas.gpkg")
+    ... except ParameterError as exc:
+    ...     print(exc)
+    not a PostgreSQL URL: 'atlas.gpkg'; write postgresql://user@host:port/dbname.
     """
     from .atlas import Atlas
     from .schema import LAYER_KINDS
@@ -317,6 +344,22 @@ def write_atlas(atlas: Atlas, url: str, *, schema: str | None = None,
         If a layer's table exists and ``overwrite`` is false (nothing is written).
     cci_geo.errors.DataError
         If the database cannot be reached.
+
+    Examples
+    --------
+    With a PostGIS server, ``write_atlas(atlas, "postgresql://planner@localhost/cci",
+    schema="beijing")`` returns ``"beijing"`` (see ``tests/test_postgis.py``, run when
+    ``CCI_GEO_POSTGIS_URL`` names a database). A file path is refused before anything is
+    written:
+
+    >>> import cci_geo
+    >>> atlas = cci_geo.Atlas({}, name="empty")
+    >>> from cci_geo.errors import ParameterError
+    >>> try:
+    ...     write_atlas(atlas, "atlas.gpkg")
+    ... except ParameterError as exc:
+    ...     print(exc)
+    not a PostgreSQL URL: 'atlas.gpkg'; write postgresql://user@host:port/dbname.
     """
     return _write(url, schema, atlas.layers, overwrite=overwrite,
                   metadata=atlas._metadata())  # noqa: SLF001 - the atlas's own record
@@ -335,6 +378,20 @@ def write_layer(gdf: gpd.GeoDataFrame, url: str, table: str, *, schema: str | No
     ------
     FileExistsError
         If the table exists and ``overwrite`` is false.
+
+    Examples
+    --------
+    With a PostGIS server, ``write_layer(sites, "postgresql://planner@localhost/cci",
+    "top_sites", schema="results")`` returns ``"results.top_sites"`` (see
+    ``tests/test_postgis.py``, run when ``CCI_GEO_POSTGIS_URL`` names a database). Anything
+    but a GeoDataFrame is refused before connecting:
+
+    >>> from cci_geo.errors import ParameterTypeError
+    >>> try:
+    ...     write_layer({"id": [1]}, "postgresql://planner@localhost/cci", "top_sites")
+    ... except ParameterTypeError as exc:
+    ...     print(exc)
+    write_layer needs a GeoDataFrame, got dict.
     """
     if not isinstance(gdf, gpd.GeoDataFrame):
         msg = f"write_layer needs a GeoDataFrame, got {type(gdf).__name__}."

@@ -269,16 +269,6 @@ def _public_modules() -> list[str]:
     return names
 
 
-# exported functions still without an example; this list may only shrink (the test fails when
-# one of them gains an example, so that it is struck off here too)
-PENDING_EXAMPLES: set[str] = {
-    "cci_geo.postgis.read_atlas",
-    "cci_geo.postgis.read_table",
-    "cci_geo.postgis.write_atlas",
-    "cci_geo.postgis.write_layer",
-}
-
-
 def _missing_examples(module_name: str) -> list[str]:
     import importlib
     import inspect
@@ -292,12 +282,5 @@ def _missing_examples(module_name: str) -> list[str]:
 @pytest.mark.parametrize("module_name", _public_modules())
 def test_every_exported_function_has_a_runnable_example(module_name):
     missing = _missing_examples(module_name)
-    new = [name for name in missing if name not in PENDING_EXAMPLES]
-    assert not new, f"no Examples section in {new}"
+    assert not missing, f"no Examples section in {missing}"
 
-
-def test_pending_examples_list_is_current():
-    missing = {name for module_name in _public_modules()
-               for name in _missing_examples(module_name)}
-    stale = PENDING_EXAMPLES - missing
-    assert not stale, f"now documented, strike off PENDING_EXAMPLES: {sorted(stale)}"
