@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 
 def grid_for_bounds(bounds: tuple[float, float, float, float], cell_size_m: float, *,
-                    what: str = "grid",
-                    settings: Settings | None = None) -> tuple[Affine, tuple[int, int]]:
+                    what: str = "grid", settings: Settings | None = None,
+                    check_size: bool = True) -> tuple[Affine, tuple[int, int]]:
     """Return ``(transform, (rows, cols))`` of a grid of square cells covering ``bounds``.
 
     Parameters
@@ -44,6 +44,9 @@ def grid_for_bounds(bounds: tuple[float, float, float, float], cell_size_m: floa
         Name of the grid in the error message.
     settings
         Its ``max_cells``/``max_bytes`` bound the grid (default :class:`Settings`).
+    check_size
+        ``False`` for a grid that is never allocated whole (the region grid of a chunked
+        raster, whose windows are bounded instead); the size check is then skipped.
 
     Returns
     -------
@@ -54,7 +57,8 @@ def grid_for_bounds(bounds: tuple[float, float, float, float], cell_size_m: floa
     Raises
     ------
     cci_geo.errors.ResourceLimitError
-        If the grid would exceed ``settings.max_cells`` (estimated before any allocation).
+        If the grid would exceed ``settings.max_cells`` (estimated before any allocation;
+        only with ``check_size=True``).
 
     Examples
     --------
@@ -75,7 +79,8 @@ def grid_for_bounds(bounds: tuple[float, float, float, float], cell_size_m: floa
         cols += 1  # a point exactly on the east edge still falls in a cell
     if (y1 - ymin) / cs == rows:
         rows += 1
-    check_grid_size((rows, cols), what=what, cell_size=cs, settings=settings)
+    if check_size:
+        check_grid_size((rows, cols), what=what, cell_size=cs, settings=settings)
     return Affine(cs, 0.0, x0, 0.0, -cs, y1), (rows, cols)
 
 

@@ -14,7 +14,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 import cci_geo
-from cci_geo.errors import ParameterError
+from cci_geo.errors import ParameterError, ResourceLimitError
 from cci_geo.settings import Settings
 from cci_geo.suitability import criterion_halo, load_scenario, score, score_chunked
 from cci_geo.suitability.chunked import read_window
@@ -112,6 +112,19 @@ def _registry(n, seed):
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, int(SIDE / CELL), (n, 2))
     return np.column_stack((X0 + (idx[:, 0] + 0.5) * CELL, Y0 + (idx[:, 1] + 0.5) * CELL))
+
+
+def test_the_window_not_the_raster_is_bounded_by_the_memory_limit(atlas, scenario, tmp_path):
+    # a region grid beyond max_cells is fine (never held whole); a window beyond it is refused
+    small = Settings(max_cells=400 * 400)
+    res = _chunked(scenario, atlas, tmp_path / "ok", settings=small)
+    assert res.shape[0] * res.shape[1] > small.max_cells
+    with (pytest.raises(ResourceLimitError, match="smaller chunk_cells"),
+          warnings.catch_warnings()):
+        warnings.simplefilter("ignore", UserWarning)
+        score_chunked(scenario, tmp_path / "big", atlas=atlas, sensitivity=False,
+                          chunk_cells=4096, settings=small)
+    assert not (tmp_path / "big").exists()  # refused before anything was written
 
 
 def test_out_of_core_raster_matches_independent_values(tmp_path):

@@ -47,7 +47,7 @@ from rasterio import features as rio_features
 from tqdm import tqdm
 
 from .._crs import resolve_metric_crs
-from ..errors import ParameterError
+from ..errors import ParameterError, ResourceLimitError, opt
 from ..raster import grid_for_bounds
 from ..scale import scheduler_client
 from ..settings import Settings
@@ -214,8 +214,9 @@ def _region_grid(sc: Scenario, book: LayerBook, cand: gpd.GeoDataFrame,
             shapes = polys if spec.buffer_m <= 0 else polys.buffer(spec.buffer_m)
             mask_geom = shapely.union_all(np.asarray(shapes.values))
     b = spec.buffer_m
+    # the region grid is only ever held window by window, so its whole size is not bounded
     transform, shape = grid_for_bounds((bounds[0] - b, bounds[1] - b, bounds[2] + b,
-                                        bounds[3] + b), spec.cell_size_m)
+                                        bounds[3] + b), spec.cell_size_m, check_size=False)
     return transform, shape, mask_geom
 
 
@@ -421,6 +422,17 @@ def score_chunked(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str
     cand = book.get(sc.candidates, key="[candidates].layer", where=sc.candidates_where)
     transform, shape, mask_geom = _region_grid(sc, book, cand, metric_crs)
     plan = _plan(sc, book, w, transform, shape, metric_crs, mask_geom)
+    # what is held at once is one window and its halo: bound that instead of the whole raster
+    halo_m = max(plan.halos, default=0.0)
+    pad = math.ceil(halo_m / sc.grid.cell_size_m) + 2
+    side = min(int(chunk_cells), max(shape)) + 2 * pad
+    if side * side > settings.max_cells or side * side * 8 > settings.max_bytes:
+        msg = (f"a raster window with its halo would hold {side:,} x {side:,} cells "
+               f"(chunk_cells={int(chunk_cells)} plus {pad} cells on each side for the widest "
+               f"criterion's halo of {halo_m:g} m), over Settings.max_cells="
+               f"{settings.max_cells:,}; pass a smaller "
+               f"{opt('chunk_cells=', '--chunk-cells')} or raise the limit.")
+        raise ResourceLimitError(msg)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     names = ["composite", *(f"value_{c.name}" for c in plan.criteria)]
