@@ -67,3 +67,37 @@ def test_help_shows_examples(capsys):
     with pytest.raises(SystemExit):
         main(["validate", "--help"])
     assert "--kind enterprises --datum gcj02" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("how", ["option", "global", "env"])
+def test_info_speaks_chinese_when_asked(capsys, monkeypatch, how):
+    argv = {"option": ["info", "--lang", "zh"], "global": ["--lang", "zh", "info"],
+            "env": ["info"]}[how]
+    if how == "env":
+        monkeypatch.setenv("CCI_GEO_LANG", "zh")
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert "北京文化创意产业示例图集" in out.splitlines()[0]  # the atlas's Chinese name
+    assert "度量坐标系：EPSG:32650" in out and "数据来源：" in out
+    assert "图层" in out and "要素数" in out and "20000" in out
+    assert "合成数据（非真实记录）：factory_sites, enterprises" in out
+    assert "Sources:" not in out and "Synthetic data" not in out
+
+
+def test_validate_speaks_chinese_when_asked(capsys, monkeypatch, tmp_path):
+    bad = gpd.GeoDataFrame({"id": ["E1", "E1"], "sector": ["design", "media"],
+                            "revenue_cny": [1.0, 2.0], "employees": [1, 2]},
+                           geometry=[Point(116.4, 39.9), Point(116.5, 39.95)], crs=4326)
+    path = tmp_path / "firms.gpkg"
+    bad.to_file(path)
+    code, out, _ = run(capsys, "validate", str(path), "--kind", "enterprises", "--lang", "zh")
+    assert code == 1
+    assert "（按 enterprises 检查）：2 个要素，" in out and "个错误" in out
+    assert "错误" in out and "[duplicate_id]" in out and "修正：" not in out and "修正:" in out
+    assert "fix:" not in out and "ERROR" not in out
+    monkeypatch.setenv("CCI_GEO_LANG", "zh")
+    code, _, err = run(capsys, "validate", str(tmp_path / "unknown.gpkg"))
+    assert code == 2 and "无法判断 unknown.gpkg 的图层类型" in err
+    monkeypatch.setenv("CCI_GEO_LANG", "en")
+    code, out, _ = run(capsys, "validate", str(path), "--kind", "enterprises")
+    assert code == 1 and "as enterprises: 2 features" in out and "fix:" in out

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._i18n import MESSAGES, cli_lang, msg
+
 __all__ = ["add_parser", "run"]
 
 
@@ -36,6 +38,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--encoding", default=None, help="text encoding, e.g. gbk")
     p.add_argument("--assume-crs", default=None,
                    help="CRS to assume when the file declares none, e.g. EPSG:4326")
+    p.add_argument("--lang", choices=("zh", "en"), default=None,
+                   help="language of the summary (default: CCI_GEO_LANG, else en)")
     p.set_defaults(func=run)
 
 
@@ -47,24 +51,28 @@ def _guess_kind(path: Path, layer: str | None) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print a report of every problem; return 1 if any is an error."""
+    """Print a report of every problem (Chinese with ``--lang zh``); return 1 on an error."""
     from ..io import read_layer
     from ..schema import LAYER_KINDS, check
 
+    lang = cli_lang(args)
     kind = args.kind or _guess_kind(args.path, args.layer)
     if kind is None:
-        sys.stderr.write(f"cannot guess the layer kind of {args.path.name}; pass --kind "
-                         f"(one of {', '.join(LAYER_KINDS)}).\n")
+        sys.stderr.write(msg("unknown_kind", lang, name=args.path.name,
+                             kinds=", ".join(LAYER_KINDS)) + "\n")
         return 2
     gdf = read_layer(args.path, None, layer=args.layer, datum=args.datum,
                      encoding=args.encoding, crs=args.assume_crs, lon=args.lon, lat=args.lat)
     _, problems = check(gdf, kind, layer=args.path.name)
     errors = [p for p in problems if p.severity == "error"]
     out = sys.stdout
-    out.write(f"{args.path} as {kind}: {len(gdf)} features, {len(errors)} error(s), "
-              f"{len(problems) - len(errors)} warning(s)\n")
-    for p in problems:
-        out.write(f"  {p.severity.upper():7s} [{p.check}] {p.message}\n          fix: {p.fix}\n")
+    out.write(msg("validated", lang, path=args.path, kind=kind, features=len(gdf),
+                  errors=len(errors), warnings=len(problems) - len(errors)) + "\n")
+    fix = msg("fix", lang)
+    for p in problems:  # the problem itself names columns and rows; it stays in English
+        key = f"severity_{p.severity}"
+        severity = msg(key, lang) if key in MESSAGES else p.severity.upper()
+        out.write(f"  {severity:7s} [{p.check}] {p.message}\n          {fix}: {p.fix}\n")
     if not problems:
-        out.write("  OK: the layer satisfies the data model.\n")
+        out.write(f"  {msg('valid', lang)}\n")
     return 1 if errors else 0
