@@ -88,3 +88,13 @@ def test_ctrl_c_while_the_command_starts_exits_130_with_one_line(kind, delay_s, 
     assert not any("Traceback" in ln or "KeyboardInterrupt" in ln for ln in lines), lines
     assert len(lines) == 1 and "interrupted" in lines[0], lines
     assert list(tmp.iterdir()) == [] and list(cwd.iterdir()) == []
+
+
+def test_a_reader_that_closes_the_pipe_early_ends_the_command_quietly(tmp_path):
+    # `cci-geo info | head -1`: the first line arrives, then the pipe closes under the command
+    cmd = (f"{sys.executable} -m cci_geo.cli.main info | head -c 10 >/dev/null; "
+           "echo \"status ${PIPESTATUS[0]}\"")
+    out = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True,
+                         env=_env(tmp_path), timeout=300)
+    assert "Traceback" not in out.stderr and "bug" not in out.stderr, out.stderr
+    assert out.stdout.strip() in ("status 0", "status 141"), out.stdout

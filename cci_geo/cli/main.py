@@ -14,6 +14,7 @@ import contextlib
 import errno
 import importlib
 import logging
+import os
 import signal
 import sys
 import traceback
@@ -35,6 +36,8 @@ EXIT_BUG = 70
 """An unexpected internal error: please report it with the ``--debug`` output."""
 EXIT_INTERRUPTED = 130
 """Interrupted by Ctrl-C (SIGINT) or SIGTERM; no output or temporary file is left."""
+EXIT_BROKEN_PIPE = 141
+"""The reader of the output went away (``cci-geo info | head``): stop quietly, as Unix tools do."""
 
 ISSUES_URL = "the cci_geo issue tracker"
 
@@ -118,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Exit status: 0 success; 1 bad data or arguments (one message, no traceback); 2 usage
     error; 70 internal error (the message asks for a report; ``--debug`` shows the
-    traceback); 130 interrupted.
+    traceback); 130 interrupted; 141 the output's reader closed the pipe (quietly).
 
     This module imports only the standard library and cci_geo's light modules; every heavy
     import (geopandas, pyogrio, pyproj...) happens inside this function, so a Ctrl-C while
@@ -158,6 +161,12 @@ def _main(argv: Sequence[str] | None) -> int:
             traceback.print_exc()
         _report(args, exc)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # point stdout at /dev/null so the interpreter's final flush cannot fail again
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except OSError as exc:
         text = _os_message(exc)
         if text is None:
