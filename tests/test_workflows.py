@@ -394,6 +394,33 @@ def test_shanghai_atlas_without_corridors(tmp_path, capsys):
     assert west < w < e < east and south < s < n < north
 
 
+def test_accessibility_adds_metro_access_when_the_atlas_has_stations(demo):
+    from cci_geo.results import result_kind
+
+    assert get_step("accessibility").params["station_walk_m"] == 800.0
+    cfg = BriefingConfig(steps=("accessibility",))
+    run = run_plan(plan_briefing(demo, cfg))
+    summary = next(r for r in run.results if result_kind(r) == "access_by_district")
+    share = summary["share_near_metro"].dropna()
+    assert len(share) and share.between(0, 1).all() and share.max() > 0
+    # a shorter walk reaches no more employees than the default
+    short = BriefingConfig(steps=("accessibility",),
+                           params={"accessibility": {"station_walk_m": 200.0}})
+    run200 = run_plan(plan_briefing(demo, short))
+    near200 = next(r for r in run200.results if result_kind(r) == "access_by_district")
+    assert (near200["share_near_metro"].fillna(0) <= summary["share_near_metro"].fillna(0)
+            + 1e-12).all()
+    assert near200["share_near_metro"].sum() < summary["share_near_metro"].sum()
+    # without stations the step still runs, without the metro columns
+    layers = {k: demo[k] for k in demo.layers if k not in ("stations", "station_entrances")}
+    bare = cci_geo.Atlas(layers, {k: demo.provenance[k] for k in layers}, name="no metro")
+    plan = plan_briefing(bare, cfg)
+    assert plan.to_run == ["accessibility"]
+    run = run_plan(plan)
+    summary = next(r for r in run.results if result_kind(r) == "access_by_district")
+    assert "share_near_metro" not in summary.columns and summary["access_mean"].notna().any()
+
+
 # --- loud failures -----------------------------------------------------------------------
 
 

@@ -113,28 +113,38 @@ def _accessibility(ctx: StepContext) -> list[Any]:
                           "supply_weight": p["supply_weight"],
                           "weight": p["demand_weight"] or None}
     venues, ent = ctx.atlas["venues"], ctx.atlas["enterprises"]
+    station_kind = next((k for k in ("stations", "station_entrances") if ctx.has(k)), None)
+    if station_kind is not None:
+        kw["stations"] = ctx.atlas[station_kind]
     districts = _districts(ctx)
     if districts is None:
         ctx.note("accessibility: drawn per grid cell, not per district: the atlas has no "
                  "'districts' layer")
         return _mark([access.venue_access_grid(venues, ent, **kw)], ctx, "venues",
-                     "enterprises")
+                     "enterprises", *([station_kind] if station_kind else []))
+    kw["station_walk_m"] = float(p["station_walk_m"])
     return _mark([access.venue_access_by_district(venues, ent, districts, **kw)], ctx,
-                 "venues", "enterprises", "districts")
+                 "venues", "enterprises", "districts",
+                 *([station_kind] if station_kind else []))
 
 
 register_step(Step(
     "accessibility", run=_accessibility,
     needs=(Need("venues", ("{supply_weight}",)), Need("enterprises", ("{demand_weight}",)),
            Need("districts", optional=True, without="the per-district summary (the access "
-                                                    "grid is drawn instead)")),
+                                                    "grid is drawn instead)"),
+           Need("stations", optional=True, alternatives=("station_entrances",),
+                without="metro access (share of employees near a station)")),
     params={"cell_size_m": 1000.0, "threshold_m": 10_000.0, "decay": "gaussian",
-            "supply_weight": "open_space_m2", "demand_weight": "employees"},
+            "supply_weight": "open_space_m2", "demand_weight": "employees",
+            "station_walk_m": 800.0},
     param_help={"cell_size_m": "enterprises are aggregated to cells of this size, metres",
                 "threshold_m": "catchment of a venue, metres",
                 "decay": "distance decay inside the catchment: gaussian, none ...",
                 "supply_weight": "venues column measuring supply",
-                "demand_weight": "enterprises column measuring demand (\"\" counts firms)"},
+                "demand_weight": "enterprises column measuring demand (\"\" counts firms)",
+                "station_walk_m": "walk to a metro station counted as near, metres (with a "
+                                  "stations layer)"},
     summary="creative workers' access to libraries, museums and galleries (2SFCA)"))
 
 
