@@ -120,3 +120,68 @@ def test_checker_catches_the_issues_examples():
     for text in ("untranslated layer name", "mixed value of province", "raw ratio",
                  "internal id as tooltip", "legend of cells"):
         assert text in found
+
+
+# --- the data-sources panel, the attribution and the workflow's notes ----------------------
+
+#: Latin a Chinese credit or note may carry: the licensor's own credit line (kept as the
+#: licence asks), code a planner types (quoted names, ``read_layer(...)``, ``layer.column``),
+#: standards and the package's name.
+_KEPT = re.compile(r"©[^；;]*?contributors(?: \([^)]*\))?|cci_geo[ .0-9a-z_]*(?:\([^)]*\))?|"
+                   r"'[^']*'|\[[^\]]*\]|\b[a-z_]+\.[a-z_]+\b|\b[a-z]+_[a-z_]+\b|GCJ-02|WGS-84|"
+                   r"KeyError[^；]*|\bk=")
+
+
+def _wrong_language(text: str, lang: str) -> bool:
+    if lang == "en":
+        return bool(CJK.search(text))
+    return any(w not in ZH_LATIN_OK for w in WORD.findall(_KEPT.sub("", text)))
+
+
+@pytest.fixture(scope="module")
+def panel_texts():
+    """Per language: attribution lines, the panel's layer/status cells and headings, notes."""
+    import dataclasses
+
+    from _atlases import zones_enterprises_atlas
+
+    from cci_geo.maps.basemaps import get_basemap
+    from cci_geo.maps.briefing import _attribution, _sources_table
+    from cci_geo.workflows import BriefingConfig
+    from cci_geo.workflows.derive import derive_columns
+
+    demo = cci_geo.load_demo()
+    _, derived = derive_columns(demo, [("zones", "district")])
+    out = {}
+    for lang in ("zh", "en"):
+        cfg = BriefingConfig(lang=lang, steps=("concentration", "accessibility", "monitoring"))
+        demo_run = run_plan(plan_briefing(demo, cfg))
+        small = zones_enterprises_atlas(demo)  # skipped steps, notes of what was left out
+        small_run = run_plan(plan_briefing(small, BriefingConfig(lang=lang)))
+        steps = [dataclasses.replace(p, derived=tuple(derived)) if p.status == "run" else p
+                 for p in small_run.plan.steps]
+        small_run.plan = dataclasses.replace(small_run.plan, steps=steps)
+        texts = list(_attribution(demo, lang, get_basemap("gaode"), demo_run.results))
+        for row in _sources_table(demo, lang, demo_run.results):
+            texts += [row[0], row[4]]
+        texts += demo_run.notes(lang) + small_run.notes(lang)
+        out[lang] = (texts, small_run)
+    return out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_sources_panel_and_notes_are_in_the_maps_language(panel_texts, lang):
+    texts, run = panel_texts[lang]
+    assert any("40.1" in t for t in texts)  # the metro coverage gap is there
+    assert {o.status for o in run.outcomes} >= {"ran", "skipped"}
+    notes = run.notes(lang)
+    assert len(notes) >= 3 and any("district" in n for n in notes)
+    bad = [t for t in texts if _wrong_language(t, lang)]
+    assert not bad, "\n".join(bad)
+
+
+def test_panel_checker_catches_english_on_a_chinese_map():
+    assert _wrong_language("accessibility: skipped: needs the 'venues' layer", "zh")
+    assert _wrong_language("地铁：no stations north of 40.1° N", "zh")
+    assert not _wrong_language("地铁：© OpenStreetMap contributors (ODbL 1.0)；北纬 40.1°", "zh")
+    assert _wrong_language("Venue accessibility：未运行", "en")

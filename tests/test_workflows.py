@@ -360,7 +360,8 @@ def test_enterprises_without_district(demo, tmp_path, capsys):
     _check_printed(printed, plan)
     html = _html(out)
     assert _title(html) == "Haidian briefing"
-    assert "layout: enterprises.district derived by spatial join" in html
+    # the map is in Chinese (the default), its notes too; the printed summary stays English
+    assert "布局优化：enterprises.district 由与行政区图层的空间连接得出" in html
 
 
 def test_shanghai_atlas_without_corridors(tmp_path, capsys):

@@ -23,7 +23,7 @@ from .. import __version__
 from ..errors import ParameterError, ParameterTypeError
 from .basemaps import Basemap, add_basemap, get_basemap
 from .folium_layers import BriefingFoliumMap, add_layer, add_script, js_json
-from .labels import LABELS, Lang, check_lang, label
+from .labels import LABELS, Lang, check_lang, credit_text, label, status_label
 from .layers import MapLayer, PointLayer, RasterLayer, VectorLayer, shift_layer
 from .registry import render, result_parts, result_type
 from .sources import result_sources, synthetic_inputs
@@ -240,11 +240,11 @@ def _attribution(atlas: Any, lang: Lang, basemap: Basemap, results: Sequence[Any
     if synthetic:
         texts.append(synthetic)
     if approx:
-        head = "近似位置" if lang == "zh" else "approximate positions"
-        texts.append(f"{head}: {sep.join(approx)}")
+        head = "近似位置：" if lang == "zh" else "approximate positions: "
+        texts.append(f"{head}{sep.join(approx)}")
     for line in dict.fromkeys(str(p.get("attribution", "")) for _, p in sorted(prov.items())):
         if line:  # required credits (e.g. ODbL) and stated coverage gaps of the layers
-            texts.append(line)
+            texts.append(credit_text(line, lang))
     if prov:
         texts.append("完整来源见「数据来源」" if lang == "zh" else "full provenance: Data sources")
     texts.append(f"cci_geo {__version__}, {_dt.date.today().isoformat()}")
@@ -263,7 +263,8 @@ def _sources_table(atlas: Any, lang: Lang, results: Sequence[Any] = ()) -> list[
     rows = []
     for kind, rec in sorted(prov.items()):
         rows.append([label(kind, lang), *(str(rec.get(k, "")) for k in
-                                          ("source", "licence", "datum", "status", "notes"))])
+                                          ("source", "licence", "datum")),
+                     status_label(rec.get("status", ""), lang), str(rec.get("notes", ""))])
     extra: dict[str, tuple[str, list[str]]] = {}
     for part in result_parts(list(results)):
         for kind, status in (result_sources(part) or {}).items():
@@ -276,7 +277,8 @@ def _sources_table(atlas: Any, lang: Lang, results: Sequence[Any] = ()) -> list[
     head = "计算输入：" if lang == "zh" else "input of: "
     sep = "、" if lang == "zh" else ", "
     for kind, (status, names) in sorted(extra.items()):
-        rows.append([label(kind, lang), "", "", "", status, head + sep.join(names)])
+        rows.append([label(kind, lang), "", "", "", status_label(status, lang),
+                     head + sep.join(names)])
     return rows
 
 

@@ -13,8 +13,8 @@ from typing import Literal
 from ..errors import ParameterError
 from ..schema import SECTOR_NAMES
 
-__all__ = ["LABELS", "PLACE_NAMES", "SECTOR_LABELS", "Lang", "check_lang", "label",
-           "place_label", "sector_label"]
+__all__ = ["LABELS", "PLACE_NAMES", "SECTOR_LABELS", "Lang", "check_lang", "credit_text",
+           "label", "place_label", "sector_label", "status_label"]
 
 Lang = Literal["zh", "en"]
 
@@ -41,6 +41,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "stations": ("轨道交通站点", "Transit stations"),
     "transit_lines": ("轨道交通线路", "Transit lines"),
     "station_entrances": ("车站出入口", "Station entrances"),
+    "enterprise_years": ("企业年度面板", "Enterprise years"),
+    # briefing steps
+    "concentration": ("集聚分析", "Concentration"),
+    "monitoring": ("动态监测", "Monitoring"),
     # analysis results
     "kernel_density": ("企业核密度", "Enterprise density"),
     "density": ("企业核密度", "Enterprise density"),
@@ -120,6 +124,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "track_length_m": ("线路长度 (m)", "Track length (m)"),
     "datum_verdict": ("坐标系核查", "Datum check"),
     "metro_walk_m": ("步行至地铁口 (m)", "Walk to metro entrance (m)"),
+    "share_near_metro": ("地铁站步行范围内的从业人员比例", "Employees near a metro station"),
+    "venues_near_metro": ("地铁站步行范围内的设施数", "Venues near a metro station"),
     "gi_z": ("Gi* z 值", "Gi* z-score"),
     "gi_p": ("Gi* p 值", "Gi* p-value"),
     "gi_class": ("热点类别", "Hot spot class"),
@@ -383,3 +389,48 @@ def sector_label(code: object, lang: Lang) -> str:
     parts = [p.strip() for p in str(code).split(";") if p.strip()]
     sep = "、" if lang == "zh" else ", "
     return sep.join(label(p, lang) for p in parts)
+
+
+_STATUS_ZH = {"real": "真实", "synthetic": "模拟", "approximate": "近似", "unknown": "未知"}
+
+
+def status_label(status: object, lang: Lang) -> str:
+    """Return a provenance status (``"approximate;synthetic"`` ...) in ``lang``.
+
+    Examples
+    --------
+    >>> status_label("approximate;synthetic", "zh"), status_label("real", "en")
+    ('近似；模拟', 'real')
+    """
+    text = str(status)
+    if lang != "zh":
+        return text
+    parts = [p.strip() for p in text.replace(",", ";").split(";") if p.strip()]
+    return "；".join(_STATUS_ZH.get(p, p) for p in parts)
+
+
+#: Phrases cci_geo writes into credit lines (the demo's metro credit and its coverage gap),
+#: with their Chinese. The licensor's own credit ("© OpenStreetMap contributors") stays as
+#: the licence asks.
+_CREDIT_ZH: tuple[tuple[str, str], ...] = (
+    (r"\bno stations north of ([0-9.]+)° ?N in the extract", r"数据摘录不含北纬 \1° 以北的车站"),
+    (r"^Metro: ", "地铁："),
+    (r"; ", "；"),
+)
+
+
+def credit_text(text: object, lang: Lang) -> str:
+    """Return a credit line of a layer's provenance with cci_geo's own words in ``lang``.
+
+    Examples
+    --------
+    >>> credit_text("Metro: © OpenStreetMap contributors (ODbL 1.0); no stations north of "
+    ...             "40.1° N in the extract", "zh")
+    '地铁：© OpenStreetMap contributors (ODbL 1.0)；数据摘录不含北纬 40.1° 以北的车站'
+    """
+    out = str(text)
+    if lang != "zh":
+        return out
+    for pattern, zh in _CREDIT_ZH:
+        out = re.sub(pattern, zh, out)
+    return out

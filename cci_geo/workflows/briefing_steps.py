@@ -18,6 +18,7 @@ import geopandas as gpd
 
 from .._toml import read_toml
 from ..errors import DataError, ScenarioError
+from ..maps.labels import label
 from ..maps.registry import result_parts
 from ..maps.sources import derived_from
 from ..raster import Surface
@@ -66,10 +67,11 @@ def _concentration(ctx: StepContext) -> list[Any]:
         out.append(cc.location_quotient(ent, districts))
     elif "sector" not in ent.columns:
         ctx.note("concentration: location quotients left out: enterprises have no 'sector' "
-                 "column")
+                 "column", zh="集聚分析：未计算区位商：企业图层没有 sector（行业）列")
     else:
         ctx.note("concentration: location quotients left out: the atlas has no 'districts' "
-                 "layer to compare areas with")
+                 "layer to compare areas with",
+                 zh="集聚分析：未计算区位商：图集没有可供比较的行政区图层")
     out = _mark(out, ctx, "enterprises", "districts")
     clusters = cc.clusters(ent, eps_m=float(p["eps_m"]), min_samples=int(p["min_samples"]))
     designated = [k for k in DESIGNATED if ctx.has(k)]
@@ -79,7 +81,9 @@ def _concentration(ctx: StepContext) -> list[Any]:
     else:
         out.extend(_mark([clusters], ctx, "enterprises"))
         ctx.note("concentration: designation gap left out: the atlas has none of the layers "
-                 f"{', '.join(DESIGNATED)}")
+                 f"{', '.join(DESIGNATED)}",
+                 zh="集聚分析：未比较集聚与认定：图集中没有"
+                    f"{'、'.join(label(k, 'zh') for k in DESIGNATED)}图层")
     return out
 
 
@@ -119,7 +123,8 @@ def _accessibility(ctx: StepContext) -> list[Any]:
     districts = _districts(ctx)
     if districts is None:
         ctx.note("accessibility: drawn per grid cell, not per district: the atlas has no "
-                 "'districts' layer")
+                 "'districts' layer",
+                 zh="公共文化设施可达性：按网格而非按行政区显示：图集没有行政区图层")
         return _mark([access.venue_access_grid(venues, ent, **kw)], ctx, "venues",
                      "enterprises", *([station_kind] if station_kind else []))
     kw["station_walk_m"] = float(p["station_walk_m"])
@@ -256,7 +261,8 @@ def _layout(ctx: StepContext) -> list[Any]:
     district_max = p["district_max"] if p["district_max"] != 0 else None
     if not ctx.has("districts"):
         ctx.note("layout: no per-district balance rule and no per-district table: the atlas "
-                 "has no 'districts' layer")
+                 "has no 'districts' layer",
+                 zh="布局优化：未设分区均衡规则，也无分区统计表：图集没有行政区图层")
     proposal = layout.propose_zones(
         ctx.atlas, k=int(p["k"]), model=p["model"], standard_m=float(p["standard_m"]),
         weight=p["weight"] or None, cell_size_m=float(p["cell_size_m"]),
@@ -345,7 +351,7 @@ def _corridors(ctx: StepContext) -> list[Any]:
     out: list[Any] = _mark([zones], ctx, "corridors", "districts")
     if districts is None or not ctx.has("enterprises"):
         ctx.note("corridors: gravity flows left out: they need 'districts' and 'enterprises' "
-                 "layers")
+                 "layers", zh="京津冀协同廊道：未计算引力联系：需要行政区和文化创意企业图层")
     else:
         places = co.place_masses(co.city_places(districts), ctx.atlas["enterprises"])
         n = int((places["mass"] > 0).sum())
@@ -355,7 +361,9 @@ def _corridors(ctx: StepContext) -> list[Any]:
                              "districts", "enterprises"))
         else:
             ctx.note(f"corridors: gravity flows left out: the atlas's enterprises lie in {n} "
-                     "city (flows need enterprises in at least two)")
+                     "city (flows need enterprises in at least two)",
+                     zh=f"京津冀协同廊道：未计算引力联系：图集中的企业只位于 {n} 个城市"
+                        "（至少需要两个城市）")
     if ctx.has("factory_sites") and districts is not None:
         home = _home_province(ctx, districts, province)
         out.extend(_mark([co.cooperation_candidates(ctx.atlas["factory_sites"], zones, axes,
@@ -364,7 +372,8 @@ def _corridors(ctx: StepContext) -> list[Any]:
                          ctx, "factory_sites", "corridors", "districts"))
     else:
         ctx.note("corridors: cooperation candidates left out: they need 'factory_sites' and "
-                 "'districts' layers")
+                 "'districts' layers",
+                 zh="京津冀协同廊道：未筛选协同合作候选地：需要老旧厂房和行政区图层")
     return out
 
 

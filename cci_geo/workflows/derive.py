@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,7 +20,8 @@ from shapely.geometry import box
 
 from .._districts import assign_districts
 
-__all__ = ["DATA_LAYERS", "derivable_column", "derive_columns", "first_view", "study_region"]
+__all__ = ["DATA_LAYERS", "derivable_column", "derive_columns", "derived_zh", "first_view",
+           "study_region"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +102,25 @@ def derive_columns(atlas: Any, wanted: Iterable[tuple[str, str]]) -> tuple[Any, 
         logger.info(text)
         derived.append(text)
     return atlas, derived
+
+
+def derived_zh(text: str) -> str:
+    """Return a line of :func:`derive_columns` in Chinese (other text as given).
+
+    Examples
+    --------
+    >>> derived_zh("zones.district derived by spatial join with the districts layer "
+    ...            "(2 of 9 features lie in no district)")
+    'zones.district 由与行政区图层的空间连接得出（9 个要素中 2 个不在任何行政区内）'
+    """
+    m = re.fullmatch(r"(\S+) derived by spatial join with the districts layer"
+                     r"(?: \((\d+) of (\d+) features lie in no district\))?", text)
+    if m is None:
+        return text
+    out = f"{m.group(1)} 由与行政区图层的空间连接得出"
+    if m.group(2):
+        out += f"（{m.group(3)} 个要素中 {m.group(2)} 个不在任何行政区内）"
+    return out
 
 
 def _data_frames(atlas: Any) -> list[gpd.GeoDataFrame]:

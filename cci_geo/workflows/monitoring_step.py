@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..maps.labels import label
 from .briefing_steps import DESIGNATED, _mark
 from .steps import Need, Step, StepContext, register_step
 
@@ -57,7 +58,9 @@ def _monitoring(ctx: StepContext) -> list[Any]:
     designated = [k for k in DESIGNATED if ctx.has(k)]
     if not designated:
         ctx.note("monitoring: park scorecards left out: the atlas has none of the layers "
-                 f"{', '.join(DESIGNATED)}")
+                 f"{', '.join(DESIGNATED)}",
+                 zh="动态监测：未生成园区计分卡：图集中没有"
+                    f"{'、'.join(label(k, 'zh') for k in DESIGNATED)}图层")
         return out
     areas = designated_areas(**{k: ctx.atlas[k] for k in designated})
     cards = park_scorecards(ent, areas, panel, years=years,
@@ -66,7 +69,9 @@ def _monitoring(ctx: StepContext) -> list[Any]:
                             metric_crs=getattr(ctx.atlas, "metric_crs", None))
     out.extend(_mark([cards], ctx, "enterprises", *designated))
     ctx.note(f"monitoring: {years.start}-{years.stop - 1}, {len(cube.cells)} cells of "
-             f"{float(p['cell_size_m']):g} m, k={int(p['k'])}")
+             f"{float(p['cell_size_m']):g} m, k={int(p['k'])}",
+             zh=f"动态监测：{years.start}–{years.stop - 1} 年，{len(cube.cells)} 个 "
+                f"{float(p['cell_size_m']):g} 米网格，k={int(p['k'])}")
     return out
 
 

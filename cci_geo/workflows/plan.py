@@ -17,6 +17,7 @@ from typing import Any, Literal
 import geopandas as gpd
 import pandas as pd
 
+from ..maps.labels import label
 from .config import BriefingConfig
 from .derive import derivable_column, derive_columns, first_view, study_region
 from .steps import Need, get_step, registered_steps
@@ -47,6 +48,8 @@ class PlannedStep:
         What it leaves out for lack of optional layers or columns.
     params
         Its parameters (defaults updated by the config).
+    reason_zh
+        ``reason`` in Chinese, for a Chinese map.
     """
 
     name: str
@@ -55,6 +58,7 @@ class PlannedStep:
     derived: tuple[str, ...] = ()
     without: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
+    reason_zh: str = ""
 
 
 @dataclass
@@ -157,8 +161,8 @@ def _layer_hint(layer: str) -> str:
 
 
 def _check_step(name: str, atlas: Any, params: Mapping[str, Any], base_dir: Any
-                ) -> tuple[Status, str, list[tuple[str, str]], list[str]]:
-    """Return (status, reason, columns to derive, left out) for one step."""
+                ) -> tuple[Status, str, list[tuple[str, str]], list[str], str]:
+    """Return (status, reason, columns to derive, left out, reason in Chinese) for one step."""
     layers = atlas.layers if hasattr(atlas, "layers") else atlas
     present = {k for k, v in dict(layers).items() if v is not None and len(v)}
     step = get_step(name)
@@ -177,7 +181,10 @@ def _check_step(name: str, atlas: Any, params: Mapping[str, Any], base_dir: Any
                 continue
             names = " or ".join(f"'{k}'" for k in options)
             fix = _layer_hint(need.layer) + (f", or {need.hint}" if need.hint else "")
-            return "skip", f"needs the {names} layer; {fix}", [], []
+            names_zh = " 或 ".join(f"「{label(k, 'zh')}」（'{k}'）" for k in options)
+            fix_zh = f"请在图集中加入该图层（cci_geo.read_layer(path, '{need.layer}')）"
+            return ("skip", f"needs the {names} layer; {fix}", [], [],
+                    f"缺少{names_zh}图层；{fix_zh}")
         for col in _column_names(need, params):
             if col in layers[layer].columns:
                 continue
@@ -192,9 +199,13 @@ def _check_step(name: str, atlas: Any, params: Mapping[str, Any], base_dir: Any
             hint = (f"add the column to the layer, or set another column in "
                     f"[steps.{name}]" if any(c.startswith("{") for c in need.columns)
                     else "add the column to the layer")
+            hint_zh = (f"请在图层中加入该列，或在配置的 [steps.{name}] 中改用其他列"
+                       if any(c.startswith("{") for c in need.columns)
+                       else "请在图层中加入该列")
             return ("skip", f"needs column '{col}' of the '{layer}' layer, which it lacks; "
-                    f"{hint}", [], [])
-    return "run", "", to_derive, without
+                    f"{hint}", [], [],
+                    f"「{label(layer, 'zh')}」（'{layer}'）图层缺少 '{col}' 列；{hint_zh}")
+    return "run", "", to_derive, without, ""
 
 
 def plan_briefing(atlas: Any, config: BriefingConfig | None = None) -> Plan:
@@ -240,16 +251,18 @@ def plan_briefing(atlas: Any, config: BriefingConfig | None = None) -> Plan:
             planned.append(PlannedStep(name, "off", "not in [briefing] steps of the config",
                                        params=params))
             continue
-        status, reason, to_derive, without = _check_step(name, atlas, params, config.base_dir)
+        status, reason, to_derive, without, reason_zh = _check_step(name, atlas, params,
+                                                                    config.base_dir)
         derive += to_derive
         planned.append(PlannedStep(name, status, reason, without=tuple(without),
-                                   params=params,
+                                   params=params, reason_zh=reason_zh,
                                    derived=tuple(f"{layer}.{col}" for layer, col in to_derive)))
     atlas, done = derive_columns(atlas, derive)
     texts = {d.split(" ")[0]: d for d in done}
     planned = [PlannedStep(p.name, p.status, p.reason,
                            derived=tuple(texts.get(d, d) for d in p.derived),
-                           without=p.without, params=p.params) for p in planned]
+                           without=p.without, params=p.params, reason_zh=p.reason_zh)
+               for p in planned]
     region = study_region(atlas)
     view = config.view or first_view(region)
     name_zh = getattr(atlas, "name_zh", None) if config.lang == "zh" else None

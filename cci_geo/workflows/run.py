@@ -59,6 +59,8 @@ class StepOutcome:
         Time the step took.
     notes
         What the step left out, and why.
+    detail_zh, notes_zh
+        ``detail`` and ``notes`` in Chinese (a failure's error text stays as raised).
     """
 
     name: str
@@ -67,6 +69,8 @@ class StepOutcome:
     results: int = 0
     seconds: float = 0.0
     notes: tuple[str, ...] = ()
+    detail_zh: str = ""
+    notes_zh: tuple[str, ...] = ()
 
 
 @dataclass
@@ -97,21 +101,24 @@ class BriefingRun:
 
     def notes(self, lang: str = "en") -> list[str]:
         """Lines for the map: failed and skipped steps, derived columns, what was left out."""
-        zh = lang == "zh"
+        if lang != "zh":
+            lines = [f"{o.name}: {'FAILED' if o.status == 'failed' else 'skipped'}: {o.detail}"
+                     for o in self.outcomes if o.status in ("failed", "skipped")]
+            lines += [f"{p.name}: {d}" for p in self.plan.steps if p.status == "run"
+                      for d in p.derived]
+            return lines + [n for o in self.outcomes for n in o.notes]
+        from ..maps.labels import label
+        from .derive import derived_zh
+
         lines = []
         for o in self.outcomes:
-            if o.status == "failed":
-                head = "失败" if zh else "FAILED"
-                lines.append(f"{o.name}: {head}: {o.detail}")
+            if o.status == "failed":  # the error text stays as raised
+                lines.append(f"{label(o.name, 'zh')}：运行失败：{o.detail}")
             elif o.status == "skipped":
-                head = "未运行" if zh else "skipped"
-                lines.append(f"{o.name}: {head}: {o.detail}")
-        for p in self.plan.steps:
-            if p.status == "run":
-                lines += [f"{p.name}: {d}" for d in p.derived]
-        for o in self.outcomes:
-            lines += list(o.notes)
-        return lines
+                lines.append(f"{label(o.name, 'zh')}：未运行：{o.detail_zh or o.detail}")
+        lines += [f"{label(p.name, 'zh')}：{derived_zh(d)}" for p in self.plan.steps
+                  if p.status == "run" for d in p.derived]
+        return lines + [n for o in self.outcomes for n in (o.notes_zh or o.notes)]
 
     def summary(self) -> str:
         """Return one line per step: name, status, seconds, results or reason."""
@@ -162,7 +169,8 @@ def run_plan(plan: Plan, *, keep_going: bool = False,
     for planned in plan.steps:
         if planned.status != "run":
             status: Literal["skipped", "off"] = "skipped" if planned.status == "skip" else "off"
-            run.outcomes.append(StepOutcome(planned.name, status, planned.reason))
+            run.outcomes.append(StepOutcome(planned.name, status, planned.reason,
+                                            detail_zh=planned.reason_zh))
             continue
         if progress:
             progress(planned.name)
@@ -182,12 +190,13 @@ def run_plan(plan: Plan, *, keep_going: bool = False,
             logger.error("%s: failed: %s", planned.name, text, exc_info=exc)
             run.outcomes.append(StepOutcome(planned.name, "failed", text,
                                             seconds=time.perf_counter() - t0,
-                                            notes=tuple(ctx.notes)))
+                                            notes=tuple(ctx.notes),
+                                            notes_zh=tuple(ctx.notes_zh)))
             continue
         seconds = time.perf_counter() - t0
         run.results.extend(results)
         run.outcomes.append(StepOutcome(planned.name, "ran", "", len(results), seconds,
-                                        tuple(ctx.notes)))
+                                        tuple(ctx.notes), notes_zh=tuple(ctx.notes_zh)))
         logger.info("%s: %d result(s) in %.1f s", planned.name, len(results), seconds)
     return run
 

@@ -71,6 +71,8 @@ class StepContext:
         file's folder), or None.
     notes
         Lines the step adds to the map's notes and the run summary (what it left out, why).
+    notes_zh
+        The same lines in Chinese, for a Chinese map.
     """
 
     atlas: Any
@@ -79,6 +81,7 @@ class StepContext:
     shared: dict[str, Any] = field(default_factory=dict)
     base_dir: Any = None
     notes: list[str] = field(default_factory=list)
+    notes_zh: list[str] = field(default_factory=list)
 
     def has(self, layer: str) -> bool:
         """Return True when the atlas holds a non-empty layer ``layer``."""
@@ -86,9 +89,10 @@ class StepContext:
         gdf = layers.get(layer)
         return gdf is not None and len(gdf) > 0
 
-    def note(self, text: str) -> None:
-        """Record ``text`` for the map and the run summary."""
+    def note(self, text: str, zh: str = "") -> None:
+        """Record ``text`` for the map and the run summary (``zh``: the same in Chinese)."""
         self.notes.append(text)
+        self.notes_zh.append(zh or text)
 
 
 #: A step function takes the context and returns the results to draw.

@@ -400,7 +400,7 @@
           var row = el("tr", null, table);
           for (var j = 0; j < rows[i].length; j++) {
             var td = el("td", null, row, rows[i][j]);
-            if (/synthetic/.test(rows[i][j]) && j === 4) { td.className = "cci-synthetic"; }
+            if (/synthetic|模拟/.test(rows[i][j]) && j === 4) { td.className = "cci-synthetic"; }
           }
         }
         for (var n = 0; n < notes.length; n++) { el("div", "cci-sources-note", panel, notes[n]); }
