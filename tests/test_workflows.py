@@ -327,6 +327,30 @@ def test_demo_briefing_runs_every_step(demo, tmp_path):
     assert _title(html) == demo.display_name("zh") == "北京文化创意产业示例图集"
     (s, w), (n, e) = _fit_bounds(html)
     assert 115.3 < w < 115.6 and 117.3 < e < 117.6 and 39.3 < s < 39.6 and 40.9 < n < 41.2
+    _check_target_card(html, run, tmp_path)
+
+
+def _check_target_card(html: str, run, tmp_path: Path) -> None:
+    """The monitoring step's card lists PT21-PT24 in Chinese (the briefing) and in English."""
+    from cci_geo.maps import briefing_map, save_html
+    from cci_geo.results import result_kind
+
+    assert "政策目标进展（2025 年）（合成数据）" in html
+    for zh in ("年营收超千亿元的文创企业：", "年营收超五百亿元的文创企业：",
+               "品牌、创新或规模突出的文创企业：", "当年获支持的创新型中小企业："):
+        assert zh in html, zh
+    assert "2023 年达到 5 家以上" in html and "每年 200 家" in html
+    cards = [r for r in run.results if result_kind(r) == "target_card"]
+    assert len(cards) == 1 and list(cards[0]["target_id"]) == ["PT21", "PT22", "PT23", "PT24"]
+    en = save_html(briefing_map(cci_geo.Atlas({}, {}), cards[0], lang="en"), tmp_path / "en.html")
+    text = _html(en)
+    assert "Policy target progress, 2025 (synthetic data)" in text
+    for tid, en_name in (("PT21", "Enterprises with revenue over 100 billion yuan"),
+                         ("PT22", "Enterprises with revenue over 50 billion yuan"),
+                         ("PT23", "Enterprises with superior brands, innovation or scale"),
+                         ("PT24", "Innovative SMEs supported in the year")):
+        assert f"{tid} {en_name}: " in text, tid
+    assert "(target 5 or more by 2023)" in text and "(target 200 per year)" in text
 
 
 def test_zones_and_enterprises_only(demo, tmp_path, capsys):

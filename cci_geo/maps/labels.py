@@ -51,6 +51,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "suitability": ("选址适宜性", "Site suitability"),
     "site_scores": ("候选地块得分", "Candidate site scores"),
     "hot_spots": ("热点分析 (Gi*)", "Hot spots (Gi*)"),
+    "target_card": ("政策目标进展", "Policy target progress"),
+    "PT21": ("年营收超千亿元的文创企业", "Enterprises with revenue over 100 billion yuan"),
+    "PT22": ("年营收超五百亿元的文创企业", "Enterprises with revenue over 50 billion yuan"),
+    "PT23": ("品牌、创新或规模突出的文创企业", "Enterprises with superior brands, innovation "
+             "or scale"),
+    "PT24": ("当年获支持的创新型中小企业", "Innovative SMEs supported in the year"),
     "local_morans": ("局部空间自相关 (LISA)", "Local Moran's I (LISA)"),
     "location_quotient": ("区位商", "Location quotient"),
     "accessibility": ("公共文化设施可达性", "Venue accessibility"),

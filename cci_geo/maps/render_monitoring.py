@@ -1,4 +1,5 @@
-"""Renderers for monitoring results: emerging hot spots (with year-by-year Gi* layers).
+"""Renderers for monitoring results: emerging hot spots (with year-by-year Gi* layers), park
+scorecards and the card of progress toward the 2018 Opinions' enterprise targets.
 
 The emerging hot spot layer colours each grid cell by its category (seventeen categories of
 ArcGIS Pro's Emerging Hot Spot Analysis) with a legend in Chinese or English; one extra layer
@@ -15,14 +16,15 @@ import numpy as np
 import pandas as pd
 
 from ._build import categorical_colors, display_frame, to_wgs84, vector_layer
-from .labels import Lang
-from .layers import Legend, MapLayer
+from .labels import Lang, label
+from .layers import Legend, LegendItem, MapLayer, VectorLayer
 from .registry import register_renderer
 from .render_layers import render_polygons
 from .sources import result_sources
 from .style import HOT_SPOT_COLORS
 
-__all__ = ["EMERGING_HOT_SPOT_COLORS", "render_emerging_hot_spots", "render_park_scorecards"]
+__all__ = ["EMERGING_HOT_SPOT_COLORS", "render_emerging_hot_spots", "render_park_scorecards",
+           "render_target_card"]
 
 EMERGING_HOT_SPOT_COLORS: dict[int, str] = {
     0: "#e8e8e8",
@@ -153,3 +155,63 @@ def render_park_scorecards(gdf: gpd.GeoDataFrame, *, lang: Lang,
                                       "city_growth_pct", "top_sector", "cluster_gi_z"], lang)
     return [vector_layer(shown, title, fields=fields, legend=Legend(title, items=items), z=20,
                          color=colors, fill=colors, weight=1.5, fill_opacity=0.25)]
+
+
+_CARD_YEAR = {"zh": "（{} 年）", "en": ", {}"}
+_MET = {True: "#1a9850", False: "#d73027"}
+
+
+def _target_line(row: pd.Series, lang: Lang) -> str:
+    name = label(str(row["target_id"]), lang)
+    value = pd.to_numeric(row["value"], errors="coerce")
+    reached = "–" if pd.isna(value) else f"{float(value):,.0f}"
+    year = int(row["target_year"])
+    target = float(row["target"])
+    if lang == "zh":
+        goal = f"每年 {target:,.0f} 家" if year == 0 else f"{year} 年达到 {target:,.0f} 家以上"
+        return f"{name}：{reached}（目标：{goal}）"
+    stated = str(row.get("target_text") or f"{target:,.0f}")
+    goal = stated if year == 0 else f"{stated} by {year}"
+    return f"{row['target_id']} {name}: {reached} (target {goal})"
+
+
+@register_renderer("target_card")
+def render_target_card(gdf: gpd.GeoDataFrame, *, lang: Lang,
+                       name: str | None = None) -> list[MapLayer]:
+    """Draw a card listing each enterprise target: value reached, target and target year.
+
+    The card is a legend without features (one row per target, green when met, red when not),
+    shown while its layer is on; the title says "synthetic" when the counts come from
+    synthetic data.
+
+    Examples
+    --------
+    >>> import cci_geo
+    >>> from cci_geo.maps import derived_from
+    >>> from cci_geo.monitoring import target_progress
+    >>> from cci_geo.results import tag_result
+    >>> atlas = cci_geo.load_demo()
+    >>> prog = target_progress(atlas["enterprises"], atlas.table("enterprise_years"),
+    ...                        years=[2025], brand="brand", supported="supported_sme")
+    >>> city = prog[prog["scope"] == "city"].reset_index(drop=True)
+    >>> card = tag_result(gpd.GeoDataFrame(city, geometry=[None] * len(city), crs=4326),
+    ...                   "target_card")
+    >>> layer = render_target_card(derived_from(card, atlas, "enterprises"), lang="en")[0]
+    >>> layer.name
+    'Policy target progress, 2025 (synthetic data)'
+    >>> [item.label.split(" ")[0] for item in layer.legend.items]
+    ['PT21', 'PT22', 'PT23', 'PT24']
+    """
+    if "target_id" not in gdf.columns or len(gdf) == 0:
+        return render_polygons(gdf, lang=lang, name=name)
+    rows = gdf.sort_values("target_id")
+    year = int(pd.to_numeric(rows["year"]).max())
+    rows = rows[pd.to_numeric(rows["year"]) == year]
+    sources = result_sources(gdf) or {}
+    suffix = _SYNTHETIC[lang] if any("synthetic" in str(v) for v in sources.values()) else ""
+    title = name or label("target_card", lang) + _CARD_YEAR[lang].format(year) + suffix
+    items = tuple(LegendItem(_MET[bool(met)] if not pd.isna(met) else "#bdbdbd",
+                             _target_line(row, lang), shape="square")
+                  for (_, row), met in zip(rows.iterrows(), rows["met"], strict=True))
+    empty = gpd.GeoDataFrame({"geometry": gpd.GeoSeries([], crs=4326)}, crs=4326)
+    return [VectorLayer(title, empty, legend=Legend(title, items=items), z=60)]

@@ -1,9 +1,10 @@
-"""The briefing's ``monitoring`` step: emerging hot spots and park scorecards over the years.
+"""The briefing's ``monitoring`` step: emerging hot spots, park scorecards, target progress.
 
 It runs when the enterprises carry ``founded`` and ``closed`` years (``closed`` may be empty
 for every firm); the ``enterprise_years`` table, when the atlas has one, fixes the years and
 adds employment and revenue to the scorecards. Without designated layers it leaves the
-scorecards out and says so.
+scorecards out and says so. The city-wide progress toward the 2018 Opinions' enterprise
+targets (PT21-PT24) in the last year is drawn as a card on the map (``target_card``).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from ..maps.labels import label
+from ..results import tag_result
 from .briefing_steps import DESIGNATED, _mark
 from .steps import Need, Step, StepContext, register_step
 
@@ -38,6 +41,20 @@ def _years(ctx: StepContext, panel: pd.DataFrame | None) -> range:
     return range(first, last + 1)
 
 
+def _target_card(ctx: StepContext, panel: pd.DataFrame | None, year: int) -> gpd.GeoDataFrame:
+    """City-wide target progress in ``year``, one row per target (no geometry: a map card)."""
+    from ..monitoring import target_progress
+
+    ent = ctx.atlas["enterprises"]
+    brand = "brand" if "brand" in ent.columns else None
+    supported = "supported_sme" if panel is not None and "supported_sme" in panel.columns \
+        else None
+    prog = target_progress(ent, panel, years=[year], brand=brand, supported=supported)
+    city = prog[prog["scope"] == "city"].reset_index(drop=True)
+    card = gpd.GeoDataFrame(city, geometry=gpd.GeoSeries([None] * len(city), crs=4326))
+    return tag_result(card, "target_card")
+
+
 def _monitoring(ctx: StepContext) -> list[Any]:
     from ..monitoring import (
         designated_areas,
@@ -55,6 +72,11 @@ def _monitoring(ctx: StepContext) -> list[Any]:
                            region=ctx.region, metric_crs=getattr(ctx.atlas, "metric_crs", None))
     out: list[Any] = _mark([emerging_hot_spots(cube, k=int(p["k"]), alpha=float(p["alpha"]))],
                            ctx, "enterprises")
+    card = _target_card(ctx, panel, years.stop - 1)
+    if len(card):
+        out.extend(_mark([card], ctx, "enterprises"))
+    else:
+        ctx.note("monitoring: target card left out: no target could be counted")
     designated = [k for k in DESIGNATED if ctx.has(k)]
     if not designated:
         ctx.note("monitoring: park scorecards left out: the atlas has none of the layers "
