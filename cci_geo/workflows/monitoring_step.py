@@ -76,7 +76,8 @@ def _monitoring(ctx: StepContext) -> list[Any]:
     if len(card):
         out.extend(_mark([card], ctx, "enterprises"))
     else:
-        ctx.note("monitoring: target card left out: no target could be counted")
+        ctx.note("monitoring: target card left out: no target could be counted",
+                 zh="动态监测：未生成政策目标卡片：没有可统计的指标")
     designated = [k for k in DESIGNATED if ctx.has(k)]
     if not designated:
         ctx.note("monitoring: park scorecards left out: the atlas has none of the layers "
