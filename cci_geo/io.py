@@ -62,7 +62,16 @@ def _read_csv(path: Path, encoding: str | None, lon: str | None, lat: str | None
     try:
         with path.open(encoding=enc, newline="") as fh:
             header = next(csv.reader(fh), [])
-        df = pd.read_csv(path, encoding=enc, dtype={"id": str, "adcode": str})
+        with warnings.catch_warnings():
+            # a row longer than the header would silently become the index or lose data
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(path, encoding=enc, dtype={"id": str, "adcode": str},
+                             index_col=False)
+    except pd.errors.ParserWarning as exc:
+        msg = (f"{path.name}: some rows have more fields than the header's {len(header)} "
+               f"column(s) {header}; check the separator (',') and quoting, or name the "
+               "missing columns in the header.")
+        raise DataError(msg) from exc
     except UnicodeDecodeError as exc:
         msg = (f"{path.name} is not valid {enc} text ({exc.reason} at byte {exc.start}); "
                "Chinese CSVs exported from Excel are often GBK: pass "
@@ -136,6 +145,12 @@ def _parse_wkt(text: pd.Series, path: Path, column: str) -> np.ndarray:
     except (shapely.errors.GEOSException, TypeError, ValueError) as exc:
         msg = f"{path.name}: column {column!r} holds values that are not WKT text ({exc})."
         raise DataError(msg) from exc
+    blank = text.isna().to_numpy() | (text.astype(str).str.strip() == "").to_numpy()
+    if blank.any():
+        rows = list(text.index[blank][:10])
+        msg = (f"{path.name}: {int(blank.sum())} row(s) have a blank {column!r} (no geometry; "
+               f"rows {rows}, 0 = first data line); fill them or delete those rows.")
+        raise DataError(msg)
     bad = pd.isna(geoms) & text.notna().to_numpy()
     if bad.any():
         rows = list(text.index[bad][:10])

@@ -168,3 +168,16 @@ def test_write_shapefile_and_csv(tmp_path, parks):
     assert list(read_layer(shp)["name_zh"]) == PARKS_ZH
     csv = write_layer(parks, tmp_path / "parks.csv")
     assert read_layer(csv, "zones").geometry.iloc[0].equals(parks.geometry.iloc[0])
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ("wkt\n,\n", "blank 'wkt'"),                                   # no geometry in a row
+    ("id,wkt\nA,POINT (116.4 39.9)\nB,\n", "blank 'wkt'"),
+    ("id,lon,lat\n1,116.4,39.9,3\n2,116.4,39.9\n", "more fields than the header"),
+])
+def test_csv_rows_without_geometry_or_with_extra_fields_are_refused(tmp_path, text, match):
+    path = tmp_path / "bad.csv"
+    path.write_text(text, encoding="utf-8")
+    for kind in (None, "zones"):
+        with pytest.raises(DataError, match=match):
+            read_layer(path, kind)
