@@ -169,3 +169,9 @@ def test_out_of_core_raster_matches_independent_values(tmp_path):
     np.testing.assert_allclose(got, 0.6 * near + 0.4 * many, rtol=0, atol=1e-6)
     np.testing.assert_allclose(read_window(res.files["value_near"], rows, cols), near,
                                rtol=0, atol=1e-6)
+
+
+def test_a_chunked_run_checks_its_seed_as_score_does(atlas, scenario, tmp_path):
+    with pytest.raises(ParameterError, match="seed"):
+        score_chunked(scenario, tmp_path / "out", atlas=atlas, seed=-1, sensitivity=False)
+    assert not (tmp_path / "out").exists()

@@ -46,7 +46,6 @@ from pyproj import Transformer
 from rasterio import features as rio_features
 from tqdm import tqdm
 
-from .._crs import resolve_metric_crs
 from ..errors import ParameterError, ResourceLimitError, opt
 from ..raster import grid_for_bounds
 from ..scale import scheduler_client
@@ -55,7 +54,7 @@ from . import measures
 from ._layers import LayerBook
 from .criteria import Criterion
 from .grid import AnalysisGrid
-from .overlay import SuitabilityResult, _as_scenario, resolve_weights, score
+from .overlay import SuitabilityResult, _setup, score
 from .scenario import Scenario
 
 __all__ = ["ChunkedSuitability", "criterion_halo", "read_window", "score_chunked"]
@@ -410,16 +409,9 @@ def score_chunked(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str
         msg = f"chunk_cells must be at least 64, got {chunk_cells!r}."
         raise ParameterError(msg)
     settings = settings or Settings()
-    extra = dict(layers or {})
-    sc = _as_scenario(scenario, candidates, extra)
-    if seed is not None:
-        sc = replace(sc, seed=seed)
-    frames = [*extra.values(), *(atlas.values() if isinstance(atlas, Mapping) else ())]
-    metric_crs = resolve_metric_crs(*frames, metric_crs=metric_crs or sc.metric_crs)
-    book = LayerBook(atlas, extra, sc.layers, metric_crs=metric_crs)
-    w, _ = resolve_weights(sc.criteria, method=sc.weights_method, matrix=sc.ahp_matrix,
-                           allow_inconsistent=sc.allow_inconsistent)
-    cand = book.get(sc.candidates, key="[candidates].layer", where=sc.candidates_where)
+    sc, extra, metric_crs, book, w, _, cand = _setup(scenario, atlas=atlas, layers=layers,
+                                                     candidates=candidates, seed=seed,
+                                                     metric_crs=metric_crs)
     transform, shape, mask_geom = _region_grid(sc, book, cand, metric_crs)
     plan = _plan(sc, book, w, transform, shape, metric_crs, mask_geom)
     # what is held at once is one window and its halo: bound that instead of the whole raster

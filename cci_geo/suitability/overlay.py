@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, NamedTuple, TypeGuard
 
 import geopandas as gpd
 import numpy as np
@@ -312,6 +312,37 @@ def _composite(criteria: Sequence[Criterion], w: np.ndarray, evals: Mapping[str,
     return comp, ws
 
 
+class _Setup(NamedTuple):
+    scenario: Scenario
+    layers: dict[str, gpd.GeoDataFrame]   # the caller's layers (and candidates given as a frame)
+    metric_crs: str
+    book: LayerBook
+    weights: np.ndarray
+    consistency_ratio: float | None
+    candidates: gpd.GeoDataFrame
+
+
+def _setup(scenario: Any, *, atlas: Mapping[str, gpd.GeoDataFrame] | None,
+           layers: Mapping[str, gpd.GeoDataFrame] | None, candidates: Any, seed: int | None,
+           metric_crs: str | None) -> _Setup:
+    """Resolve what every overlay (in memory or chunked) starts from.
+
+    The scenario (with ``seed`` checked and applied), the caller's layers, the metric CRS, the
+    layer book, the criterion weights and consistency ratio, and the candidate layer.
+    """
+    extra = dict(layers or {})
+    sc = _as_scenario(scenario, candidates, extra)
+    if seed is not None:
+        sc = replace(sc, seed=check_seed(seed))
+    frames = [*extra.values(), *(atlas.values() if isinstance(atlas, Mapping) else ())]
+    metric_crs = resolve_metric_crs(*frames, metric_crs=metric_crs or sc.metric_crs)
+    book = LayerBook(atlas, extra, sc.layers, metric_crs=metric_crs)
+    w, cr = resolve_weights(sc.criteria, method=sc.weights_method, matrix=sc.ahp_matrix,
+                            allow_inconsistent=sc.allow_inconsistent)
+    cand = book.get(sc.candidates, key="[candidates].layer", where=sc.candidates_where)
+    return _Setup(sc, extra, metric_crs, book, w, cr, cand)
+
+
 def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequence[Criterion],
           *, atlas: Mapping[str, gpd.GeoDataFrame] | None = None,
           layers: Mapping[str, gpd.GeoDataFrame] | None = None,
@@ -369,18 +400,11 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
     >>> list(top["id"].head(3)), int(top["rank"].max())
     (['SF055', 'SF007', 'SF003'], 58)
     """
-    extra = dict(layers or {})
-    sc = _as_scenario(scenario, candidates, extra)
+    sc, _, metric_crs, book, w, cr, cand_src = _setup(scenario, atlas=atlas, layers=layers,
+                                                      candidates=candidates, seed=seed,
+                                                      metric_crs=metric_crs)
     if constraints:
         sc = replace(sc, constraints=(*sc.constraints, *constraints))
-    if seed is not None:
-        sc = replace(sc, seed=check_seed(seed))
-    frames = [*extra.values(), *(atlas.values() if isinstance(atlas, Mapping) else ())]
-    metric_crs = resolve_metric_crs(*frames, metric_crs=metric_crs or sc.metric_crs)
-    book = LayerBook(atlas, extra, sc.layers, metric_crs=metric_crs)
-    w, cr = resolve_weights(sc.criteria, method=sc.weights_method, matrix=sc.ahp_matrix,
-                            allow_inconsistent=sc.allow_inconsistent)
-    cand_src = book.get(sc.candidates, key="[candidates].layer", where=sc.candidates_where)
     if sc.id_column not in cand_src.columns:
         msg = (f"[candidates].id_column = {sc.id_column!r} is not a column of the candidates; "
                f"they have {[c for c in cand_src.columns if c != cand_src.geometry.name]}.")
