@@ -224,3 +224,27 @@ def test_autocorrelation_bad_input(grid):
         hot_spots(grid, "count", fdr=1.5)
     with pytest.raises(DataError, match="no column"):
         morans_i(grid, "missing")
+
+
+def test_local_morans_never_label_units_without_neighbours():
+    # a connected block of eight and three far-apart units: the islands have no lag, so
+    # they get no quadrant (esda would call an island with a high value "high-low")
+    xy = np.array([[0, 0], [50, 0], [100, 0], [150, 0], [0, 50], [50, 50], [100, 50],
+                   [150, 50], [5000, 5000], [9000, 0], [0, 9000]])
+    v = [1.0, 2.0, 8.0, 9.0, 1.5, 2.5, 8.5, 9.5, 90.0, 95.0, 0.0]
+    gdf = gpd.GeoDataFrame({"v": v}, geometry=gpd.points_from_xy(*xy.T), crs="EPSG:32650")
+    with pytest.warns(UserWarning, match="3 of 11 units have no neighbours"):
+        out = local_morans(gdf, "v", weights=100.0, permutations=99, seed=1)
+    assert list(out["lisa_class"].iloc[8:]) == ["no neighbours"] * 3
+    assert list(out["lisa_quadrant"].iloc[8:]) == ["no neighbours"] * 3
+    assert (out["lisa_q"].iloc[8:] == 0).all()
+    for col in ("lisa_i", "lisa_p", "lisa_z", "lisa_ei", "lisa_vi"):
+        assert out[col].iloc[8:].isna().all() and out[col].iloc[:8].notna().all()
+    # connected units keep esda's statistic on the same weights
+    w = libpysal.weights.DistanceBand.from_dataframe(gdf, threshold=100.0, binary=True,
+                                                     silence_warnings=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = esda.Moran_Local(gdf["v"].to_numpy(), w, permutations=99, seed=1)
+    np.testing.assert_allclose(out["lisa_i"].to_numpy()[:8], ref.Is[:8], atol=1e-9)
+    np.testing.assert_array_equal(out["lisa_q"].to_numpy()[:8], ref.q[:8])

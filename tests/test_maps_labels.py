@@ -185,3 +185,24 @@ def test_panel_checker_catches_english_on_a_chinese_map():
     assert _wrong_language("地铁：no stations north of 40.1° N", "zh")
     assert not _wrong_language("地铁：© OpenStreetMap contributors (ODbL 1.0)；北纬 40.1°", "zh")
     assert _wrong_language("Venue accessibility：未运行", "en")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_units_without_neighbours_have_their_own_legend_class(lang):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from cci_geo.maps.render_results import render_hot_spots, render_lisa
+
+    cells = gpd.GeoDataFrame(
+        {"gi_class": ["hot spot 99%", "not significant", "no neighbours"],
+         "gi_z": [3.0, 0.1, float("nan")], "gi_p": [0.001, 0.9, float("nan")],
+         "lisa_class": ["high-high", "not significant", "no neighbours"],
+         "lisa_p": [0.01, 0.5, float("nan")]},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(5, 5, 6, 6)], crs="EPSG:32650")
+    want = {"zh": "无相邻单元（未检验）", "en": "No neighbours (not tested)"}[lang]
+    for render in (render_hot_spots, render_lisa):
+        (layer,) = render(cells, lang=lang)
+        labels = [item.label for item in layer.legend.items]
+        assert want in labels, (render.__name__, labels)
+        assert len(labels) == 3  # the island is neither "not significant" nor "other"

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse, stats
 
 from .._validate import check_seed
-from .._weights import islands, log_islands, weights_from_spec
+from .._weights import islands, weights_from_spec
 from ..errors import DataError, ParameterError
 from ..results import tag_result
 from ._common import as_frame, finite_values
@@ -173,16 +173,7 @@ def hot_spots(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen",
         raise ParameterError(msg)
     y = _values(frame, column, _MIN_UNITS)
     W, desc = weights_from_spec(frame, weights, metric_crs=metric_crs)
-    lonely = np.zeros(y.size, dtype=bool)
-    lonely[islands(W)] = True
-    if lonely.any():
-        shown = list(frame.index[lonely][:5])
-        warnings.warn(
-            f"{int(lonely.sum())} of {y.size} units have no neighbours under {desc} weights "
-            f"(rows {shown}{' ...' if lonely.sum() > 5 else ''}); Gi* compares a unit with its "
-            f"neighbours, so they are labelled {NO_NEIGHBOURS!r} with NaN statistics. Use "
-            "weights='knn:6' or a larger distance band to give every unit neighbours.",
-            UserWarning, stacklevel=2)
+    lonely = _lonely_units(frame, W, desc, "Gi*")
     z = gi_star_z(y, W)
     z[lonely] = np.nan
     p = 2.0 * stats.norm.sf(np.abs(z))
@@ -208,6 +199,27 @@ def hot_spots(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen",
     logger.info("hot spots on %d units (%s weights): %d hot, %d cold", y.size, desc,
                 int((gi_bin > 0).sum()), int((gi_bin < 0).sum()))
     return out
+
+
+def _lonely_units(frame: gpd.GeoDataFrame, W: sparse.csr_matrix, desc: str,
+                  statistic: str) -> np.ndarray:
+    """Mask of units without neighbours under ``W``, warned about with their rows.
+
+    A local statistic compares a unit with its neighbours; without any it has no value, so
+    such units are labelled :data:`NO_NEIGHBOURS` with NaN statistics instead of being read
+    as "not significant" (or, for LISA, as an outlier quadrant).
+    """
+    lonely = np.zeros(W.shape[0], dtype=bool)
+    lonely[islands(W)] = True
+    if lonely.any():
+        shown = list(frame.index[lonely][:5])
+        warnings.warn(
+            f"{int(lonely.sum())} of {lonely.size} units have no neighbours under {desc} "
+            f"weights (rows {shown}{' ...' if lonely.sum() > 5 else ''}); {statistic} compares "
+            f"a unit with its neighbours, so they are labelled {NO_NEIGHBOURS!r} with NaN "
+            "statistics. Use weights='knn:6' or a larger distance band to give every unit "
+            "neighbours.", UserWarning, stacklevel=3)
+    return lonely
 
 
 def _row_standardise(W: sparse.csr_matrix, transform: str) -> sparse.csr_matrix:
@@ -384,6 +396,8 @@ def local_morans(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen
         distribution) and ``lisa_class`` (``"high-high"``, ``"low-low"``, ``"high-low"``,
         ``"low-high"`` where
         ``lisa_p <= alpha``, else ``"not significant"``). Result kind ``"local_morans"``.
+        Units without neighbours under ``weights`` (islands) get NaN statistics,
+        ``lisa_q`` 0 and ``"no neighbours"`` as quadrant and class, with a warning.
 
     Raises
     ------
@@ -407,7 +421,7 @@ def local_morans(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen
         raise ParameterError(msg)
     y = _values(frame, column, 4)
     W0, desc = weights_from_spec(frame, weights, metric_crs=metric_crs)
-    log_islands(W0, desc)
+    lonely = _lonely_units(frame, W0, desc, "Local Moran's I")
     W = _row_standardise(W0, transform)
     n = y.size
     z = (y - y.mean()) / y.std()
@@ -422,15 +436,21 @@ def local_morans(gdf: gpd.GeoDataFrame, column: str, *, weights: object = "queen
     EI = -wi / (n - 1)
     VI = wi2 * (n - b2) / (n - 1) + (wi**2 - wi2) * (2 * b2 - n) / ((n - 1) * (n - 2)) - EI**2
     p_sim, z_sim = _conditional_permutations(z, W, Is, int(permutations), seed, den)
+    for stat in (Is, EI, VI, p_sim, z_sim):
+        stat[lonely] = np.nan
+    q[lonely] = 0
+    quadrant = np.array([_QUADRANTS.get(int(v), NO_NEIGHBOURS) for v in q], dtype=object)
     out = frame.copy()
     out["lisa_i"] = Is
     out["lisa_q"] = q
-    out["lisa_quadrant"] = [_QUADRANTS[int(v)] for v in q]
+    out["lisa_quadrant"] = quadrant
     out["lisa_ei"] = EI
     out["lisa_vi"] = VI
     out["lisa_p"] = p_sim
     out["lisa_z"] = z_sim
-    out["lisa_class"] = np.where(p_sim <= alpha, out["lisa_quadrant"], "not significant")
+    with np.errstate(invalid="ignore"):
+        out["lisa_class"] = np.where(lonely, NO_NEIGHBOURS,
+                                     np.where(p_sim <= alpha, quadrant, "not significant"))
     tag_result(out, "local_morans")
     out.attrs["weights"] = desc
     out.attrs["seed"] = str(seed)

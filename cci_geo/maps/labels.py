@@ -254,6 +254,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "hot spot 95%": ("热点 (95% 置信度)", "Hot spot, 95% confidence"),
     "hot spot 90%": ("热点 (90% 置信度)", "Hot spot, 90% confidence"),
     "not significant": ("不显著", "Not significant"),
+    "no neighbours": ("无相邻单元（未检验）", "No neighbours (not tested)"),
     "cold spot 90%": ("冷点 (90% 置信度)", "Cold spot, 90% confidence"),
     "cold spot 95%": ("冷点 (95% 置信度)", "Cold spot, 95% confidence"),
     "cold spot 99%": ("冷点 (99% 置信度)", "Cold spot, 99% confidence"),

@@ -86,6 +86,7 @@ def render_suitability(surface: Surface | gpd.GeoDataFrame, *, lang: Lang,
 
 
 _NOT_SIGNIFICANT = "not significant"
+_NO_NEIGHBOURS = "no neighbours"  # units a local statistic could not be computed for
 
 
 def hot_spot_key(value: object) -> str:
@@ -100,6 +101,8 @@ def hot_spot_key(value: object) -> str:
     ('hot spot 99%', 'cold spot 95%')
     """
     text = str(value).lower()
+    if "neighbour" in text or "neighbor" in text:
+        return _NO_NEIGHBOURS
     if not text or text in ("nan", "none") or "not" in text or "insignificant" in text:
         return _NOT_SIGNIFICANT
     side = "hot" if "hot" in text else "cold" if "cold" in text else ""
@@ -125,6 +128,8 @@ _LISA_ALIASES = {"HH": "high-high", "LL": "low-low", "HL": "high-low", "LH": "lo
 
 def _lisa_key(value: object) -> str:
     text = str(value).strip()
+    if "neighbour" in text.lower() or "neighbor" in text.lower():
+        return _NO_NEIGHBOURS
     compact = text.upper().replace("-", "").replace(" ", "")
     if compact in _LISA_ALIASES:
         return _LISA_ALIASES[compact]
@@ -170,10 +175,11 @@ def render_lisa(gdf: gpd.GeoDataFrame, *, lang: Lang, name: str | None = None) -
     quad = g[col].map(_lisa_key)
     pcol = next((c for c in ("lisa_p", "p_sim", "p", "p_value") if c in g.columns), None)
     sig = g[pcol] <= 0.05 if pcol else g.get("significant", pd.Series(True, index=g.index))
-    quad = quad.where(sig.astype(bool), _NOT_SIGNIFICANT)
+    quad = quad.where(sig.astype(bool) | (quad == _NO_NEIGHBOURS), _NOT_SIGNIFICANT)
     g = g.assign(quadrant=quad)
     palette = {"high-high": "#d7191c", "low-low": "#2c7bb6", "high-low": "#fdae61",
-               "low-high": "#abd9e9", _NOT_SIGNIFICANT: "#eeeeee"}
+               "low-high": "#abd9e9", _NOT_SIGNIFICANT: "#eeeeee",
+               _NO_NEIGHBOURS: HOT_SPOT_COLORS[_NO_NEIGHBOURS]}
     colors, items = categorical_colors(g["quadrant"], palette, lang, shape="square")
     shown, fields = _fields_for(g, lang, ["quadrant", *([pcol] if pcol else [])])
     title = _title("local_morans", lang, name)

@@ -48,6 +48,7 @@ HOT_SPOT_COLORS: dict[str, str] = {
     "hot spot 99%": "#d62f27", "hot spot 95%": "#ed7551", "hot spot 90%": "#fab984",
     "not significant": "#eeeeee",
     "cold spot 90%": "#c0ccbe", "cold spot 95%": "#849eba", "cold spot 99%": "#4575b5",
+    "no neighbours": "#bdbdbd",  # not tested: the unit has no neighbours under the weights
 }
 
 
