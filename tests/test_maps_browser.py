@@ -305,3 +305,46 @@ def test_layers_added_to_a_briefing_map_toggle_without_errors(driver, tmp_path, 
     assert "CCI parks and bases" in driver.execute_script(VISIBLE_LEGENDS_JS)
     assert console_errors(driver) == []
     _shot(driver, artifacts, "added_layers")
+
+
+def test_long_layer_lists_are_grouped_and_folded(driver, tmp_path, artifacts):
+    atlas = synthetic_atlas(300)
+    lq = atlas.layers["districts"][["id", "geometry"]].copy()
+    for k, code in enumerate(("design", "media", "film_tv")):
+        lq[f"lq_{code}"] = np.linspace(0.5, 2.5, len(lq))[::1 if k % 2 else -1]
+    tag_result(lq, "location_quotient")
+    m = cm.briefing_map(atlas, lq, lang="en", show={"districts", "zones"})
+    path = cm.save_html(m, tmp_path / "grouped.html")
+    load(driver, path)
+    time.sleep(0.3)
+    assert console_errors(driver) == []
+    groups_js = """
+        return Array.from(document.querySelectorAll('.cci-layer-group')).map(d => ({
+          name: d.querySelector('summary span').textContent, open: d.open,
+          count: d.querySelector('.cci-layer-group-count').textContent.trim(),
+          layers: Array.from(d.querySelectorAll('label')).map(l => l.textContent.trim())}));"""
+    groups = driver.execute_script(groups_js)
+    assert [g["name"] for g in groups] == ["Atlas layers", "Location quotient by sector"]
+    atlas_group, lq_group = groups
+    assert atlas_group["open"] and atlas_group["count"].startswith("2/")
+    assert "Districts" in atlas_group["layers"]
+    assert not lq_group["open"] and lq_group["count"] == "0/3"
+    assert len(lq_group["layers"]) == 3
+    # every overlay sits in a group, none is lost or listed twice
+    labels = driver.execute_script(
+        "return document.querySelectorAll('.leaflet-control-layers-overlays label').length")
+    assert labels == len(atlas_group["layers"]) + 3
+    # open the folded group; a layer switched on inside it stays grouped after Leaflet
+    # rebuilds the list, and the exclusive classed fills keep one sector on
+    driver.execute_script("document.querySelectorAll('.cci-layer-group summary')[1].click();")
+    first, second = lq_group["layers"][:2]
+    driver.execute_script(TOGGLE_JS, first)
+    time.sleep(0.3)
+    driver.execute_script(TOGGLE_JS, second)
+    time.sleep(0.3)
+    groups = driver.execute_script(groups_js)
+    assert groups[1]["open"] and groups[1]["count"] == "1/3"
+    legends = driver.execute_script(VISIBLE_LEGENDS_JS)
+    assert second in legends and first not in legends
+    assert console_errors(driver) == []
+    _shot(driver, artifacts, "grouped_layer_control")

@@ -90,12 +90,16 @@ def briefing_layers(atlas: Any, *results: Any, lang: Lang = "zh", datum: str = "
         if gdf is None or len(gdf) == 0:
             continue
         drawn = render(gdf, kind=kind, lang=lang)
-        if visible is None:
-            for layer in drawn:
+        for layer in drawn:
+            layer.group = layer.group or "group_atlas"
+            if visible is None:
                 layer.show = layer.show and kind in ATLAS_VISIBLE
         out.extend(drawn)
     for result in results:
-        out.extend(render(result, lang=lang))
+        drawn = render(result, lang=lang)
+        for layer in drawn:
+            layer.group = layer.group or "group_results"
+        out.extend(drawn)
     if visible is not None:
         for layer in out:
             layer.show = layer.show and layer.key in visible
@@ -130,6 +134,44 @@ def is_classed_fill(layer: MapLayer) -> bool:
     polygons = set(layer.gdf.geometry.geom_type) <= {"Polygon", "MultiPolygon"}
     classed = layer.legend is not None and layer.legend.kind == "classed"
     return polygons and (classed or layer.key in _GRID_FILLS)
+
+
+#: Layer-control groups, in the order they are listed; the others follow in layer order.
+GROUP_ORDER = ("group_atlas", "group_results", "lq_sectors", "gi_years")
+#: Groups folded in the layer control unless one of their layers starts on.
+GROUPS_FOLDED = frozenset({"lq_sectors", "gi_years"})
+#: Fewest layers for which the layer control is grouped (a short list reads better flat).
+GROUP_MIN_LAYERS = 9
+
+
+def layer_groups(layers: Sequence[MapLayer], lang: Lang) -> list[tuple[str, bool]]:
+    """Return each layer's layer-control group label and whether the group starts unfolded.
+
+    An empty list when the control stays a flat list: fewer than :data:`GROUP_MIN_LAYERS`
+    layers, or all of them in one group. Long runs of one kind (a sector per location quotient,
+    a year per Gi* layer) get their own group, folded unless one of its layers is on.
+
+    Examples
+    --------
+    >>> from cci_geo.maps.layers import RasterLayer
+    >>> import numpy as np
+    >>> def raster(name, group, show=False):
+    ...     return RasterLayer(name=name, rgba=np.zeros((1, 1, 4), np.uint8),
+    ...                        bounds_3857=(0, 0, 1, 1), show=show, group=group)
+    >>> layers = [raster(f"r{i}", "group_atlas", True) for i in range(3)]
+    >>> layers += [raster(f"{y}", "gi_years") for y in range(2012, 2018)]
+    >>> groups = layer_groups(layers, "en")
+    >>> groups[0], groups[-1]
+    (('Atlas layers', True), ('Hot spots by year (Gi*)', False))
+    >>> layer_groups(layers[:3], "en")
+    []
+    """
+    keys = [layer.group or "group_results" for layer in layers]
+    if len(layers) < GROUP_MIN_LAYERS or len(set(keys)) < 2:
+        return []
+    unfolded = {k for k, layer in zip(keys, layers, strict=True)
+                if k not in GROUPS_FOLDED or layer.show}
+    return [(label(k, lang), k in unfolded) for k in keys]
 
 
 def study_region_bounds(atlas: Any, layers: Iterable[MapLayer],  # noqa: ARG001
@@ -398,6 +440,11 @@ def briefing_map(atlas: Any, *results: Any, lang: Lang = "zh", basemap: str = "n
              if is_classed_fill(layer)]
     if len(fills) > 1:  # one classed fill at a time: they would stack and hide each other
         add_script(m, f"cciGeo.exclusive({{map}}, [{', '.join(fills)}]);")
+    groups = layer_groups(layers, lang)
+    if groups:
+        entries = ", ".join(f"[{el.get_name()}, {js_json(group)}, {'true' if is_open else 'false'}]"
+                            for el, (group, is_open) in zip(elements, groups, strict=True))
+        add_script(m, f"cciGeo.groups({{map}}, [{entries}]);")
     names: dict[str, str] = {}
     for layer in layers:
         names.setdefault(layer.key, layer.name)

@@ -112,6 +112,7 @@ class VectorLayer:
     z: int = 10
     labels_column: str | None = None
     key: str = ""
+    group: str = ""  # layer-control group: a label key ("atlas", "gi_years", ...)
 
 
 @dataclass
@@ -134,6 +135,7 @@ class PointLayer:
     z: int = 40
     radius: float = 2.5
     key: str = ""
+    group: str = ""  # layer-control group: a label key ("atlas", "gi_years", ...)
 
 
 @dataclass
@@ -149,6 +151,7 @@ class RasterLayer:
     z: int = 5
     meta: dict[str, str] = field(default_factory=dict)
     key: str = ""
+    group: str = ""  # layer-control group: a label key ("atlas", "gi_years", ...)
 
     def bounds_latlon(self) -> tuple[float, float, float, float]:
         """Return ``(south, west, north, east)`` in degrees."""

@@ -81,9 +81,11 @@ def _year_layers(g: gpd.GeoDataFrame, lang: Lang, suffix: str) -> list[MapLayer]
         title = _YEAR[lang].format(year) + suffix
         shown, fields = display_frame(sig.assign(gi_class=keys), ["gi_class",
                                                                   f"gi_z_{year}"], lang)
-        layers.append(vector_layer(shown, title, fields=fields,
-                                   legend=Legend(title, items=items), z=17, show=False,
-                                   color="#8c8c8c", fill=colors, weight=0.2, fill_opacity=0.7))
+        layer = vector_layer(shown, title, fields=fields, legend=Legend(title, items=items),
+                             z=17, show=False, color="#8c8c8c", fill=colors, weight=0.2,
+                             fill_opacity=0.7)
+        layer.group = "gi_years"  # one entry per year: folded together in the layer control
+        layers.append(layer)
     return layers
 
 

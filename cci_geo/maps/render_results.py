@@ -231,6 +231,9 @@ def render_location_quotient(gdf: gpd.GeoDataFrame, *, lang: Lang,
         layers.append(vector_layer(shown, title, fields=fields, legend=legend, z=16,
                                    show=i == 0, color="#636363", fill=fill, weight=0.6,
                                    fill_opacity=0.7))
+    if len(layers) > 1:  # one entry per sector: kept together in the layer control
+        for layer in layers:
+            layer.group = "lq_sectors"
     return layers
 
 

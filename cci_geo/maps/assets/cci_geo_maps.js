@@ -58,6 +58,68 @@
     });
   };
 
+  /* Layer-control groups. Leaflet rebuilds its list whenever a layer is added or removed, so
+   * the grouping is reapplied after each rebuild of every layers control on a grouped map. A
+   * group is a <details> element: its summary says how many of its layers are on, and a
+   * folded group stays folded (or open) across rebuilds. */
+  function regroup(ctl) {
+    var map = ctl._map, g = map && map._cciGroups, list = ctl._overlaysList;
+    if (!g || !list) { return; }
+    var boxes = {};
+    Array.prototype.slice.call(list.querySelectorAll("label")).forEach(function (lab) {
+      var input = lab.querySelector("input");
+      var name = input ? g.byId[input.layerId] : undefined;
+      if (name === undefined) { return; }
+      if (!boxes[name]) {
+        var box = document.createElement("details");
+        box.className = "cci-layer-group";
+        box.open = g.open[name];
+        var summary = document.createElement("summary");
+        summary.appendChild(document.createElement("span")).textContent = name;
+        summary.appendChild(document.createElement("span")).className = "cci-layer-group-count";
+        box.appendChild(summary);
+        box.addEventListener("toggle", function () { g.open[name] = box.open; });
+        boxes[name] = box;
+      }
+      boxes[name].appendChild(lab);
+    });
+    g.order.forEach(function (name) {
+      var box = boxes[name];
+      if (!box) { return; }
+      var inputs = box.querySelectorAll("input"), on = 0;
+      for (var i = 0; i < inputs.length; i++) { on += inputs[i].checked ? 1 : 0; }
+      box.querySelector(".cci-layer-group-count").textContent = " " + on + "/" + inputs.length;
+      list.appendChild(box);
+    });
+  }
+
+  cciGeo.groups = function (map, entries) {
+    var g = {byId: {}, order: [], open: {}};
+    entries.forEach(function (e) {
+      var name = e[1];
+      g.byId[L.stamp(e[0])] = name;
+      if (g.order.indexOf(name) < 0) { g.order.push(name); g.open[name] = false; }
+      g.open[name] = g.open[name] || !!e[2];
+    });
+    map._cciGroups = g;
+    (map._cciLayerControls || []).forEach(regroup);
+  };
+
+  if (L.Control && L.Control.Layers && !L.Control.Layers.prototype._cciGrouped) {
+    var layersProto = L.Control.Layers.prototype;
+    var baseUpdate = layersProto._update, baseAdd = layersProto.onAdd;
+    layersProto._cciGrouped = true;
+    layersProto.onAdd = function (map) {
+      (map._cciLayerControls = map._cciLayerControls || []).push(this);
+      return baseAdd.call(this, map);
+    };
+    layersProto._update = function () {
+      var out = baseUpdate.apply(this, arguments);
+      regroup(this);
+      return out;
+    };
+  }
+
   /* Point features that would overlap on screen are hidden until the map is zoomed in far
    * enough to separate them; earlier features (the renderer's order) win. */
   function declutter(layer, minPx) {
