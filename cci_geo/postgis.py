@@ -190,8 +190,10 @@ def read_table(url: str, table: str, *, schema: str | None = None) -> gpd.GeoDat
 def read_atlas(url: str, *, schema: str | None = None, validate_layers: bool = True) -> Atlas:
     """Read the atlas held in ``schema`` of the database at ``url``, validating every layer.
 
-    Tables named after a layer kind become layers (reprojected to EPSG:4326);
-    ``cci_geo_metadata``, when present, supplies provenance, the atlas name and metric CRS.
+    Tables named after a layer kind become layers (reprojected to EPSG:4326); tables without
+    geometry named after a table kind (``enterprise_years``) become the atlas's
+    :attr:`~cci_geo.atlas.Atlas.tables`; ``cci_geo_metadata``, when present, supplies
+    provenance, the atlas name and metric CRS.
 
     Raises
     ------
@@ -214,11 +216,12 @@ def read_atlas(url: str, *, schema: str | None = None, validate_layers: bool = T
     not a PostgreSQL URL: 'atlas.gpkg'; write postgresql://user@host:port/dbname.
     """
     from .atlas import Atlas
-    from .schema import LAYER_KINDS
+    from .schema import LAYER_KINDS, TABLE_KINDS
 
     dsn, schema = _split(url, schema)
     with _connect(dsn) as conn:
         spatial = _geometry_tables(conn, schema)
+        plain = [k for k in TABLE_KINDS if k in _tables(conn, schema) and k not in spatial]
         kinds = [k for k in LAYER_KINDS if k in spatial]
         if not kinds:
             msg = (f"schema {schema!r} of {dsn.rsplit('/', 1)[-1]} has no spatial table named "
@@ -226,12 +229,14 @@ def read_atlas(url: str, *, schema: str | None = None, validate_layers: bool = T
                    f"{list(LAYER_KINDS)}.")
             raise DataError(msg)
         frames = {k: _read(conn, schema, k, spatial[k]) for k in kinds}
+        extra = {k: _read(conn, schema, k, None) for k in plain}
         meta = (_read(conn, schema, META_TABLE, None)
                 if META_TABLE in _tables(conn, schema) else None)
     frames = {k: g.to_crs("EPSG:4326") if g.crs is not None and g.crs.to_epsg() != 4326 else g
               for k, g in frames.items()}
     where = f"postgis:{schema}"
-    return Atlas.from_tables(frames, meta, where=where, validate_layers=validate_layers)
+    return Atlas.from_tables(frames, meta, where=where, validate_layers=validate_layers,
+                             attribute_tables=extra)
 
 
 def _sql_type(s: pd.Series) -> str:
@@ -331,7 +336,9 @@ def write_atlas(atlas: Atlas, url: str, *, schema: str | None = None,
     """Write every layer of ``atlas`` and its provenance to PostGIS, in one transaction.
 
     Each layer becomes table ``<schema>.<kind>`` (geometry column ``geom``, EPSG:4326, with a
-    GiST index); ``cci_geo_metadata`` holds the provenance, atlas name and metric CRS.
+    GiST index), each table without geometry (:attr:`~cci_geo.atlas.Atlas.tables`, e.g. the
+    ``enterprise_years`` panel) a plain table of its kind; ``cci_geo_metadata`` holds the
+    provenance, atlas name and metric CRS.
 
     Returns
     -------
@@ -361,7 +368,7 @@ def write_atlas(atlas: Atlas, url: str, *, schema: str | None = None,
     ...     print(exc)
     not a PostgreSQL URL: 'atlas.gpkg'; write postgresql://user@host:port/dbname.
     """
-    return _write(url, schema, atlas.layers, overwrite=overwrite,
+    return _write(url, schema, {**atlas.layers, **atlas.tables}, overwrite=overwrite,
                   metadata=atlas._metadata())  # noqa: SLF001 - the atlas's own record
 
 

@@ -74,6 +74,24 @@ def test_atlas_round_trip(url, small):
     assert set(_tables(url)) == {*small, "cci_geo_metadata"}
 
 
+def test_attribute_tables_round_trip(url):
+    demo = cci_geo.load_demo()
+    ent = demo["enterprises"].head(300)
+    years = demo.table("enterprise_years")
+    years = years[years["enterprise_id"].isin(ent["id"])].reset_index(drop=True)
+    atlas = Atlas({"enterprises": ent}, demo.provenance, name="panel",
+                  tables={"enterprise_years": years})
+    atlas.to_postgis(url)
+    assert set(_tables(url)) == {"enterprises", "enterprise_years", "cci_geo_metadata"}
+    back = Atlas.from_postgis(url)
+    assert list(back.tables) == ["enterprise_years"]
+    got = back.table("enterprise_years")
+    assert list(got.columns) == list(years.columns) and len(got) == len(years) > 300
+    for col in years.columns:
+        assert got[col].astype(object).tolist() == years[col].astype(object).tolist(), col
+    assert back.provenance.get("enterprise_years") == atlas.provenance.get("enterprise_years")
+
+
 def test_write_is_one_transaction(url, small):
     small.to_postgis(url)
     bad = small["zones"].copy()
