@@ -54,7 +54,8 @@ def _t(zh: str, en: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
-def _name(row: pd.Series, lang: str, limit: int = 24) -> str:
+def _name(row: pd.Series, lang: str, limit: int = 80) -> str:
+    # the PDF table wraps a long name onto two lines of its cell; this only bounds the text
     first, second = ("name_zh", "name_en") if lang == "zh" else ("name_en", "name_zh")
     for col in (first, second, "id"):
         v = row.get(col)
@@ -101,7 +102,7 @@ def lq_table(results: Sequence[Any], lang: str) -> ReportTable | None:
     headers += [sector_label(s, lang) for s in sectors]  # type: ignore[arg-type]
     rows = []
     for _, r in lq.iterrows():
-        row = [_name(r, lang, 12), _num(r.get("total"))]
+        row = [_name(r, lang), _num(r.get("total"))]
         row += [_num(r[f"lq_{s}"], "{:.2f}") for s in sectors]
         rows.append(row)
     note = _t("区位商 > 1 表示该行业在该区的占比高于全市平均；按企业数排序。",
@@ -141,7 +142,7 @@ def top_sites_table(results: Sequence[Any], lang: str, n: int = 10) -> ReportTab
     rows = []
     for i, (_, r) in enumerate(ranked.iterrows(), start=1):
         rank = int(r["rank"]) if "rank" in r and pd.notna(r["rank"]) else i
-        row = [str(rank), _name(r, lang, 18 if lang == "zh" else 34), _num(r["score"], "{:.3f}")]
+        row = [str(rank), _name(r, lang), _num(r["score"], "{:.3f}")]
         row += [_num(r[f"contrib_{c}"], "{:.3f}") for c in crits]
         rows.append(row)
     note = _t("得分 = 各指标贡献之和（权重 × 0-1 指标值）。", "Score = the sum of the "
@@ -185,7 +186,7 @@ def proposal_table(results: Sequence[Any], districts: pd.DataFrame | None,
                _t("最远距离 (m)", "Longest (m)", lang)]
     rows = []
     for _, r in new.sort_values("demand_served", ascending=False).iterrows():
-        rows.append([_name(r, lang, 24 if lang == "zh" else 40),
+        rows.append([_name(r, lang),
                      _district(r.get("district"), names, lang),
                      _num(r.get("score"), "{:.2f}"), _num(r.get("demand_served")),
                      _num(r.get("mean_cost")), _num(r.get("max_cost"))])
@@ -226,7 +227,7 @@ def access_table(results: Sequence[Any], lang: str) -> ReportTable | None:
                _t("人均开放面积 (m²)", "Open space per employee (m²)", lang),
                _t("无设施可达的比例", "Share without access", lang),
                _t("设施数", "Venues", lang)]
-    rows = [[_name(r, lang, 12), _num(r.get("employees")), _num(r.get("access_mean"), "{:.2f}"),
+    rows = [[_name(r, lang), _num(r.get("employees")), _num(r.get("access_mean"), "{:.2f}"),
              _num(r.get("share_without_access"), "{:.1%}"), _num(r.get("venues"))]
             for _, r in acc.iterrows()]
     return ReportTable(_t("各区公共文化设施可达性", "Access to cultural venues by district",
@@ -304,7 +305,7 @@ def sources_rows(atlas: Any, lang: str) -> list[list[str]]:
         if "real" in status:
             flags.append(_t("真实", "real", lang))
         source = str(rec.get("source", ""))
-        source = source if len(source) <= 80 else source[:79] + "…"
+        source = source if len(source) <= 160 else source[:159] + "…"
         rows.append([label(kind, lang), source,  # type: ignore[arg-type]
                      ", ".join(flags)])
     return rows

@@ -49,17 +49,71 @@ PAGE_LAYERS = {
 }
 
 
+
+def _fit(text: str, em: float) -> int:
+    """Characters of ``text`` that fit in ``em`` font sizes: about 1.05 em per CJK character
+    (full width), 0.55 em per Latin one.
+
+    Examples
+    --------
+    >>> _fit("Transit lines", 22.0), _fit("轨道交通线路", 22.0)
+    (40, 20)
+    """
+    wide = sum(1 for ch in text if ord(ch) >= 0x2E80)
+    per = (1.05 * wide + 0.55 * (len(text) - wide)) / len(text) if text else 0.55
+    return max(3, int(em / per))
+
+
+def _wrap_cell(text: str, chars: int, lines: int = 2) -> str:
+    r"""Wrap ``text`` to ``chars`` per line, at most ``lines`` lines (the last ends in "…").
+
+    Examples
+    --------
+    >>> _wrap_cell("Beijing Langyuan Vintage creative park", 16)
+    'Beijing Langyuan\nVintage creativ…'
+    >>> _wrap_cell("1,250", 16)
+    '1,250'
+    """
+    if len(text) <= chars:
+        return text
+    parts = textwrap.wrap(text, chars) or [text]
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1][: max(chars - 1, 1)].rstrip() + "…"
+    return "\n".join(parts)
+
 class _Page:
     """One page being laid out from the top down; sizes in points scale with the paper."""
 
-    def __init__(self, pdf: PdfPages, size: tuple[float, float], bold: str, lang: str) -> None:
+    TOP = 0.955
+    BOTTOM = 0.055  # the footer sits below
+
+    def __init__(self, pdf: PdfPages, size: tuple[float, float], bold: str, lang: str,
+                 footer: str = "", counter: list[int] | None = None) -> None:
         self.fig = Figure(figsize=size)
-        self.pdf, self.bold, self.lang = pdf, bold, lang
+        self.pdf, self.bold, self.lang, self.size = pdf, bold, lang, size
         self.k = size[0] / PAPER_SIZES["A4"][0]  # font scale
-        self.y = 0.955
+        self.y = self.TOP
         self.margin = 0.07
+        self.footer_text = footer
+        self.counter = counter if counter is not None else [0]
+        self.counter[0] += 1
+        self.number = self.counter[0]
+
+    def need(self, height: float) -> None:
+        """Continue on a new page when ``height`` (figure fraction) does not fit above the
+        footer; the full page gets its footer and is saved."""
+        if self.y - height >= self.BOTTOM or self.y >= self.TOP:
+            return
+        self.footer(self.footer_text, self.number)
+        self.save()
+        self.fig = Figure(figsize=self.size)
+        self.y = self.TOP
+        self.counter[0] += 1
+        self.number = self.counter[0]
 
     def heading(self, text: str, size: float = 14.0) -> None:
+        self.need(0.03 * size / 14.0 + 0.06)  # never a heading alone at the foot of a page
         self.fig.text(self.margin, self.y, text, fontsize=size * self.k, fontweight=self.bold,
                       va="top", color="#1d2b3a")
         self.y -= 0.03 * size / 14.0
@@ -68,6 +122,7 @@ class _Page:
                   color: str = "#222222") -> None:
         chars = width or (52 if self.lang == "zh" else 100)
         lines = textwrap.wrap(text, chars) or [""]
+        self.need(0.0165 * len(lines) * size / 8.0 + 0.008)
         self.fig.text(self.margin, self.y, "\n".join(lines), fontsize=size * self.k, va="top",
                       color=color, linespacing=1.45)
         self.y -= 0.0165 * len(lines) * size / 8.0 + 0.008
@@ -98,37 +153,55 @@ class _Page:
         self.heading(t.title, 10.0)
         total = sum(t.widths)
         fracs = [w / total for w in t.widths]
-        # wrap headers to their column: about 1.9 em per CJK character, 1 em per Latin one
+        # wrap to the column: about 1.9 em per CJK character, 1 em per Latin one
         width_pt = (1 - 2 * self.margin) * self.fig.get_size_inches()[0] * 72
-        headers = []
-        for text, frac in zip(t.headers, fracs, strict=True):
-            em = frac * width_pt / (size * self.k)
-            chars = max(3, int(em / (1.05 if self.lang == "zh" else 0.55)))
-            headers.append("\n".join(textwrap.wrap(text, chars)) or text)
-        head_lines = max(h.count("\n") + 1 for h in headers)
+        ems = [frac * width_pt / (size * self.k) for frac in fracs]
+        headers = [_wrap_cell(text, _fit(text, em), 4) for text, em in zip(t.headers, ems,
+                                                                            strict=True)]
+        # long names wrap onto a second line of their cell rather than running into the next
+        rows = [[_wrap_cell(str(v), _fit(str(v), em)) for v, em in zip(r, ems, strict=True)]
+                for r in t.rows]
         row_h = 0.0165 * size / 6.5
-        head_h = row_h * (0.35 + 0.65 * head_lines)
-        height = head_h + row_h * len(t.rows)
+
+        def tall(line: Sequence[str]) -> float:
+            return row_h * (0.35 + 0.65 * max(h.count("\n") + 1 for h in line))
+
+        head_h = tall(headers)
+        body = [tall(r) for r in rows] or [row_h]
+        rows = rows or [[""] * len(t.headers)]
+        start = 0
+        while start < len(rows):  # rows that do not fit continue on the next page, headed again
+            self.need(head_h + body[start])
+            room = self.y - self.BOTTOM - head_h
+            stop = start + 1
+            while stop < len(rows) and sum(body[start:stop + 1]) <= room:
+                stop += 1
+            self._table_part(headers, rows[start:stop], fracs, [head_h, *body[start:stop]],
+                             size, odd_first=start % 2 == 1)
+            start = stop
+        if t.note:
+            self.paragraph(t.note, 6.5, color="#555555")
+        self.y -= 0.01
+
+    def _table_part(self, headers: list[str], rows: list[list[str]], fracs: list[float],
+                    heights: list[float], size: float, *, odd_first: bool) -> None:
+        height = sum(heights)
         ax = self.fig.add_axes((self.margin, self.y - height, 1 - 2 * self.margin, height))
         ax.axis("off")
-        tab = ax.table(cellText=t.rows or [[""] * len(t.headers)], colLabels=headers,
-                       colWidths=fracs, cellLoc="left",
+        tab = ax.table(cellText=rows, colLabels=headers, colWidths=fracs, cellLoc="left",
                        bbox=(0, 0, 1, 1))  # type: ignore[arg-type]
         tab.auto_set_font_size(False)
         tab.set_fontsize(size * self.k)
         for (row, _col), cell in tab.get_celld().items():
             cell.set_edgecolor("#c8ced6")
             cell.set_linewidth(0.4)
-            cell.set_height((head_h if row == 0 else row_h) / height)
+            cell.set_height(heights[row] / height)
             if row == 0:
                 cell.set_facecolor("#dde4ee")
                 cell.get_text().set_fontweight(self.bold)
-            elif row % 2 == 0:
+            elif (row + odd_first) % 2 == 0:
                 cell.set_facecolor("#f5f7fa")
         self.y -= height + 0.012
-        if t.note:
-            self.paragraph(t.note, 6.5, color="#555555")
-        self.y -= 0.01
 
     def footer(self, text: str, page: int) -> None:
         self.fig.text(self.margin, 0.025, text, fontsize=6 * self.k, color="#666666")
@@ -187,12 +260,10 @@ def _compose(pdf: PdfPages, atlas: Any, results: Sequence[Any], *, lang: str,
     """Lay out every page into ``pdf``; return the number of pages."""
     today = _dt.date.today().isoformat()
     footer = f"{title} · {today} · cci_geo {__version__}"
-    page_no = 0
+    counter = [0]  # pages started, shared by the pages that continue onto the next
 
     def new() -> _Page:
-        nonlocal page_no
-        page_no += 1
-        return _Page(pdf, size, bold, lang)
+        return _Page(pdf, size, bold, lang, footer=footer, counter=counter)
 
     # 1. cover: title, date, overview map, the synthetic-data warning
     p = new()
@@ -209,7 +280,7 @@ def _compose(pdf: PdfPages, atlas: Any, results: Sequence[Any], *, lang: str,
     p.heading(_t("内容", "Contents", lang), 11.0)
     for line in _contents(results, lang):
         p.paragraph(line, 8.5)
-    p.footer(footer, page_no)
+    p.footer(footer, p.number)
     p.save()
     # 2-4. one page per analysis: its map and its key table
     pages = (("concentration", ("企业集聚", "Where creative enterprises cluster"),
@@ -225,7 +296,7 @@ def _compose(pdf: PdfPages, atlas: Any, results: Sequence[Any], *, lang: str,
         p.map(atlas, results, PAGE_LAYERS[key], extent, 0.45, frame=frame)
         if table is not None:
             p.table(table, 6.0)
-        p.footer(footer, page_no)
+        p.footer(footer, p.number)
         p.save()
     # 5. accessibility, methods, sources
     p = new()
@@ -246,9 +317,9 @@ def _compose(pdf: PdfPages, atlas: Any, results: Sequence[Any], *, lang: str,
                                "not real firms or sites.", lang)), 6.0)
     for line in notes:
         p.paragraph(line, 6.5, color="#a0312b")
-    p.footer(footer, page_no)
+    p.footer(footer, p.number)
     p.save()
-    return page_no
+    return counter[0]
 
 
 def write_report(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: str = "zh",
