@@ -110,6 +110,33 @@ def test_save_png_extent_frames_the_map(atlas, tmp_path, caplog):
     assert not [r for r in caplog.records if "findfont" in r.getMessage()]  # no bold warning
 
 
+def test_static_maps_draw_one_classed_fill_as_the_html_map_opens(atlas, tmp_path, caplog,
+                                                                 monkeypatch):
+    from cci_geo.maps import static
+    from cci_geo.maps.briefing import briefing_layers, is_classed_fill
+
+    ent = atlas["enterprises"]
+    bj = atlas["districts"][atlas["districts"]["adcode"].astype(str).str.startswith("11")]
+    lq = cc.location_quotient(ent, bj)
+    hot = cc.hot_spots(cc.grid_counts(ent, 3000), "count")
+    on = [lyr for lyr in briefing_layers({}, lq, hot, lang="en")
+          if lyr.show and is_classed_fill(lyr)]
+    assert len(on) == 2  # the first sector's LQ and the Gi* grid would stack
+    drawn = []
+    draw = static.draw_map
+
+    def spy(fig, rect, layers, *args, **kwargs):
+        drawn.extend(layers)
+        return draw(fig, rect, layers, *args, **kwargs)
+
+    caplog.set_level(logging.INFO, logger="cci_geo.maps.briefing")
+    monkeypatch.setattr(static, "draw_map", spy)
+    save_png({}, lq, hot, path=tmp_path / "fills.png", lang="en", dpi=30)
+    fills = [lyr.name for lyr in drawn if is_classed_fill(lyr)]
+    assert fills == [on[0].name]
+    assert any("leaving out" in r.getMessage() for r in caplog.records)
+
+
 def test_missing_cjk_font_warns_with_the_fix(atlas, tmp_path, monkeypatch):
     monkeypatch.setattr(fonts, "cjk_font", lambda **kw: None)
     with pytest.warns(fonts.MissingFontWarning, match="fonts-wqy-microhei"):

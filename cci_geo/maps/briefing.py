@@ -136,6 +136,29 @@ def is_classed_fill(layer: MapLayer) -> bool:
     return polygons and (classed or layer.key in _GRID_FILLS)
 
 
+def one_classed_fill(layers: Sequence[MapLayer]) -> list[MapLayer]:
+    """Return ``layers`` with only the first classed fill that is on (as the HTML map shows).
+
+    Static maps (PNG, PDF) have no layer control, so they draw what the interactive map
+    shows when it opens: one classed fill, the others left out.
+
+    Examples
+    --------
+    >>> from cci_geo.maps.layers import RasterLayer
+    >>> import numpy as np
+    >>> layers = [RasterLayer(name=n, rgba=np.zeros((1, 1, 4), np.uint8),
+    ...                       bounds_3857=(0, 0, 1, 1)) for n in ("a", "b")]
+    >>> [lyr.name for lyr in one_classed_fill(layers)]  # rasters are not classed fills
+    ['a', 'b']
+    """
+    fills = [layer for layer in layers if layer.show and is_classed_fill(layer)]
+    if len(fills) > 1:
+        logger.info("static map: drawing the classed fill %r, leaving out %s", fills[0].name,
+                    [layer.name for layer in fills[1:]])
+    dropped = {id(layer) for layer in fills[1:]}
+    return [layer for layer in layers if id(layer) not in dropped]
+
+
 #: Layer-control groups, in the order they are listed; the others follow in layer order.
 GROUP_ORDER = ("group_atlas", "group_results", "lq_sectors", "gi_years")
 #: Groups folded in the layer control unless one of their layers starts on.

@@ -24,7 +24,7 @@ from matplotlib.patches import FancyArrow, Patch, Rectangle
 from .. import __version__
 from .._files import atomic_path
 from ..errors import ParameterError
-from .briefing import briefing_layers, default_title, study_region_bounds
+from .briefing import briefing_layers, default_title, one_classed_fill, study_region_bounds
 from .fonts import cjk_font, font_context
 from .labels import Lang, check_lang, label
 from .layers import Legend, MapLayer, PointLayer, RasterLayer, VectorLayer, _lonlat_to_merc
@@ -187,8 +187,8 @@ def map_extent(atlas: Any, layers: Sequence[MapLayer],
                extent: Extent | None = None) -> Extent:
     """Return the Web Mercator ``(xmin, ymin, xmax, ymax)`` a static map shows.
 
-    ``extent`` is ``(west, south, east, north)`` in EPSG:4326; by default the atlas's
-    Beijing districts (else all layers), padded by 4 %.
+    ``extent`` is ``(west, south, east, north)`` in EPSG:4326; by default the bounds of all
+    ``layers``, padded by 4 %.
 
     Examples
     --------
@@ -268,7 +268,8 @@ def save_png(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: Lang
              extent: Extent | None = None) -> Path:
     """Write a static briefing map of ``atlas`` and ``results`` as a PNG, atomically.
 
-    Draws the layers that are switched on in the interactive briefing, with a title, north
+    Draws the layers that are switched on in the interactive briefing (of several classed fills,
+    the first only, as the interactive map opens), with a title, north
     arrow, scale bar, legend (colour bars for surfaces) and a source line naming the data
     provenance (and which data are synthetic), the cci_geo version and the date.
 
@@ -289,8 +290,7 @@ def save_png(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: Lang
     dpi, figsize
         Resolution and size in inches.
     extent
-        ``(west, south, east, north)`` in EPSG:4326 to show (default: Beijing's districts,
-        else all layers).
+        ``(west, south, east, north)`` in EPSG:4326 to show (default: all drawn layers).
 
     Returns
     -------
@@ -309,7 +309,8 @@ def save_png(atlas: Any, *results: Any, path: str | os.PathLike[str], lang: Lang
     ('.png', True)
     """
     lang = check_lang(lang)
-    layers = [lyr for lyr in briefing_layers(atlas, *results, lang=lang) if lyr.show]
+    layers = one_classed_fill([lyr for lyr in briefing_layers(atlas, *results, lang=lang)
+                               if lyr.show])
     bounds = map_extent(atlas, layers, extent)
     with font_context(lang) as bold:
         fig = Figure(figsize=figsize, dpi=dpi)

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from .. import __version__
 from .._files import atomic_path, check_writable
 from ..errors import ParameterError
-from ..maps.briefing import briefing_layers, synthetic_note
+from ..maps.briefing import briefing_layers, one_classed_fill, synthetic_note
 from ..maps.fonts import font_context
 from ..maps.labels import check_lang, label
 from ..maps.registry import result_type
@@ -130,9 +130,9 @@ class _Page:
     def map(self, atlas: Any, results: Sequence[Any], kinds: Sequence[str], extent: Extent | None,
             height: float, frame: str | None = None) -> None:
         keep = [r for r in results if result_type(r) in kinds]
-        layers = [lyr for lyr in briefing_layers(atlas, *keep, lang=self.lang,  # type: ignore[arg-type]
-                                                 visible=frozenset(kinds))
-                  if lyr.show]
+        layers = one_classed_fill([lyr for lyr in briefing_layers(
+            atlas, *keep, lang=self.lang, visible=frozenset(kinds))  # type: ignore[arg-type]
+            if lyr.show])
         if extent is None and frame is not None:
             extent = _data_extent([r for r in keep if result_type(r) == frame])
         bounds = map_extent(atlas, layers, extent)
