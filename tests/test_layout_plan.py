@@ -184,3 +184,42 @@ def test_station_demand_errors(atlas):
                          "demand": {"source": "stations", "weight": "", "cell_m": 500.0}},
                         atlas)
     assert prop.scenario["demand"] == "stations" and len(prop.new_sites) == 2
+
+
+def test_a_place_without_zones_plans_its_first_ones(demo, tmp_path, capsys):
+    from cci_geo import Atlas
+    from cci_geo.cli.main import main
+
+    atlas = Atlas({k: demo[k] for k in demo if k != "zones"}, demo.provenance, name="no zones")
+    prop = propose_zones(atlas, k=4, standard_m=3000, time_limit_s=20)
+    assert not prop.result.sites["fixed"].any() and len(prop.result.sites) == 4
+    assert prop.before.coverage == 0.0 and prop.after.coverage > 0.2
+    t = prop.table
+    assert t.loc["total", "zones_before"] == 0 and t.loc["total", "new_sites"] == 4
+    assert (t["covered_before"] == 0).all() and t["mean_cost_before"].isna().all()
+    assert t.loc["total", "covered_after"] == pytest.approx(prop.after.coverage
+                                                            * t.loc["total", "demand"])
+    # the same four sites as a p-median with nothing fixed would choose for coverage
+    for model in ("p_median", "p_center"):
+        other = propose_zones(atlas, k=4, model=model, standard_m=3000, time_limit_s=20)
+        assert len(other.new_sites) == 4 and other.before.coverage == 0.0
+    own = tmp_path / "own.toml"
+    own.write_text("\n".join(line for line in SCENARIO.read_text(encoding="utf-8").splitlines()
+                             if not line.startswith(("suitability_scenario", "score_weight"))),
+                   encoding="utf-8")
+    gpkg = atlas.to_gpkg(tmp_path / "nozones.gpkg")
+    assert main(["optimise", str(own), "--atlas", str(gpkg), "--out", str(tmp_path / "o"),
+                 "--no-map"]) == 0
+    assert "total" in capsys.readouterr().out
+
+
+def test_diagnose_without_facilities_covers_nothing(demo):
+    from cci_geo.layout import diagnose
+
+    ent = demo["enterprises"].head(200)
+    none = demo["zones"].iloc[0:0]
+    diag = diagnose(none, ent, standard_m=3000, weight="employees")
+    assert diag.coverage == 0.0 and not diag.demand["covered"].any()
+    assert diag.demand["cost"].isna().all() and diag.demand["nearest_facility"].isna().all()
+    assert len(diag.facilities) == 0
+    assert diag.uncovered["uncovered_weight"].sum() == pytest.approx(ent["employees"].sum())

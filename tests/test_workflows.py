@@ -508,3 +508,20 @@ def test_cooperation_candidates_lie_outside_the_study_regions_province(demo):
     kept = candidates(exclude_province="none")
     assert len(kept) > 0
     assert len(candidates(exclude_province="Tianjin")) == len(kept)
+
+
+def test_layout_runs_on_an_atlas_without_zones(tmp_path):
+    """A city planning its first zones: the layout step runs, every zone it proposes is new."""
+    from cci_geo.results import result_kind
+
+    sh = shanghai_atlas()
+    atlas = cci_geo.Atlas({k: sh[k] for k in sh if k != "zones"}, sh.provenance,
+                          name=sh.name, metric_crs=sh.metric_crs, region=sh.region)
+    plan = plan_briefing(atlas, BriefingConfig(steps=("layout",), params={"layout": {"k": 3}}))
+    step = next(s for s in plan.steps if s.name == "layout")  # the others are "off"
+    assert step.status == "run" and plan.to_run == ["layout"]
+    assert "existing zones to keep (every zone is new)" in step.without
+    run = run_plan(plan)
+    _check_run(run, plan)
+    sites = next(r for r in run.results if result_kind(r) == "selected_sites")
+    assert len(sites) == 3 and not sites["fixed"].any()

@@ -31,9 +31,9 @@ def add_parser(subparsers: Any) -> None:
 
     p = subparsers.add_parser(
         "optimise", help="propose new CCI zones with a location model (layout scenario)",
-        description=("Keep the existing zones, choose new ones among old factory sites as the "
-                     "scenario says, and write the sites (GeoPackage), allocations, a "
-                     "before/after summary (CSV) and an HTML map."),
+        description=("Keep the existing zones (if the atlas has any), choose new ones among "
+                     "old factory sites as the scenario says, and write the sites (GeoPackage), "
+                     "allocations, a before/after summary (CSV) and an HTML map."),
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", type=Path, help="layout scenario TOML file")
     add_atlas_option(p)

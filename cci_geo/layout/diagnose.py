@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 from .. import _validate
 from .._crs import resolve_metric_crs
 from ..results import tag_result
-from .costs import CostInput, prepare_instance
+from .costs import CostInput, prepare_instance, resolve_weights
 
 __all__ = ["Diagnosis", "diagnose"]
 
@@ -78,7 +78,8 @@ def diagnose(facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
     Parameters
     ----------
     facilities
-        Existing facilities (e.g. the atlas's ``zones``).
+        Existing facilities (e.g. the atlas's ``zones``). May be empty (a place without any
+        yet): then nothing is covered and costs are NaN.
     demand
         Demand points or polygons (e.g. ``enterprises``, or a population grid).
     standard_m
@@ -125,17 +126,27 @@ def diagnose(facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
     if cost is None:
         metric_crs = resolve_metric_crs(demand, facilities, metric_crs=metric_crs)
     _validate.positive(cell_size_m, "cell_size_m", "metres")
-    inst = prepare_instance(demand, facilities, cost=cost, weight=weight,
-                            metric_crs=metric_crs)
-    C, w = inst.cost, inst.weights
+    if len(facilities) == 0 and (cost is None or np.shape(cost)[1:] == (0,)):
+        # no facility yet (a city planning its first zones): nothing is served
+        _validate.same_crs(demand, facilities, "demand", "facilities")
+        _validate.non_empty(demand, "demand")
+        w = resolve_weights(weight, demand, len(demand))
+        C = np.empty((len(demand), 0))
+        nearest_ids = np.full(len(demand), None, dtype=object)
+        near_cost = np.full(len(demand), np.nan)
+    else:
+        inst = prepare_instance(demand, facilities, cost=cost, weight=weight,
+                                metric_crs=metric_crs)
+        C, w = inst.cost, inst.weights
+        nearest = np.argmin(C, axis=1)
+        nearest_ids = inst.candidate_ids[nearest].to_numpy()
+        near_cost = C[np.arange(C.shape[0]), nearest]
     within = np.less_equal(C, standard_m)
     n_cov = within.sum(axis=1)
-    nearest = np.argmin(C, axis=1)
-    near_cost = C[np.arange(C.shape[0]), nearest]
     covered = n_cov > 0
     total = float(w.sum())
     d = demand.copy()
-    d["nearest_facility"] = inst.candidate_ids[nearest].to_numpy()
+    d["nearest_facility"] = nearest_ids
     d["cost"] = near_cost
     d["covered"] = covered
     d["n_covering"] = n_cov.astype(int)
@@ -164,7 +175,7 @@ def diagnose(facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
         table = pd.DataFrame({"demand": g["w"].sum(), "covered": g["cov"].sum()})
         table["share_covered"] = table["covered"] / table["demand"]
         table["uncovered"] = table["demand"] - table["covered"]
-        table["mean_cost"] = g["wc"].sum() / table["demand"]
+        table["mean_cost"] = g["wc"].sum(min_count=1) / table["demand"]  # NaN: no facility
         table = table.sort_values("uncovered", ascending=False)
     coverage = float(w[covered].sum() / total)
     logger.info("diagnose: %.1f%% of demand within %g of %d facilities", 100 * coverage,

@@ -147,9 +147,19 @@ class Proposal:
         return out
 
 
+def _existing_zones(atlas: Any) -> gpd.GeoDataFrame:
+    """The atlas's ``zones``, or an empty layer when it has none (no zone to keep open)."""
+    layers = atlas.layers if hasattr(atlas, "layers") else atlas
+    zones = layers.get("zones")
+    if zones is None:
+        crs = layers["factory_sites"].crs
+        return gpd.GeoDataFrame({"id": pd.Series(dtype=str)}, geometry=[], crs=crs)
+    return zones
+
+
 def _candidates(atlas: Any, statuses: Sequence[str], suitability: str | pd.Series | None,
                 metric_crs: str) -> gpd.GeoDataFrame:
-    zones = atlas["zones"]
+    zones = _existing_zones(atlas)
     factories = atlas["factory_sites"]
     if isinstance(statuses, str) or not all(isinstance(x, str) for x in statuses):
         msg = (f"statuses must be a sequence of status names, got {statuses!r}; write e.g. "
@@ -175,6 +185,8 @@ def _candidates(atlas: Any, statuses: Sequence[str], suitability: str | pd.Serie
                           "name_en": zones.get("name_en"), "name_zh": zones.get("name_zh"),
                           "source": "zones", "existing": True, "score": 1.0},
                          geometry=zones.geometry.to_numpy(), crs=zones.crs)
+    if z.empty:
+        z = z.to_crs(factories.crs)
     f = gpd.GeoDataFrame({"id": keep["id"].astype(str).to_numpy(),
                           "name_en": keep.get("name_en"), "name_zh": keep.get("name_zh"),
                           "source": "factory_sites", "existing": False,
@@ -184,8 +196,8 @@ def _candidates(atlas: Any, statuses: Sequence[str], suitability: str | pd.Serie
         s = f["score"].to_numpy(np.float64)
         lo, hi = np.nanmin(s), np.nanmax(s)
         f["score"] = np.where(np.isfinite(s), (s - lo) / (hi - lo) if hi > lo else 1.0, 0.0)
-    out = pd.concat([z, f], ignore_index=True)
-    out = gpd.GeoDataFrame(out, geometry="geometry", crs=zones.crs)
+    out = pd.concat([z, f], ignore_index=True) if len(z) else f
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=z.crs)
     out["geometry"] = out.geometry.where(out.geometry.geom_type == "Point",
                                          out.to_crs(metric_crs).centroid.to_crs(out.crs))
     return out
@@ -233,8 +245,10 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
     Parameters
     ----------
     atlas
-        A :class:`cci_geo.atlas.Atlas` with ``zones``, ``factory_sites``, ``enterprises`` and
-        ``districts`` layers.
+        A :class:`cci_geo.atlas.Atlas` with ``factory_sites`` and the demand layer
+        (``enterprises`` or ``stations``); ``zones`` (kept open) and ``districts`` (balance
+        rule, per-district table) when it has them. Without ``zones`` the layout starts from
+        none: every zone is new and the "before" coverage is 0.
     k
         Number of new zones (ignored by ``set_cover``, which chooses the count).
     model
@@ -250,7 +264,7 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
     statuses
         Factory-site statuses that may become zones.
     district_max, district_min
-        Balance rule: bounds on new zones per Beijing district (adcode).
+        Balance rule: bounds on new zones per district (the ``districts`` layer).
     suitability, score_weight
         Optional suitability score of the factory sites (a column of ``factory_sites`` or a
         Series indexed by site id; rescaled to 0..1) and its weight in the ``max_coverage``
@@ -292,7 +306,11 @@ def propose_zones(atlas: Any, *, k: int = 6, model: str = "max_coverage",
     if districts is not None and len(districts) and "district" not in points.columns:
         logger.info("%s have no 'district' column; derived from the districts layer", demand)
         points = points.assign(district=assign_districts(points, districts))
-    crs = resolve_metric_crs(points, atlas["zones"], metric_crs=metric_crs)
+    existing = _existing_zones(atlas)
+    if not len(existing):
+        logger.info("the atlas has no zones: proposing %d zones from none", k)
+    crs = resolve_metric_crs(points, *([existing] if len(existing) else []),
+                             metric_crs=metric_crs)
     demand_cells = aggregate_demand(points, cell_size_m=cell_size_m, weight=weight,
                                     by="district", metric_crs=crs)
     cands = _candidates(atlas, statuses, suitability, crs)
@@ -356,8 +374,11 @@ def _before_after(before: Diagnosis, after: Diagnosis, zones: gpd.GeoDataFrame,
     total = pd.DataFrame({
         "demand": [t["demand"].sum()], "covered_before": [t["covered_before"].sum()],
         "covered_after": [t["covered_after"].sum()],
-        "mean_cost_before": [(t["mean_cost_before"] * t["demand"]).sum() / t["demand"].sum()],
-        "mean_cost_after": [(t["mean_cost_after"] * t["demand"]).sum() / t["demand"].sum()],
+        # NaN stays NaN (no zone before): min_count keeps a sum of missing costs missing
+        "mean_cost_before": [(t["mean_cost_before"] * t["demand"]).sum(min_count=1)
+                             / t["demand"].sum()],
+        "mean_cost_after": [(t["mean_cost_after"] * t["demand"]).sum(min_count=1)
+                            / t["demand"].sum()],
         "zones_before": [len(zones)], "new_sites": [len(new)]}, index=["total"])
     t = pd.concat([t.sort_index(), total])
     t.index.name = "district"

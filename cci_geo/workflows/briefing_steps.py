@@ -276,7 +276,8 @@ def _layout(ctx: StepContext) -> list[Any]:
 
 register_step(Step(
     "layout", run=_layout,
-    needs=(Need("zones"), Need("factory_sites", ("status",)), Need("enterprises", ("{weight}",)),
+    needs=(Need("zones", optional=True, without="existing zones to keep (every zone is new)"),
+           Need("factory_sites", ("status",)), Need("enterprises", ("{weight}",)),
            Need("districts", optional=True, without="the per-district balance rule and table"),
            Need("enterprises", ("district",), optional=True,
                 without="the per-district table")),
