@@ -261,8 +261,10 @@ class _Checker:
             self.add("outside_region", f"features lie outside {where} "
                      f"(lon {w}..{e}, lat {s}..{n}); first at lon {cx[rest].iloc[0]:.4f}, "
                      f"lat {cy[rest].iloc[0]:.4f}", "check the CRS and the coordinates, drop "
-                     "features outside the region, or pass region=(west, south, east, north) "
-                     "for another study area (validate/read_layer/Atlas)", column=geom.name,
+                     "features outside the region, or pass "
+                     + opt("region=(west, south, east, north)",
+                           "--region WEST SOUTH EAST NORTH (or --region data)")
+                     + " for another study area", column=geom.name,
                      mask=mask)
 
 
@@ -283,7 +285,8 @@ def _crs(gdf: gpd.GeoDataFrame, checker: _Checker, assume_crs: str | None) -> CR
     if assume_crs is not None:
         return CRS.from_user_input(assume_crs)
     checker.add("crs", "the layer has no coordinate reference system (CRS)",
-                "pass assume_crs='EPSG:4326' (or the real CRS), or set it with "
+                "pass " + opt("assume_crs='EPSG:4326'", "--assume-crs EPSG:4326")
+                + " (or the real CRS), or set it with "
                 "gdf.set_crs(...); for Amap/Baidu data read with read_layer(..., datum=...)")
     return None
 

@@ -19,7 +19,7 @@ import pyogrio
 from ._crs import check_metric_crs, estimate_utm_crs, lonlat_bounds, stamp_metric_crs
 from ._files import atomic_path
 from ._validate import REGION_ATTR
-from .errors import DataError, MissingFileError, ParameterError
+from .errors import DataError, MissingFileError, ParameterError, opt
 from .schema import LAYER_KINDS, TABLE_KINDS, Region, check_region, validate, validate_table
 
 __all__ = ["PROVENANCE_FIELDS", "STATUSES", "Atlas"]
@@ -59,7 +59,8 @@ def _parse_region(text: str, where: str) -> Region:
         return check_region(tuple(float(v) for v in text.split(",")))
     except (ValueError, TypeError) as exc:
         msg = (f"{where} stores region {text!r} in {_META_TABLE}, which is not 'west,south,east,"
-               "north'; fix the table or pass region= when reading the atlas.")
+               "north'; fix the table or pass " + opt("region=", "--region")
+               + " when reading the atlas.")
         raise DataError(msg) from exc
 
 
@@ -446,13 +447,14 @@ class Atlas(Mapping[str, gpd.GeoDataFrame]):
         """Read an atlas from a ``.gpkg`` file, a ``.gdb`` geodatabase or a PostGIS URL.
 
         ``postgresql://user@host/db`` (optionally ``?schema=name``) reads from PostGIS.
-        ``metric_crs`` and ``region`` override the stored ones (files only).
+        ``metric_crs`` and ``region`` override the stored ones.
         """
         text = str(source)
         if text.startswith(("postgresql://", "postgres://")):
             from .postgis import read_atlas
 
-            return read_atlas(text, validate_layers=validate_layers)
+            return read_atlas(text, validate_layers=validate_layers, metric_crs=metric_crs,
+                              region=region)
         if Path(text).suffix.lower() == ".gdb":
             return cls.from_gdb(text, validate_layers=validate_layers, metric_crs=metric_crs,
                                 region=region)

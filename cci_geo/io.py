@@ -306,8 +306,10 @@ def read_layer(path: str | os.PathLike[str], kind: str | None = None, *,
 
             raise SchemaError([Problem(name, "crs", "the file declares no coordinate "
                                        "reference system (CRS)",
-                                       "pass crs='EPSG:4326' (or the real CRS) to read_layer, "
-                                       "or add a .prj file")], layer=name)
+                                       "pass " + opt("crs='EPSG:4326'",
+                                                     "--assume-crs EPSG:4326")
+                                       + " (or the real CRS), or add a .prj file")],
+                              layer=name)
         gdf = gdf.set_crs(crs)
     if not CRS.from_user_input(gdf.crs).equals(CRS.from_epsg(4326)):
         gdf = gdf.to_crs("EPSG:4326")

@@ -187,13 +187,16 @@ def read_table(url: str, table: str, *, schema: str | None = None) -> gpd.GeoDat
     return gdf
 
 
-def read_atlas(url: str, *, schema: str | None = None, validate_layers: bool = True) -> Atlas:
+def read_atlas(url: str, *, schema: str | None = None, validate_layers: bool = True,
+               metric_crs: str | None = None,
+               region: tuple[float, float, float, float] | str | None = None) -> Atlas:
     """Read the atlas held in ``schema`` of the database at ``url``, validating every layer.
 
     Tables named after a layer kind become layers (reprojected to EPSG:4326); tables without
     geometry named after a table kind (``enterprise_years``) become the atlas's
     :attr:`~cci_geo.atlas.Atlas.tables`; ``cci_geo_metadata``, when present, supplies
-    provenance, the atlas name and metric CRS.
+    provenance, the atlas name, metric CRS and study region; ``metric_crs`` and ``region``
+    override the stored ones.
 
     Raises
     ------
@@ -236,7 +239,7 @@ def read_atlas(url: str, *, schema: str | None = None, validate_layers: bool = T
               for k, g in frames.items()}
     where = f"postgis:{schema}"
     return Atlas.from_tables(frames, meta, where=where, validate_layers=validate_layers,
-                             attribute_tables=extra)
+                             attribute_tables=extra, metric_crs=metric_crs, region=region)
 
 
 def _sql_type(s: pd.Series) -> str:

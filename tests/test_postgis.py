@@ -92,6 +92,20 @@ def test_attribute_tables_round_trip(url):
     assert back.provenance.get("enterprise_years") == atlas.provenance.get("enterprise_years")
 
 
+def test_a_database_without_metadata_takes_a_region(url):
+    from _atlases import SHANGHAI_BBOX, shanghai_atlas
+
+    sh = shanghai_atlas(n=200)
+    for kind in ("districts", "zones", "enterprises"):
+        postgis.write_layer(sh[kind], url, kind)  # no cci_geo_metadata: no stored region
+    with pytest.raises(SchemaError, match="outside the Beijing-Tianjin-Hebei"):
+        Atlas.read(url)
+    back = Atlas.read(url, region=SHANGHAI_BBOX, metric_crs="EPSG:32651")
+    assert back.region == SHANGHAI_BBOX and back.metric_crs == "EPSG:32651"
+    assert set(back) == {"districts", "zones", "enterprises"}
+    assert main(["info", url, "--region", "data"]) == 0
+
+
 def test_write_is_one_transaction(url, small):
     small.to_postgis(url)
     bad = small["zones"].copy()

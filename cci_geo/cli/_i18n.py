@@ -53,6 +53,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "validated": ("{path}（按 {kind} 检查）：{features} 个要素，{errors} 个错误，{warnings} 个警告",
                   "{path} as {kind}: {features} features, {errors} error(s), "
                   "{warnings} warning(s)"),
+    "validated_atlas": ("{path}：检查了 {layers} 个图层和表，共 {errors} 个错误",
+                        "{path}: {layers} layers and tables checked, {errors} error(s) in all"),
     "severity_error": ("错误", "ERROR"),
     "severity_warning": ("警告", "WARNING"),
     "fix": ("修正", "fix"),

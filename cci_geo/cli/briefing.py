@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         msg = ("the tianditu basemap needs a developer key: pass --tianditu-key KEY or set the "
                "TIANDITU_KEY environment variable (or choose another --basemap).")
         raise ParameterError(msg)
-    atlas = load_atlas(args.atlas)
+    atlas = load_atlas(args.atlas, args.region)
     plan = plan_briefing(atlas, config)
     sys.stdout.write(f"briefing of {plan.title!r}: study region = "
                      f"{plan.region.attrs.get('derived_from', '')}\n{plan.table()}\n")

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ._i18n import cli_lang, msg
-from .options import atlas_source
+from .options import add_region_option, atlas_source
 
 __all__ = ["add_parser", "run"]
 
@@ -19,12 +19,14 @@ def add_parser(subparsers: Any) -> None:
         description="Summarise an atlas GeoPackage, File Geodatabase or PostGIS database "
                     "(default: the embedded Beijing demo).",
         epilog="examples:\n  cci-geo info\n  cci-geo info my_atlas.gpkg\n"
-               "  cci-geo info planning.gdb\n  cci-geo info postgresql://planner@db/cci",
+               "  cci-geo info planning.gdb\n  cci-geo info postgresql://planner@db/cci\n"
+               "  cci-geo info shanghai.gpkg --region 120.85 30.67 122.2 31.88",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("path", nargs="?", type=atlas_source, default=None,
                    help="atlas .gpkg, .gdb or postgresql:// URL (default: embedded demo)")
     p.add_argument("--lang", choices=("zh", "en"), default=None,
                    help="language of the summary (default: CCI_GEO_LANG, else en)")
+    add_region_option(p)
     p.set_defaults(func=run)
 
 
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .options import load_atlas
 
-    atlas = load_atlas(args.path)
+    atlas = load_atlas(args.path, args.region)
     lang = cli_lang(args)
     out = sys.stdout
     name = (atlas.name_zh or atlas.name) if lang == "zh" else atlas.name

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     csvs, others = _targets(args)
     for path in [*csvs.values(), *others]:  # refuse before computing or writing anything
         check_writable(path, overwrite=args.overwrite)
-    atlas = load_atlas(args.atlas)
+    atlas = load_atlas(args.atlas, args.region)
     report = monitor(atlas, years=args.years, cell_size_m=args.cell_size_m, k=args.k,
                      alpha=args.alpha, n_permutations=args.permutations, seed=args.seed,
                      progress=True)

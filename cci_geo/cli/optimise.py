@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     bar = tqdm(total=2 if args.no_map else 3, desc="optimise", unit="step", disable=None,
                file=sys.stderr)
     bar.set_postfix_str(msg("solving", lang))
-    atlas = load_atlas(args.atlas)
+    atlas = load_atlas(args.atlas, args.region)
     prop = run_scenario(data, atlas, base_dir=args.scenario.parent)
     bar.update()
     bar.set_postfix_str(msg("writing tables", lang))

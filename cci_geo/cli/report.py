@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         bar.update()
 
     progress("atlas")
-    atlas = load_atlas(args.atlas)
+    atlas = load_atlas(args.atlas, args.region)
     lang_map = map_lang(args)
     plan = plan_briefing(atlas, BriefingConfig(lang=lang_map, title=args.title))
     run_ = run_plan(plan, progress=progress)

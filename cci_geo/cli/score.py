@@ -130,14 +130,14 @@ def run(args: argparse.Namespace) -> int:
     if not args.scenario.is_file():
         raise MissingFileError(msg("scenario_not_found", "en", path=args.scenario))
     if args.chunk_cells or args.scheduler:
-        return _run_chunked(args, load_atlas(args.atlas), lang)
+        return _run_chunked(args, load_atlas(args.atlas, args.region), lang)
     scenario = load_scenario(args.scenario)
     crit_names = [c.name for c in scenario.criteria]
     check_outputs(scenario.name, crit_names, args.out, overwrite=args.overwrite,
                   xlsx=args.xlsx, html=not args.no_html)
     steps = tqdm(total=3, desc="score", unit="step", disable=None, file=sys.stderr)
     steps.set_postfix_str(msg("atlas", lang))
-    atlas = load_atlas(args.atlas)
+    atlas = load_atlas(args.atlas, args.region)
     steps.update()
     steps.set_postfix_str(msg("scoring", lang))
     result = score(scenario, atlas=atlas, seed=args.seed,

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .._crs import resolve_metric_crs
-from ..errors import DataError
+from ..errors import DataError, opt
 from ..schema import SECTOR_NAMES
 from ..tables import Column
 from .cube import SpaceTimeCube, space_time_cube
@@ -235,8 +235,8 @@ def monitor(atlas: Any, *, years: Iterable[int] | None = None, cell_size_m: floa
     panel = tables.get("enterprise_years")
     if years is None:
         if panel is None:
-            msg = ("pass years= (e.g. range(2012, 2026)): the atlas has no 'enterprise_years' "
-                   "table to take them from.")
+            msg = ("pass " + opt("years= (e.g. range(2012, 2026))", "--years 2012-2025")
+                   + ": the atlas has no 'enterprise_years' table to take them from.")
             raise DataError(msg)
         years = range(int(panel["year"].min()), int(panel["year"].max()) + 1)
     yrs = list(years)

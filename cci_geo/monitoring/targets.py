@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError
+from ..errors import ParameterError, opt
 from ..results import tag_result
 from ._areas import area_footprints, memberships
 from .cube import years_of
@@ -143,7 +143,8 @@ def target_progress(enterprises: gpd.GeoDataFrame, panel: pd.DataFrame | None = 
     tg = OPINIONS_2018_TARGETS if targets is None else targets
     if years is None:
         if panel is None:
-            msg = "pass years= (e.g. range(2018, 2026)) when there is no panel."
+            msg = ("pass " + opt("years= (e.g. range(2018, 2026))", "--years 2018-2025")
+                   + " when there is no panel.")
             raise ParameterError(msg)
         years = range(int(panel["year"].min()), int(panel["year"].max()) + 1)
     yrs = np.asarray(list(years), dtype=int)
