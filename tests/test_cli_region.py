@@ -102,3 +102,11 @@ def test_validate_checks_every_layer_of_an_atlas(plain_gpkg, tmp_path, capsys):
     # --kind with a layer of that name checks that layer alone
     assert main(["validate", str(path), "--kind", "enterprises"]) == 0
     assert "bad.gpkg as enterprises: 50 features" in capsys.readouterr().out
+
+
+def test_a_missing_scenario_is_said_in_chinese(tmp_path, capsys):
+    for command in ("optimise", "score"):
+        assert main([command, str(tmp_path / "nope.toml"), "--lang", "zh"]) == 1
+        err = capsys.readouterr().err
+        assert f"找不到情景文件 {tmp_path / 'nope.toml'}。" in err, err
+        assert "does not exist" not in err and "not found" not in err

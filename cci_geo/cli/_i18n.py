@@ -7,6 +7,7 @@ English for messages (maps default to Chinese, as before).
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 __all__ = ["MESSAGES", "cli_lang", "localise_error", "map_lang", "msg"]
@@ -67,6 +68,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                "{path} already exists; pass --overwrite to replace it."),
     "not_found": ("找不到文件 {path}。", "file {path} not found."),
     "scenario_not_found": ("找不到情景文件 {path}。", "scenario file {path} not found."),
+    "missing_lead": ("找不到文件：", "file not found: "),
     "data_error": ("数据有误：", "data error: "),
     "schema_error": ("图层不符合数据模型：", "layer does not fit the data model: "),
     "scenario_error": ("情景文件有误：", "scenario error: "),
@@ -136,10 +138,12 @@ def localise_error(exc: BaseException, lang: str) -> str:
         path = text.split(" already exists")[0] if " already exists" in text else text
         return msg("exists", lang, path=path)
     if isinstance(exc, FileNotFoundError):
-        if text.startswith("scenario file ") and text.endswith(" not found."):
-            return msg("scenario_not_found", lang,
-                       path=text.removeprefix("scenario file ").removesuffix(" not found."))
-        return f"{msg('not_found', lang, path=exc.filename or '')} {text}".strip()
+        scenario = re.fullmatch(r"scenario file (.+) (?:not found|does not exist)\.", text)
+        if scenario:
+            return msg("scenario_not_found", lang, path=scenario.group(1))
+        if not exc.filename:  # the English message names the file: a Chinese lead before it
+            return msg("missing_lead", lang) + text
+        return f"{msg('not_found', lang, path=exc.filename)} {text}".strip()
     for cls, key in (("SchemaError", "schema_error"), ("ScenarioError", "scenario_error"),
                      ("ParameterError", "parameter_error"), ("DataError", "data_error")):
         if any(c.__name__ == cls for c in type(exc).__mro__):
