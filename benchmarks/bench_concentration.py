@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -88,58 +89,85 @@ def max_rel(approx: np.ndarray, exact: np.ndarray) -> float:
     return float(np.max(np.abs(approx[ok] - exact[ok]) / exact[ok]))
 
 
-def bench_kde(n: int, n_sample: int) -> None:
+def interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Best wall time of each function over ``repeats`` rounds that run them one after another.
+
+    Running the implementations in turn, round after round, exposes them to the same load
+    (the machine is shared), and the best of many rounds is the least disturbed run.
+    """
+    best = dict.fromkeys(fns, math.inf)
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
+
+
+def _kdepy(kernel: str, h: float, cx: np.ndarray, cy: np.ndarray):
+    try:
+        from KDEpy import FFTKDE
+        from KDEpy.kernel_funcs import _kernel_functions
+    except ImportError:  # pragma: no cover - optional peer
+        return None, None, None
+    name = "biweight" if kernel == "quartic" else "gaussian"
+    bw = h / _kernel_functions["biweight"].support if kernel == "quartic" else h
+    gx, gy = np.sort(cx), np.sort(cy)
+    X, Y = np.meshgrid(gx, gy, indexing="ij")
+    grid = np.column_stack((X.ravel(), Y.ravel()))
+    return name, (gx, gy), (lambda xy: FFTKDE(kernel=name, bw=bw).fit(xy).evaluate(grid))
+
+
+def bench_kde(n: int, n_sample: int, repeats: int) -> None:
     rng = np.random.default_rng(1)
     xy = clustered_points(n)
     pts = gpd.GeoDataFrame(geometry=shapely.points(xy), crs="EPSG:32650")
+    series = pts.geometry
     transform, shape = grid_for_bounds(EXTENT, CELL)
     assert shape == (600, 600)
     cx = transform.c + (np.arange(600) + 0.5) * CELL
     cy = transform.f - (np.arange(600) + 0.5) * CELL
     for kernel, h in (("quartic", QUARTIC_H), ("gaussian", GAUSS_SIGMA)):
         support = h if kernel == "quartic" else 5 * h
-        t_full, surf = best_of(lambda k=kernel, b=h: kernel_density(
-            pts, cell_size_m=CELL, bandwidth_m=b, kernel=k, extent=EXTENT))
-        t_series, _ = best_of(lambda k=kernel, b=h: kernel_density(
-            pts.geometry, cell_size_m=CELL, bandwidth_m=b, kernel=k, extent=EXTENT), repeats=5)
-        t_core, _ = best_of(lambda k=kernel, b=h, s=support: _density_on_grid(
-            xy, None, transform, shape, k, b, s))
+        fns: dict[str, Callable[[], object]] = {
+            "frame": lambda k=kernel, b=h: kernel_density(
+                pts, cell_size_m=CELL, bandwidth_m=b, kernel=k, extent=EXTENT),
+            "series": lambda k=kernel, b=h: kernel_density(
+                series, cell_size_m=CELL, bandwidth_m=b, kernel=k, extent=EXTENT),
+            "core": lambda k=kernel, b=h, s=support: _density_on_grid(
+                xy, None, transform, shape, k, b, s),
+        }
+        peer_name, axes, peer = _kdepy(kernel, h, cx, cy)
+        if peer is not None:
+            fns["kdepy"] = lambda p=peer: p(xy)
+        load = os.getloadavg()[0]
+        best = interleaved(fns, repeats)
+        surf = fns["series"]()
         cells, (ri, ci) = sample_cells(surf.data, cx, cy, n_sample, rng)
         exact = exact_density(xy, cells, kernel, h)
         err = max_rel(surf.data[ri, ci], exact)
-        ROWS.append((f"KDE {kernel} n={n:.0e}", "cci_geo kernel_density (GeoDataFrame in)",
-                     f"{t_full:.3f}", f"{err:.2e}"))
-        ROWS.append(("", "cci_geo kernel_density (GeoSeries in)", f"{t_series:.3f}", "same"))
-        ROWS.append(("", "cci_geo core (binning+FFT, arrays in)", f"{t_core:.3f}", "same"))
-        t_peer = bench_kdepy(xy, kernel, h, cx, cy, cells, exact)
-        if t_peer:
-            ROWS.append(("", "speed-up over KDEpy (GeoSeries in / arrays in)",
-                         f"{t_peer / t_series:.2f}x / {t_peer / t_core:.2f}x", ""))
+        case = f"KDE {kernel} n={n:.0e}"
+        ROWS.append((case, "cci_geo kernel_density (GeoDataFrame in)", f"{best['frame']:.3f}",
+                     f"{err:.2e}", f"{load:.1f}"))
+        ROWS.append(("", "cci_geo kernel_density (GeoSeries in)", f"{best['series']:.3f}",
+                     "same", ""))
+        ROWS.append(("", "cci_geo core (binning+FFT, arrays in)", f"{best['core']:.3f}", "same",
+                     ""))
+        if peer is None:
+            ROWS.append(("", "KDEpy FFTKDE", "not installed", "", ""))
+            continue
+        gx, gy = axes
+        values = peer(xy)
+        dens = values.reshape(gx.size, gy.size) * xy.shape[0] * 1e6
+        perr = max_rel(dens[np.searchsorted(gx, cells[:, 0]), np.searchsorted(gy, cells[:, 1])],
+                       exact)
+        mass = dens.sum() * (CELL / 1000) ** 2 / xy.shape[0]
+        ROWS.append(("", f"KDEpy FFTKDE {peer_name} (arrays in)", f"{best['kdepy']:.3f}",
+                     f"{perr:.2e} (mass {mass:.3f})", ""))
+        ROWS.append(("", "speed-up over KDEpy (GeoSeries in / arrays in)",
+                     f"{best['kdepy'] / best['series']:.2f}x / "
+                     f"{best['kdepy'] / best['core']:.2f}x", "", ""))
     bench_scipy(xy, cx.size * cy.size)
-
-
-def bench_kdepy(xy: np.ndarray, kernel: str, h: float, cx: np.ndarray, cy: np.ndarray,
-                cells: np.ndarray, exact: np.ndarray) -> float | None:
-    try:
-        from KDEpy import FFTKDE
-        from KDEpy.kernel_funcs import _kernel_functions
-    except ImportError:  # pragma: no cover - optional peer
-        ROWS.append(("", "KDEpy FFTKDE", "not installed", ""))
-        return None
-    name = "biweight" if kernel == "quartic" else "gaussian"
-    bw = h / _kernel_functions["biweight"].support if kernel == "quartic" else h
-    gx, gy = np.sort(cx), np.sort(cy)
-    X, Y = np.meshgrid(gx, gy, indexing="ij")
-    grid = np.column_stack((X.ravel(), Y.ravel()))
-    t, values = best_of(lambda: FFTKDE(kernel=name, bw=bw).fit(xy).evaluate(grid), repeats=5)
-    dens = values.reshape(gx.size, gy.size) * xy.shape[0] * 1e6
-    ix = np.searchsorted(gx, cells[:, 0])
-    iy = np.searchsorted(gy, cells[:, 1])
-    err = max_rel(dens[ix, iy], exact)
-    mass = dens.sum() * (CELL / 1000) ** 2 / xy.shape[0]
-    ROWS.append(("", f"KDEpy FFTKDE {name} (arrays in)", f"{t:.3f}",
-                 f"{err:.2e} (mass {mass:.3f})"))
-    return t
 
 
 def bench_scipy(xy: np.ndarray, n_cells: int) -> None:
@@ -148,7 +176,7 @@ def bench_scipy(xy: np.ndarray, n_cells: int) -> None:
     probe = xy[:20].T
     t, _ = best_of(lambda: kde(probe), repeats=1)
     ROWS.append(("", f"scipy gaussian_kde (timed on 20 cells, extrapolated to {n_cells})",
-                 f"{t / 20 * n_cells:.0f} (extrapolated)", "exact sum"))
+                 f"{t / 20 * n_cells:.0f} (extrapolated)", "exact sum", ""))
 
 
 def bench_autocorrelation(side: int) -> None:
@@ -173,28 +201,31 @@ def bench_autocorrelation(side: int) -> None:
                                                 permutations=0), repeats=1)
     dz = float(np.abs(ref.Zs - z).max())
     ROWS.append((f"Gi* {label}", "cci_geo queen weights + Gi* z (core)", f"{t_core:.3f}",
-                 f"max|dz| {dz:.1e}"))
-    ROWS.append(("", "cci_geo hot_spots (weights, z, p, FDR, classes)", f"{t_full:.3f}", ""))
+                 f"max|dz| {dz:.1e}", f"{os.getloadavg()[0]:.1f}"))
+    ROWS.append(("", "cci_geo hot_spots (weights, z, p, FDR, classes)", f"{t_full:.3f}", "", ""))
     ROWS.append(("", "esda G_Local analytic + libpysal lat2W", f"{t_gi + t_w:.3f}",
-                 f"(weights {t_w:.2f})"))
+                 f"(weights {t_w:.2f})", ""))
     t_m, m = best_of(lambda: morans_i(grid, "count", permutations=0))
     w.transform = "r"
     t_em, em = best_of(lambda: esda.Moran(y, w, permutations=0), repeats=1)
     ROWS.append((f"Moran's I {label}", "cci_geo morans_i (analytic, incl. weights)",
-                 f"{t_m:.3f}", f"|dI| {abs(m.I - em.I):.1e}"))
-    ROWS.append(("", "esda Moran (analytic) + libpysal lat2W", f"{t_em + t_w:.3f}", ""))
+                 f"{t_m:.3f}", f"|dI| {abs(m.I - em.I):.1e}", ""))
+    ROWS.append(("", "esda Moran (analytic) + libpysal lat2W", f"{t_em + t_w:.3f}", "", ""))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10^5 points and 100x100 only")
+    parser.add_argument("--repeats", type=int, default=11,
+                        help="interleaved rounds of the KDE runs (best of)")
+    parser.add_argument("--kde-only", action="store_true", help="skip Gi* and Moran")
     args = parser.parse_args()
     for n in (10**5,) if args.quick else (10**5, 10**6):
-        bench_kde(n, n_sample=300)
-    for side in (100,) if args.quick else (100, 300):
+        bench_kde(n, n_sample=300, repeats=args.repeats)
+    for side in () if args.kde_only else (100,) if args.quick else (100, 300):
         bench_autocorrelation(side)
-    widths = [max(len(r[i]) for r in ROWS) for i in range(4)]
-    header = ("case", "implementation", "seconds", "max rel. error / check")
+    widths = [max(len(r[i]) for r in ROWS) for i in range(5)]
+    header = ("case", "implementation", "seconds", "max rel. error / check", "load")
     widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
     line = " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
     print(line)

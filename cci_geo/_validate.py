@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS
 
@@ -27,11 +28,13 @@ from .settings import Settings
 
 __all__ = [
     "check_coordinates",
+    "check_degree_bounds",
     "check_grid_size",
     "check_seed",
     "ensure_metric",
     "has_crs",
     "is_geographic",
+    "metric_target",
     "non_empty",
     "positive",
     "require_columns",
@@ -81,6 +84,22 @@ def ensure_metric(gdf: gpd.GeoDataFrame, name: str,
     """
     has_crs(gdf, name)
     check_coordinates(gdf, name)
+    target = metric_target(gdf, name, metric_crs)
+    return gdf if target is None else gdf.to_crs(target)
+
+
+def metric_target(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str,
+                  metric_crs: str | None = None) -> CRS | None:
+    """Return the metric CRS :func:`ensure_metric` would bring ``gdf`` to, or None if it is in it.
+
+    Only the CRSs are looked at (and, to estimate a UTM zone, the extent), never each
+    coordinate, so callers that read the coordinates themselves can reproject arrays.
+
+    Raises
+    ------
+    cci_geo.errors.CRSMismatchError
+        If ``gdf`` is projected in a unit other than the metre (and no metric CRS is given).
+    """
     crs = CRS.from_user_input(gdf.crs)
     if crs.is_projected and metric_crs is None and stamped_metric_crs(gdf) is None:
         unit = crs.axis_info[0].unit_name if crs.axis_info else "metre"
@@ -90,11 +109,9 @@ def ensure_metric(gdf: gpd.GeoDataFrame, name: str,
                 "metric CRS first or pass metric_crs='EPSG:...'."
             )
             raise CRSMismatchError(msg)
-        return gdf
-    target = resolve_metric_crs(gdf, metric_crs=metric_crs)
-    if crs.equals(CRS.from_user_input(target)):
-        return gdf
-    return gdf.to_crs(target)
+        return None
+    target = CRS.from_user_input(resolve_metric_crs(gdf, metric_crs=metric_crs))
+    return None if crs.equals(target) else target
 
 
 def non_empty(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> None:
@@ -200,32 +217,46 @@ def check_coordinates(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str, *,
         msg = (f"{name} has NaN or infinite coordinates in rows {rows}; fill or drop those rows "
                "(a blank longitude/latitude cell in a CSV gives NaN).")
         raise DataError(msg)
-    if not is_geographic(geoms.crs):
+    check_degree_bounds(gdf, name, b, labels[idx], region=region)
+
+
+def check_degree_bounds(gdf: gpd.GeoDataFrame | gpd.GeoSeries, name: str, b: np.ndarray,
+                        labels: pd.Index, *,
+                        region: tuple[float, float, float, float] | None = None) -> None:
+    """Run :func:`check_coordinates`' geographic checks on finite feature bounds.
+
+    ``b`` is the ``(n, 4)`` array of the usable features' bounds (for points: ``x, y, x, y``,
+    so a caller that already holds the points' bounds checks them without another pass over
+    the geometries) and ``labels`` their row labels. Projected layers pass unchecked.
+    """
+    crs = gdf.crs
+    if crs is None or len(b) == 0 or not is_geographic(crs):
         return
     reg = _region(gdf, region)
     w, s, e, n = reg
     cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
     swapped = (cy >= w) & (cy <= e) & (cx >= s) & (cx <= n) & ~((cx >= w) & (cx <= e))
-    if swapped.any() and CRS.from_user_input(geoms.crs).equals(CRS.from_epsg(4326)):
-        rows = list(labels[idx[swapped]][:10])
+    is_wgs84 = CRS.from_user_input(crs).equals(CRS.from_epsg(4326))
+    if is_wgs84 and swapped.any():
+        rows = list(labels[np.flatnonzero(swapped)[:10]])
         msg = (f"{name} has coordinates that look like (latitude, longitude) instead of "
                f"(longitude, latitude) in rows {rows} (first: x={cx[swapped][0]:g}, "
                f"y={cy[swapped][0]:g}); swap the axes (or the lon/lat columns of the CSV).")
         raise DataError(msg)
     beyond = (np.abs(b[:, [0, 2]]) > 180).any(axis=1) | (np.abs(b[:, [1, 3]]) > 90).any(axis=1)
     if beyond.any():
-        rows = list(labels[idx[beyond]][:10])
+        rows = list(labels[np.flatnonzero(beyond)[:10]])
         x, y = b[beyond][0, 0], b[beyond][0, 1]
         msg = (f"{name} has coordinates beyond ±180°/±90° in rows {rows} (first: x={x:g}, "
                f"y={y:g}): they are probably projected metres labelled as degrees; set the real "
                f"CRS with {name}.set_crs(..., allow_override=True).")
         raise DataError(msg)
-    if not CRS.from_user_input(geoms.crs).equals(CRS.from_epsg(4326)):
+    if not is_wgs84:
         return
     m = REGION_MARGIN_DEG
     far = (cx < w - m) | (cx > e + m) | (cy < s - m) | (cy > n + m)
     if far.any():
-        rows = list(labels[idx[far]][:10])
+        rows = list(labels[np.flatnonzero(far)[:10]])
         hint = "check the CRS, the datum and the coordinates, or drop them"
         msg = (f"{name} has {int(far.sum())} feature(s) far outside the study region "
                f"(lon {w:g}..{e:g}, lat {s:g}..{n:g}) in rows {rows} (first at lon "

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS, Transformer
 
-from .._validate import ensure_metric, has_crs, non_empty
+from .._validate import check_degree_bounds, has_crs, metric_target, non_empty
 from ..errors import DataError
 
-__all__ = ["as_frame", "finite_values", "point_xy", "rows_hint", "to_frame"]
+__all__ = [
+    "MetricPoints",
+    "as_frame",
+    "finite_values",
+    "metric_points",
+    "point_xy",
+    "rows_hint",
+    "to_frame",
+    "xy_bounds",
+]
 
 
 def rows_hint(index: pd.Index, bad: np.ndarray, limit: int = 5) -> str:
@@ -38,64 +49,80 @@ def to_frame(obj: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame:
     return obj if isinstance(obj, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=obj)
 
 
-def point_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, name: str,
-             metric_crs: str | None = None, *,
-             keep_series: bool = False) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """Return ``(frame in a metric CRS, (n, 2) coordinates)`` of a layer of points.
+class MetricPoints(NamedTuple):
+    """Points ready to measure: the input rows, the metric CRS and ``(n, 2)`` coordinates."""
 
-    The layer is brought to the metric CRS resolved by
-    :func:`cci_geo._crs.resolve_metric_crs`. With
-    ``keep_series`` a GeoSeries comes back as a (metric) GeoSeries rather than wrapped in a
-    frame, which saves a reindex of every row when no column is needed.
+    frame: gpd.GeoDataFrame | gpd.GeoSeries
+    """The input layer itself (columns and row labels; its geometry is not reprojected)."""
+    crs: CRS
+    """The metric CRS the coordinates are in."""
+    xy: np.ndarray
+    """``(n, 2)`` coordinates in metres of ``crs``, in the rows' order (column-major: the
+    ``x`` and ``y`` columns are each contiguous)."""
+
+
+def metric_points(points: gpd.GeoDataFrame | gpd.GeoSeries, name: str,
+                  metric_crs: str | None = None) -> MetricPoints:
+    """Return the coordinates of a layer of points in its metric CRS, checking every row.
+
+    The metric CRS is resolved as by :func:`cci_geo._crs.resolve_metric_crs`. The points are
+    read in one pass over the geometries (their bounds, which for a point are its ``x, y``,
+    and their type), the checks of :func:`cci_geo._validate.check_coordinates` run on those
+    arrays, and geographic coordinates are reprojected as arrays: no geometry is rebuilt.
 
     Raises
     ------
     DataError
-        If the layer is empty, has missing/empty geometries or non-point geometries.
+        If the layer is empty, has missing/empty geometries, non-point geometries, or
+        coordinates :func:`~cci_geo._validate.check_coordinates` refuses.
+    CRSMismatchError
+        If the layer has no CRS or a projected CRS not in metres.
     """
-    if keep_series and isinstance(points, gpd.GeoSeries):
-        has_crs(points, name)
-        non_empty(points, name)
-        frame = points
-    else:
-        frame = as_frame(points, name)
-    metric = ensure_metric(frame, name, metric_crs)  # type: ignore[arg-type]
-    xy = _fast_xy(metric.geometry.values)
-    if xy is None:  # something is wrong: find it and say which rows
-        _explain_bad_points(frame, metric, name)
-    return metric, xy  # type: ignore[return-value]
+    has_crs(points, name)
+    non_empty(points, name)
+    geoms = np.asarray(points.geometry.values if isinstance(points, gpd.GeoDataFrame)
+                       else points.values)
+    bounds = shapely.bounds(geoms)  # of a point: x, y, x, y; NaN if missing or empty
+    types = shapely.get_type_id(geoms)  # 0 for a point
+    cols = np.empty((2, len(geoms)))  # x and y each contiguous: xy[:, 0] reads fast
+    cols[0], cols[1] = bounds[:, 0], bounds[:, 1]
+    if bool(types.any()) or not math.isfinite(float(cols.sum())):
+        _explain_bad_points(to_frame(points), name, geoms, types, bounds)
+    check_degree_bounds(points, name, bounds, points.index)
+    target = metric_target(points, name, metric_crs)
+    if target is None:
+        return MetricPoints(points, CRS.from_user_input(points.crs), cols.T)
+    to_metric = Transformer.from_crs(points.crs, target, always_xy=True)
+    cols[0], cols[1] = to_metric.transform(cols[0], cols[1])
+    return MetricPoints(points, target, cols.T)
 
 
-def _fast_xy(geoms: np.ndarray) -> np.ndarray | None:
-    """Return the ``(n, 2)`` coordinates of all-valid points, or None if any row is not one.
-
-    ``get_x``/``get_y`` give NaN for missing and non-point geometries and raise for empty
-    points, so one finite sum checks every row without a per-row type test.
-    """
-    try:
-        x = shapely.get_x(geoms)
-        y = shapely.get_y(geoms)
-    except shapely.errors.GEOSException:
-        return None
-    if not math.isfinite(float(x.sum()) + float(y.sum())):
-        return None
-    xy = np.empty((x.size, 2))
-    xy[:, 0] = x
-    xy[:, 1] = y
-    return xy
+def point_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, name: str,
+             metric_crs: str | None = None) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Return ``(the layer as a frame, (n, 2) metric coordinates)``: :func:`metric_points`
+    for callers that need only the columns and the coordinates."""
+    located = metric_points(points, name, metric_crs)
+    return to_frame(located.frame), located.xy
 
 
-def _explain_bad_points(frame: gpd.GeoDataFrame, metric: gpd.GeoDataFrame, name: str) -> None:
-    """Raise the DataError that names the missing, non-point or non-finite rows."""
-    type_id = shapely.get_type_id(frame.geometry.values)
-    missing = type_id < 0
+def xy_bounds(xy: np.ndarray) -> tuple[float, float, float, float]:
+    """Return ``(xmin, ymin, xmax, ymax)`` of ``(n, 2)`` coordinates (column by column, which
+    numpy reduces far faster than along axis 0 of the pairs)."""
+    x, y = xy[:, 0], xy[:, 1]
+    return float(x.min()), float(y.min()), float(x.max()), float(y.max())
+
+
+def _explain_bad_points(frame: gpd.GeoDataFrame, name: str, geoms: np.ndarray,
+                        types: np.ndarray, bounds: np.ndarray) -> None:
+    """Raise the DataError that names the missing, non-point, empty or non-finite rows."""
+    missing = types < 0
     if missing.any():
         msg = (
             f"{name} has missing geometries in {rows_hint(frame.index, missing)}; drop them "
             f"first, e.g. {name}[{name}.geometry.notna()]."
         )
         raise DataError(msg)
-    not_point = type_id != 0
+    not_point = types != 0
     if not_point.any():
         kinds = sorted(set(frame.geom_type[not_point]))
         msg = (
@@ -104,14 +131,13 @@ def _explain_bad_points(frame: gpd.GeoDataFrame, metric: gpd.GeoDataFrame, name:
             f"{name}.representative_point() first."
         )
         raise DataError(msg)
-    geoms = metric.geometry.values
-    bad = shapely.is_empty(geoms)
-    if not bad.any():
-        bad = ~(np.isfinite(shapely.get_x(geoms)) & np.isfinite(shapely.get_y(geoms)))
-    msg = (
-        f"{name} has empty or non-finite point coordinates in "
-        f"{rows_hint(frame.index, bad)}; fix or drop those rows."
-    )
+    empty = shapely.is_empty(geoms)
+    if empty.any():
+        msg = f"{name} has empty points in {rows_hint(frame.index, empty)}; drop those rows."
+        raise DataError(msg)
+    bad = ~np.isfinite(bounds[:, :2]).all(axis=1)
+    msg = (f"{name} has NaN or infinite coordinates in {rows_hint(frame.index, bad)}; fill or "
+           "drop those rows (a blank longitude/latitude cell in a CSV gives NaN).")
     raise DataError(msg)
 
 

@@ -18,7 +18,7 @@ from ..errors import DataError, ParameterError
 from ..raster import Surface
 from ..scale import compute, read_partitioned, scheduler_client, sum_partitions
 from ..settings import Settings
-from ._common import finite_values, point_xy
+from ._common import finite_values, metric_points, to_frame, xy_bounds
 
 __all__ = [
     "metric_crs_of",
@@ -56,8 +56,8 @@ def metric_crs_of(frame: Any, metric_crs: str | None) -> CRS:
 def _part_xy(part: Any, metric_crs: str, weight: Any) -> tuple[np.ndarray, np.ndarray]:
     if len(part) == 0:
         return np.empty((0, 2)), np.empty(0)
-    metric, xy = point_xy(part, "points", metric_crs)
-    return xy, finite_values(metric, weight, "points")
+    pts = metric_points(part, "points", metric_crs)
+    return pts.xy, finite_values(pts.frame, weight, "points")
 
 
 def _bounds_part(part: Any, metric_crs: str, weight: Any) -> np.ndarray:
@@ -65,8 +65,8 @@ def _bounds_part(part: Any, metric_crs: str, weight: Any) -> np.ndarray:
     xy, w = _part_xy(part, metric_crs, weight)
     if len(xy) == 0:
         return np.array([0.0, 0.0, -np.inf, -np.inf, -np.inf, -np.inf])
-    lo, hi = xy.min(axis=0), xy.max(axis=0)
-    return np.array([len(xy), float(w.sum()), -lo[0], -lo[1], hi[0], hi[1]])
+    xmin, ymin, xmax, ymax = xy_bounds(xy)
+    return np.array([len(xy), float(w.sum()), -xmin, -ymin, xmax, ymax])
 
 
 def _merge_bounds(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -146,7 +146,7 @@ def partitioned_density(points: Any, *, cell_size: float, bandwidth: float | Non
         data = grid
     else:
         fine = plan["fine"]
-        data = kde._convolve_moments(kde._scale_moments(grid, fine.d), fine, shape, kernel, h)
+        data = kde._convolve_moments(grid, fine, shape, kernel, h, node_units=True)
     return kde.density_surface(data, transform, crs, kernel=kernel, h=h, rule="given",
                                n_points=n, weight=weight, total=total, units=units)
 
@@ -157,8 +157,9 @@ def _cells_part(part: Any, metric_crs: str, plan: dict[str, Any]) -> dict[str, n
     if len(part) == 0:
         return {"_n": np.array([0]), "_inside": np.array([0]),
                 "count": np.zeros(plan["shape"][0] * plan["shape"][1])}
-    metric, xy = point_xy(part, "points", metric_crs)
-    return bin_cells(metric, xy, plan["transform"], plan["shape"], plan["by"], plan["value"])
+    pts = metric_points(part, "points", metric_crs)
+    return bin_cells(to_frame(pts.frame), pts.xy, plan["transform"], plan["shape"], plan["by"],
+                     plan["value"])
 
 
 def partitioned_grid_counts(points: Any, cell_size: float, *, region: Any, extent: Any,

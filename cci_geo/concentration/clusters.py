@@ -11,14 +11,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 from scipy.spatial import cKDTree
 
 from .._crs import resolve_metric_crs, stamp_metric_crs, stamped_metric_crs
 from .._validate import ensure_metric, positive, same_crs
 from ..errors import DataError, ParameterError, ParameterTypeError
 from ..results import tag_result
-from ._common import as_frame, point_xy
+from ._common import as_frame, metric_points
 
 __all__ = ["DESIGNATED_KINDS", "DesignationGap", "clusters", "designation_gap"]
 
@@ -128,7 +127,8 @@ def clusters(points: gpd.GeoDataFrame, *, method: Literal["dbscan", "hdbscan"] =
     if isinstance(min_samples, bool) or int(min_samples) < 1:
         msg = f"min_samples must be a positive integer, got {min_samples!r}."
         raise ParameterError(msg)
-    metric, xy = point_xy(points, "points", metric_crs)
+    located = metric_points(points, "points", metric_crs)
+    metric, xy = as_frame(located.frame, "points"), located.xy
     groups: list[tuple[str | None, np.ndarray]] = [(None, np.arange(len(xy)))]
     if by is not None:
         if by not in metric.columns:
@@ -163,7 +163,7 @@ def clusters(points: gpd.GeoDataFrame, *, method: Literal["dbscan", "hdbscan"] =
             if has_revenue:
                 row[revenue_column] = float(rev[members].sum())
             rows.append(row)
-    crs = CRS.from_user_input(metric.crs)
+    crs = located.crs
     if not rows:
         logger.info("no clusters found (%s, eps_m=%s, min_samples=%s)", method, eps_m, min_samples)
         empty = gpd.GeoDataFrame({"id": pd.Series(dtype=str), "n": pd.Series(dtype="int64"),

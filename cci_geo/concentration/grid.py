@@ -19,7 +19,7 @@ from ..raster import bin_points, grid_for_bounds
 from ..results import tag_result
 from ..scale import is_partitioned
 from ..settings import Settings
-from ._common import finite_values, point_xy, to_frame
+from ._common import finite_values, metric_points, to_frame, xy_bounds
 
 __all__ = ["grid_counts"]
 
@@ -97,11 +97,11 @@ def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, cell_size_m: float, *,
         return partitioned_grid_counts(points, cs, region=region, extent=extent, by=by,
                                        value=weight, keep_empty=keep_empty,
                                        metric_crs=metric_crs, to_crs=to_crs, settings=settings)
-    metric, xy = point_xy(points, "points", metric_crs)
-    crs = CRS.from_user_input(metric.crs)
+    pts = metric_points(points, "points", metric_crs)
+    metric, crs, xy = to_frame(pts.frame), pts.crs, pts.xy
     region_m = metric_region(region, crs)
     if extent is None:
-        src = region_m.total_bounds if region_m is not None else np.r_[xy.min(0), xy.max(0)]
+        src = region_m.total_bounds if region_m is not None else xy_bounds(xy)
         extent = tuple(float(v) for v in src)  # type: ignore[assignment]
     transform, shape = grid_for_bounds(extent, cs, what="count grid",  # type: ignore[arg-type]
                                        settings=settings)

@@ -18,7 +18,7 @@ from ..errors import DataError
 from ..results import tag_result
 from ..scale import is_partitioned
 from ..settings import Settings
-from ._common import as_frame, finite_values, point_xy
+from ._common import as_frame, finite_values, metric_points
 
 __all__ = ["location_quotient", "sector_concentration", "sector_by_area"]
 
@@ -56,7 +56,7 @@ def sector_by_area(enterprises: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
     zones = as_frame(areas, "areas")
     same_crs(ent, zones, "enterprises", "areas")
     require_columns(ent, [by], "enterprises")
-    point_xy(ent, "enterprises")  # geometry checks: points, no missing, finite
+    metric_points(ent, "enterprises")  # geometry checks: points, no missing, finite
     vals = finite_values(ent, weight, "enterprises")
     cats = ent[by]
     if cats.isna().any():

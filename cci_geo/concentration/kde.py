@@ -35,7 +35,7 @@ from ..raster import Surface, grid_for_bounds
 from ..results import RESULT_KEY
 from ..scale import is_partitioned
 from ..settings import Settings
-from ._common import finite_values, point_xy, to_frame
+from ._common import finite_values, metric_points, to_frame, xy_bounds
 
 __all__ = ["KERNELS", "bin_moments", "default_bandwidth", "kernel_density"]
 
@@ -120,9 +120,8 @@ def default_bandwidth(points: gpd.GeoDataFrame | gpd.GeoSeries, *,
     >>> 200 < default_bandwidth(pts) < 600
     True
     """
-    metric, xy = point_xy(points, "points", metric_crs)
-    w = finite_values(metric, weight, "points")
-    return _bandwidth_rule(xy, w)
+    pts = metric_points(points, "points", metric_crs)
+    return _bandwidth_rule(pts.xy, finite_values(pts.frame, weight, "points"))
 
 
 def _kernel_terms(kernel: str, h: float, d: float, radius: int) -> np.ndarray:
@@ -157,14 +156,19 @@ def _kernel_terms(kernel: str, h: float, d: float, radius: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _kernel_spectra(kernel: str, h: float, d: float, radius: int,
-                    fshape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Return the rfft2 spectra of the Taylor kernels, centred on index (0, 0).
+def _kernel_spectra(kernel: str, h: float, d: float, radius: int, fshape: tuple[int, int],
+                    node_units: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Return the rfft2 spectra of the Taylor kernels, centred on index (0, 0), per km².
 
     The main kernel's spectrum is float64; the five correction kernels' are complex64: their
     terms are a few per mille of the density, so single precision costs nothing in accuracy.
+    With ``node_units`` the correction kernels take moments of offsets in node units (as
+    :func:`bin_moments` returns them): the factors ``d`` and ``d²`` are in the spectra.
     """
-    terms = _kernel_terms(kernel, h, d, radius)
+    terms = _kernel_terms(kernel, h, d, radius) * _PER_KM2
+    if node_units:
+        terms[1:3] *= d
+        terms[3:] *= d * d
     wrapped = np.zeros((6, *fshape))
     span = np.arange(-radius, radius + 1)
     wrapped[:, (span % fshape[0])[:, None], (span % fshape[1])[None, :]] = terms
@@ -176,7 +180,7 @@ def _kernel_spectra(kernel: str, h: float, d: float, radius: int,
 
 
 _N_MOMENTS = 6
-_BLOCK = 1 << 16  # points per block: the per-point arithmetic stays in cache
+_BLOCK = 1 << 15  # points per block: the per-point arithmetic stays in cache
 
 
 def bin_moments(xy: np.ndarray, w: np.ndarray | None, origin: tuple[float, float], d: float,
@@ -224,44 +228,66 @@ def bin_moments(xy: np.ndarray, w: np.ndarray | None, origin: tuple[float, float
     """
     rows, cols = shape
     n = len(xy)
-    idx = np.empty(n, dtype=np.int64)
+    size = rows * cols
+    x, y = xy[:, 0], xy[:, 1]
+    idx = np.empty(n, dtype=np.intp)
     u = np.empty((_N_MOMENTS - 1, n))
-    keep = np.ones(n, dtype=bool)
+    keep: np.ndarray | None = None
     inv = 1.0 / d
     x0, y0 = origin
+    # one check of the extreme points (offsets are monotone in x and y) spares a check of
+    # every block when all points fall on the grid, as they do unless an extent cuts them
+    inside = n > 0 and bool(
+        np.rint((x.min() - x0) * inv) >= 0 and np.rint((x.max() - x0) * inv) <= cols - 1
+        and np.rint((y0 - y.max()) * inv) >= 0 and np.rint((y0 - y.min()) * inv) <= rows - 1)
+    m = min(n, _BLOCK)
+    fx, fy, kx, ky = (np.empty(m) for _ in range(4))
     for lo in range(0, n, _BLOCK):
         hi = min(n, lo + _BLOCK)
-        fx = (xy[lo:hi, 0] - x0) * inv
-        fy = (y0 - xy[lo:hi, 1]) * inv
-        kx = np.rint(fx)
-        ky = np.rint(fy)
-        ux = np.subtract(fx, kx, out=u[0, lo:hi])
-        uy = np.subtract(fy, ky, out=u[1, lo:hi])
+        b = hi - lo
+        bx, by, bkx, bky = fx[:b], fy[:b], kx[:b], ky[:b]
+        np.subtract(x[lo:hi], x0, out=bx)
+        bx *= inv
+        np.subtract(y0, y[lo:hi], out=by)
+        by *= inv
+        np.rint(bx, out=bkx)
+        np.rint(by, out=bky)
+        ux = np.subtract(bx, bkx, out=u[0, lo:hi])
+        uy = np.subtract(by, bky, out=u[1, lo:hi])
         np.multiply(ux, ux, out=u[2, lo:hi])
         np.multiply(uy, uy, out=u[3, lo:hi])
         np.multiply(ux, uy, out=u[4, lo:hi])
-        if kx.min() < 0 or ky.min() < 0 or kx.max() > cols - 1 or ky.max() > rows - 1:
-            keep[lo:hi] = (kx >= 0) & (ky >= 0) & (kx <= cols - 1) & (ky <= rows - 1)
-            kx[~keep[lo:hi]] = 0
-            ky[~keep[lo:hi]] = 0
-        ky *= cols
-        ky += kx
-        idx[lo:hi] = ky
-    if not keep.all():
+        if not inside and (bkx.min() < 0 or bky.min() < 0 or bkx.max() > cols - 1
+                           or bky.max() > rows - 1):
+            if keep is None:
+                keep = np.ones(n, dtype=bool)
+            ok = (bkx >= 0) & (bky >= 0) & (bkx <= cols - 1) & (bky <= rows - 1)
+            keep[lo:hi] = ok
+            bkx[~ok] = 0
+            bky[~ok] = 0
+        bky *= cols
+        bky += bkx
+        idx[lo:hi] = bky
+    if keep is not None:
         idx, u = idx[keep], u[:, keep]
         w = None if w is None else w[keep]
-    size = rows * cols
     out = np.empty((_N_MOMENTS, size))
     out[0] = np.bincount(idx, weights=w, minlength=size)
     for k in range(_N_MOMENTS - 1):
-        vals = u[k] if w is None else u[k] * w
+        vals = u[k] if w is None else np.multiply(u[k], w, out=u[k])
         out[k + 1] = np.bincount(idx, weights=vals, minlength=size)
     return out.reshape(_N_MOMENTS, rows, cols), int(idx.size)
 
 
 def _check_bandwidth(h: float, xy: np.ndarray, cell_size: float) -> None:
     """Refuse a bandwidth out of all proportion to the data (a flat, gigantic surface)."""
-    span = float(np.ptp(xy, axis=0).max()) if len(xy) else 0.0
+    if h <= 1000.0 * cell_size:  # within the limit whatever the span: no pass over the data
+        return
+    if len(xy):
+        xmin, ymin, xmax, ymax = xy_bounds(xy)
+        span = max(xmax - xmin, ymax - ymin)
+    else:
+        span = 0.0
     limit = 10.0 * max(span, 100.0 * cell_size)
     if h > limit:
         msg = (f"bandwidth {h:,.0f} m is out of proportion to the data, which span "
@@ -276,9 +302,9 @@ def _resolve_grid(extent: object, xy: np.ndarray, support: float, cell_size: flo
                   crs: CRS, settings: Settings | None = None) -> tuple[Affine, tuple[int, int]]:
     what = "density grid"
     if extent is None:
-        xmin, ymin = xy.min(axis=0) - support
-        xmax, ymax = xy.max(axis=0) + support
-        return grid_for_bounds((xmin, ymin, xmax, ymax), cell_size, what=what, settings=settings)
+        xmin, ymin, xmax, ymax = xy_bounds(xy)
+        padded = (xmin - support, ymin - support, xmax + support, ymax + support)
+        return grid_for_bounds(padded, cell_size, what=what, settings=settings)
     if isinstance(extent, Surface):
         if not CRS.from_user_input(extent.crs).equals(crs):
             msg = (
@@ -408,24 +434,24 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size_m: flo
         return partitioned_density(points, cell_size=cs, bandwidth=bandwidth_m, kernel=kernel,
                                    weight=weight, extent=extent, metric_crs=metric_crs,
                                    units=units, settings=settings)
-    metric, xy = point_xy(points, "points", metric_crs, keep_series=True)
-    w = finite_values(metric, weight, "points")
+    metric, crs, xy = metric_points(points, "points", metric_crs)
+    w = None if weight is None else finite_values(metric, weight, "points")
     rule = "given"
     if bandwidth_m is None:
-        h = _bandwidth_rule(xy, w)
+        h = _bandwidth_rule(xy, np.ones(len(xy)) if w is None else w)
         rule = "arcgis (0.9*min(SD, sqrt(1/ln2)*Dm)*n^-0.2)"
         logger.info("bandwidth from the default rule: %.1f m", h)
     else:
         h = positive(bandwidth_m, "bandwidth_m", "metres")
         _check_bandwidth(h, xy, cs)
-    crs = CRS.from_user_input(metric.crs)
     support = h if kernel == "quartic" else _GAUSS_TRUNCATE * h
     transform, shape = _resolve_grid(extent, xy, support, cs, crs, settings)
     cs = float(transform.a)
-    data = _density_on_grid(xy, None if weight is None else w, transform, shape, kernel, h,
+    data = _density_on_grid(xy, w, transform, shape, kernel, h,
                             support, settings)
     return density_surface(data, transform, crs, kernel=kernel, h=h, rule=rule,
-                           n_points=len(xy), weight=weight, total=float(w.sum()), units=units)
+                           n_points=len(xy), weight=weight,
+                           total=float(len(xy) if w is None else w.sum()), units=units)
 
 
 def density_surface(data: np.ndarray, transform: Affine, crs: CRS, *, kernel: str, h: float,
@@ -462,32 +488,37 @@ def _fine_grid(transform: Affine, shape: tuple[int, int], kernel: str, h: float,
     d = cs / s
     radius = math.ceil(support / d)
     pad = radius + 1
-    frows, fcols = rows * s + 2 * pad, cols * s + 2 * pad
-    # circular convolution: wrapped contributions land only in the padding when the FFT size
-    # is at least the fine grid and covers the kernel's reach past the last output node
-    fshape = (sfft.next_fast_len(max(frows, rows * s + pad + radius + 1), real=True),
-              sfft.next_fast_len(max(fcols, cols * s + pad + radius + 1), real=True))
+    # circular convolution: with a padding of radius + 1 nodes on each side, what wraps
+    # around lands only in the padding. The FFT size (a fast length at least that) is the
+    # binning grid itself: points in its extra far rows/columns are beyond the kernel's reach
+    # of every output node, and what they wrap lands in the near padding.
+    fshape = (sfft.next_fast_len(rows * s + 2 * pad, real=True),
+              sfft.next_fast_len(cols * s + 2 * pad, real=True))
     # six binned moment grids and their spectra: refuse before allocating them
     check_grid_size(fshape, what="density FFT work grid (6 moment layers)", cell_size=cs,
                     itemsize=48, settings=settings)
     origin = (x0 - pad * d + 0.5 * d, y1 + pad * d - 0.5 * d)
-    return _FineGrid(origin, d, (frows, fcols), pad, s, radius, fshape)
+    return _FineGrid(origin, d, fshape, pad, s, radius, fshape)
 
 
 def _convolve_moments(moments: np.ndarray, fine: _FineGrid, shape: tuple[int, int], kernel: str,
-                      h: float) -> np.ndarray:
-    """Return the density per km² at the output cell centres from the binned moments."""
+                      h: float, *, node_units: bool = False) -> np.ndarray:
+    """Return the density per km² at the output cell centres from the binned moments.
+
+    The moments' offsets are in metres (:func:`_scale_moments`), or in node units as
+    :func:`bin_moments` returns them with ``node_units=True``.
+    """
     rows, cols = shape
-    main, corr = _kernel_spectra(kernel, h, fine.d, fine.radius, fine.fshape)
+    main, corr = _kernel_spectra(kernel, h, fine.d, fine.radius, fine.fshape, node_units)
     F = sfft.rfft2(moments[0], fine.fshape)
     F *= main
-    C = sfft.rfft2(moments[1:].astype(np.float32), fine.fshape, axes=(1, 2))
+    C = sfft.rfft2(moments[1:].astype(np.float32), fine.fshape, axes=(1, 2), overwrite_x=True)
     C *= corr
     F += C.sum(axis=0)
-    full = sfft.irfft2(F, fine.fshape)
+    full = sfft.irfft2(F, fine.fshape, overwrite_x=True)
     start = fine.pad + fine.s // 2
     out = full[start:start + rows * fine.s:fine.s, start:start + cols * fine.s:fine.s]
-    return np.maximum(out * _PER_KM2, 0.0)
+    return np.maximum(out, 0.0)
 
 
 def _scale_moments(moments: np.ndarray, d: float) -> np.ndarray:
@@ -507,7 +538,7 @@ def _density_on_grid(xy: np.ndarray, w: np.ndarray | None, transform: Affine,
     _check_reach(n_in, len(xy), transform, shape, support)
     logger.debug("kde: %d points, grid %dx%d, oversampling %d, kernel radius %d nodes",
                  n_in, *shape, fine.s, fine.radius)
-    return _convolve_moments(_scale_moments(moments, fine.d), fine, shape, kernel, h)
+    return _convolve_moments(moments, fine, shape, kernel, h, node_units=True)
 
 
 def _check_reach(n_in: int, n: int, transform: Affine, shape: tuple[int, int],

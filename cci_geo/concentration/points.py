@@ -16,7 +16,7 @@ from scipy.spatial.distance import pdist
 from .._validate import check_seed, ensure_metric, require_columns
 from ..errors import DataError, ParameterError, ParameterTypeError
 from ..results import tag_result
-from ._common import point_xy, to_frame
+from ._common import metric_points, to_frame
 
 __all__ = ["k_density", "ripley"]
 
@@ -110,11 +110,12 @@ def ripley(points: gpd.GeoDataFrame | gpd.GeoSeries, *, distances_m: Sequence[fl
     [True, True]
     """
     d = _distances(distances_m)
-    metric, xy = point_xy(points, "points", metric_crs)
+    pts = metric_points(points, "points", metric_crs)
+    xy = pts.xy
     if len(np.unique(xy, axis=0)) < 2:
         msg = f"points has {len(xy)} point(s) at fewer than 2 distinct locations; K is undefined."
         raise DataError(msg)
-    geom = _region_geometry(region, metric.crs, xy)
+    geom = _region_geometry(region, pts.crs, xy)
     area = float(geom.area)
     if area <= 0:
         msg = "the study region has zero area; pass region= explicitly (e.g. the districts)."
@@ -241,7 +242,8 @@ def k_density(enterprises: gpd.GeoDataFrame, sector: str, *, by: str = "sector",
     >>> bool(kd["localised"].any())
     True
     """
-    metric, xy = point_xy(enterprises, "enterprises", metric_crs)
+    pts = metric_points(enterprises, "enterprises", metric_crs)
+    metric, xy = to_frame(pts.frame), pts.xy
     require_columns(metric, [by], "enterprises")
     labels = metric[by].astype("string").to_numpy(dtype=object, na_value=None)
     mask = labels == sector

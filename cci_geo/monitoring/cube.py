@@ -18,7 +18,7 @@ import pandas as pd
 
 from .._validate import positive
 from .._weights import GRID_ATTR
-from ..concentration._common import point_xy
+from ..concentration._common import metric_points
 from ..concentration.grid import grid_counts
 from ..errors import DataError, ParameterError
 
@@ -229,7 +229,7 @@ def space_time_cube(enterprises: gpd.GeoDataFrame, *, years: object, cell_size_m
         raise DataError(msg)
     used = enterprises.loc[active]
     cells = grid_counts(used, cs, region=region, keep_empty=False, metric_crs=metric_crs)
-    _, xy = point_xy(used, "enterprises", metric_crs)
+    xy = metric_points(used, "enterprises", metric_crs).xy
     pos = _cell_positions(cells, xy)
     inside = pos >= 0
     values = np.zeros((len(cells), yrs.size))
