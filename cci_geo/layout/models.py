@@ -25,6 +25,7 @@ from .. import _validate
 from ..errors import InfeasibleError, ParameterError, ParameterTypeError
 from . import heuristics as heur
 from ._milp import RowBlock, solve_milp
+from .branch import lagrangian_branch_and_bound
 from .costs import CostInput, Instance, candidate_values, prepare_instance, require_finite
 from .pcenter import solve_p_center
 from .pmedian import capacitated_p_median, radius_p_median
@@ -180,7 +181,9 @@ def p_median(demand: gpd.GeoDataFrame | None = None,
     site_cost, budget
         Opening cost per site and the budget for new sites.
     method
-        ``"exact"`` (HiGHS, truncated radius formulation after Lagrangian fixing),
+        ``"exact"`` (Lagrangian branch and bound after the heuristic and Lagrangian
+        fixing; HiGHS on the truncated radius formulation when district or budget rules
+        apply),
         ``"heuristic"`` (multi-start greedy + vertex substitution with a Lagrangian lower
         bound), or ``"auto"`` (exact up to 1,000,000 demand x candidate pairs, and whenever
         district, budget or capacity rules apply).
@@ -263,14 +266,17 @@ def p_median(demand: gpd.GeoDataFrame | None = None,
                                                 allowed=rules.allowed, upper=best_obj)
         logger.info("Lagrangian fixing closed %d and opened %d of %d sites", int(closed.sum()),
                     int(opened.sum()), inst.n_candidates)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            reach = np.where(inst.weights > 0, lag.multipliers / inst.weights, 0.0)
         left = max(time_limit_s - (time.perf_counter() - t0), 1.0)
-        out = radius_p_median(inst.cost, inst.weights, rules, closed=closed, opened=opened,
-                              start=best, upper=best_obj, radius=reach, time_limit_s=left,
-                              mip_gap=mip_gap)
-        best, best_obj, bound = out.open_idx, out.objective, max(bound, out.bound)
-        status, how = out.status, "lagrangian+highs-radius"
+        out = lagrangian_branch_and_bound(inst.cost, inst.weights, p=int(rules.p or 0),
+                                          fixed=rules.fixed, allowed=rules.allowed, best=best,
+                                          upper=best_obj, multipliers=lag.multipliers,
+                                          closed=closed, opened=opened, time_limit_s=left,
+                                          mip_gap=mip_gap)
+        best, best_obj, bound = out.open_idx, out.objective, max(min(bound, out.objective),
+                                                                  out.bound)
+        gap = (best_obj - bound) / max(abs(best_obj), 1e-12)
+        status = "optimal" if gap <= 1e-9 else ("gap" if gap <= mip_gap else "time_limit")
+        how = "lagrangian-branch-and-bound"
     return build_result(inst, model="p_median", open_idx=best, fixed=rules.fixed,
                         objective=best_obj, bound=bound, status=status, method=how,
                         seconds=time.perf_counter() - t0, district=rules.district,
