@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from .heuristics import evaluate
 from .pmedian import ExactOutcome
 
 __all__ = ["lagrangian_branch_and_bound"]
@@ -178,7 +179,7 @@ class _Search:
             g = 1.0 - (D[:, sel] < 0).sum(axis=1)
             norm = float(g @ g)
             if norm == 0.0:  # the relaxed solution is feasible, hence optimal in the node
-                self.offer(act[sel], value)
+                self.offer(act[sel], float(A[:, sel].min(axis=1).sum()))
                 self.cut(value)
                 return best_l, best_lam, best_rho, act, best_pick, True
             if theta < 1e-3:
@@ -350,7 +351,6 @@ def lagrangian_branch_and_bound(cost: NDArray[np.float64], weights: NDArray[np.f
     secs = time.perf_counter() - t0
     logger.info("branch and bound: %d nodes, %d subgradient steps, %.2fs, %s (gap %.3g)",
                 search.nodes, search.iterations, secs, status, gap)
-    if search.best.size == 0:
-        return ExactOutcome(np.sort(best), float(upper), bound, status, secs, search.nodes)
-    return ExactOutcome(np.sort(cols[search.best]), float(upper), bound, status, secs,
-                        search.nodes)
+    sites = np.sort(cols[search.best]) if search.best.size else np.sort(best)
+    objective = evaluate(cost, weights, sites) if search.best.size else float(upper)
+    return ExactOutcome(sites, objective, min(bound, objective), status, secs, search.nodes)
