@@ -312,10 +312,13 @@ def _attribution(atlas: Any, lang: Lang, basemap: Basemap, results: Sequence[Any
             texts.append(credit_text(line, lang))
     if prov:
         texts.append("完整来源见「数据来源」" if lang == "zh" else "full provenance: Data sources")
-    texts.append(f"cci_geo {__version__}, {_dt.date.today().isoformat()}")
+    today = _dt.date.today().isoformat()
+    texts.append(f"cci_geo {__version__}，{today}" if lang == "zh" else
+                 f"cci_geo {__version__}, {today}")
     if basemap.datum == "gcj02":
         texts.append("overlays shifted to GCJ-02" if lang == "en" else "叠加图层已转换至 GCJ-02")
-    return texts
+    # Leaflet joins attributions with ", "; Chinese text reads them as one, split by "；"
+    return ["；".join(texts)] if lang == "zh" else texts
 
 
 def _sources_table(atlas: Any, lang: Lang, results: Sequence[Any] = ()) -> list[list[str]]:
