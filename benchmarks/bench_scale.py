@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 
 FULL_POINTS = 1e8
-JJJ_BOX_M = (300_000.0, 3_990_000.0, 850_000.0, 4_720_000.0)  # UTM 50N, the region's bbox
-JJJ_CELLS_30M = 2.4e8  # cells of the region itself (216,000 km²) at 30 m
+FULL_BOX_M2 = 561_250.0 * 727_245.0  # the region's bounding box in UTM 50N (408,000 km²)
+JJJ_CELLS_30M = 2.4e8  # cells of the region itself (216,959 km²) at 30 m
 ROWS: list[tuple[str, ...]] = []
 
 
@@ -64,39 +64,83 @@ def write_registry(folder: Path, n: int, per_file: int = 1_000_000) -> None:
         gdf.to_parquet(folder / f"part{k:04d}.parquet")
 
 
-def region_inputs(folder: Path, fraction: float) -> tuple[dict, dict]:
-    import geopandas as gpd
-    import rasterio
-    import shapely
-    from rasterio.transform import from_origin
+def _region(fraction: float):  # noqa: ANN202 - (polygon, box) in UTM 50N
+    """The Jing-Jin-Ji region (the demo's districts), or a box around Beijing clipped to it.
 
-    x0, y0, x1, y1 = JJJ_BOX_M
-    side = math.sqrt(fraction * JJJ_CELLS_30M) * 30.0
+    The box's area is ``fraction`` of the region's bounding box, so the grid has about
+    ``fraction`` x 4.5·10^8 cells at 30 m; ``fraction >= 1`` is the whole region.
+    """
+    import shapely
+
+    import cci_geo
+
+    districts = cci_geo.load_demo()["districts"].to_crs("EPSG:32650")
+    region = shapely.union_all(districts.geometry.to_numpy())
+    if fraction >= 1:
+        return region, region.bounds
+    x0, y0, x1, y1 = region.bounds
+    side = math.sqrt(fraction * (x1 - x0) * (y1 - y0))
     cx, cy = 450_000.0, 4_420_000.0  # around Beijing
     box = (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+    return region.intersection(shapely.box(*box)), box
+
+
+def _write_slope(path: Path, box: tuple[float, ...]) -> None:
+    """A synthetic slope raster at 90 m over ``box``, written in bands of rows."""
+    import rasterio
+    from rasterio.transform import from_origin
+    from rasterio.windows import Window
+
+    x0, y0, x1, y1 = box
+    w, h = int((x1 - x0) / 90) + 2, int((y1 - y0) / 90) + 2
+    xx = np.arange(w, dtype="float32")
+    with rasterio.open(path, "w", driver="GTiff", height=h, width=w, count=1,
+                       dtype="float32", crs="EPSG:32650",
+                       transform=from_origin(x0 - 90, y1 + 90, 90, 90), tiled=True,
+                       compress="deflate") as dst:
+        for r in range(0, h, 512):
+            yy = np.arange(r, min(h, r + 512), dtype="float32")[:, None]
+            band = (np.sin(xx / 300)[None, :] * np.cos(yy / 500) * 10 + 10).astype("float32")
+            dst.write(band, 1, window=Window(0, r, w, band.shape[0]))
+
+
+def region_inputs(folder: Path, fraction: float) -> tuple[dict, dict]:
+    """Six-criterion scenario on 30 m cells and its layers, at ``fraction`` of the region.
+
+    Features are uniform over the grid's box at fixed densities (full region: 3,000 zones,
+    15,000 stations, 30,000 venues, 10^6 enterprises), so every window has work to do and
+    the feature counts grow with the area; 100 candidate sites are spread over the study
+    area (the site scores never build the region grid).
+    """
+    import geopandas as gpd
+    import shapely
+
+    region, box = _region(fraction)
+    x0, y0, x1, y1 = box
+    share = (x1 - x0) * (y1 - y0) / FULL_BOX_M2
     rng = np.random.default_rng(5)
 
-    def pts(n: int) -> gpd.GeoDataFrame:
+    def pts(n_full: float) -> gpd.GeoDataFrame:
+        n = max(10, int(n_full * share))
         xy = rng.uniform(box[:2], box[2:], (n, 2))
         return gpd.GeoDataFrame({"employees": rng.integers(1, 300, n).astype(float)},
                                 geometry=shapely.points(xy), crs="EPSG:32650")
 
-    layers = {"region": gpd.GeoDataFrame(geometry=[shapely.box(*box)], crs="EPSG:32650"),
-              "zones": pts(300), "stations": pts(1500), "venues": pts(3000),
-              "firms": pts(100_000), "sites": pts(50)}
+    cand = rng.uniform(box[:2], box[2:], (5000, 2))
+    cand = cand[shapely.contains_xy(region, cand[:, 0], cand[:, 1])][:100]
+    sites = gpd.GeoDataFrame({"id": [f"S{i:03d}" for i in range(len(cand))]},
+                             geometry=shapely.points(cand), crs="EPSG:32650")
+    layers = {"region": gpd.GeoDataFrame(geometry=[region], crs="EPSG:32650"),
+              "zones": pts(3e3), "stations": pts(1.5e4), "venues": pts(3e4),
+              "firms": pts(1e6), "sites": sites}
     slope = folder / "slope.tif"
-    w, h = int((x1 - x0) / 90), int((y1 - y0) / 90)
-    yy, xx = np.mgrid[0:h, 0:w].astype("float32")
-    data = (np.sin(xx / 300) * np.cos(yy / 500) * 10 + 10).astype("float32")
-    with rasterio.open(slope, "w", driver="GTiff", height=h, width=w, count=1, dtype="float32",
-                       crs="EPSG:32650", transform=from_origin(x0, y1, 90, 90),
-                       tiled=True, compress="deflate") as dst:
-        dst.write(data, 1)
+    if not slope.exists() or fraction >= 1:
+        _write_slope(slope, _region(1.0)[1])
     lin = {"function": "linear"}
     scenario = {
         "scenario": {"name": "jjj_30m", "metric_crs": "EPSG:32650"},
         "candidates": {"layer": "sites"},
-        "grid": {"cell_size_m": 30, "extent": "region"},
+        "grid": {"cell_size_m": 30, "extent": "region", "buffer_m": 0},
         "criteria": [
             {"name": "zones", "layer": "zones", "measure": "distance", "weight": 0.2,
              "value": {**lin, "low": 500, "high": 5000, "direction": "decreasing"}},
@@ -143,19 +187,26 @@ def case_kde(folder: str, workers: int) -> dict:
             "sum": float(surf.data.sum())}
 
 
-def case_region(folder: str, fraction: float, workers: int) -> dict:
+def case_region(folder: str, fraction: float, workers: int, memory_limit: str) -> dict:
+    import os
+
     from cci_geo.settings import Settings
     from cci_geo.suitability import score, score_chunked
 
     scenario, layers = region_inputs(Path(folder), fraction)
+    area_cells = layers["region"].area.sum() / 900.0
     out = Path(folder) / f"out{workers}"
+    load0 = os.getloadavg()[0]
+    base = {"area_cells": area_cells, "load0": load0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if workers == 0:
             t0 = time.perf_counter()
-            res = score(scenario, layers=layers, sensitivity=False)
-            return {"s": time.perf_counter() - t0, "client_mb": _rss_mb(), "worker_mb": None,
-                    "cells": res.composite.shape[0] * res.composite.shape[1], "out_mb": None}
+            res = score(scenario, layers=layers, sensitivity=False,
+                        settings=Settings(max_cells=10**9, max_bytes=10**11))
+            return {**base, "s": time.perf_counter() - t0, "client_mb": _rss_mb(),
+                    "worker_mb": None, "cells": res.composite.shape[0] * res.composite.shape[1],
+                    "out_mb": None, "load1": os.getloadavg()[0]}
         if workers < 0:  # chunked in this process, no Dask
             t0 = time.perf_counter()
             res = score_chunked(scenario, out, layers=layers, sensitivity=False)
@@ -164,14 +215,22 @@ def case_region(folder: str, fraction: float, workers: int) -> dict:
             from distributed import Client, LocalCluster
 
             with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                              dashboard_address=":0") as cluster, Client(cluster) as client:
+                              memory_limit=memory_limit, dashboard_address=":0") as cluster, \
+                    Client(cluster) as client:
                 t0 = time.perf_counter()
                 res = score_chunked(scenario, out, layers=layers, sensitivity=False,
                                     settings=Settings(scheduler=client))
+                elapsed = time.perf_counter() - t0
                 wmb = _worker_peaks(client)
-    size = sum(p.stat().st_size for p in res.files.values()) / 1e6
-    return {"s": time.perf_counter() - t0, "client_mb": _rss_mb(), "worker_mb": wmb,
-            "cells": res.shape[0] * res.shape[1], "out_mb": size}
+    elapsed = locals().get("elapsed") or time.perf_counter() - t0
+    sizes = {n: p.stat().st_size / 1e6 for n, p in res.files.items()}
+    ranked = int(res.sites["rank"].notna().sum())
+    for p in res.files.values():
+        p.unlink()
+    return {**base, "s": elapsed, "client_mb": _rss_mb(), "worker_mb": wmb,
+            "cells": res.shape[0] * res.shape[1], "out_mb": sum(sizes.values()),
+            "files_mb": sizes, "sites": len(res.sites), "ranked": ranked,
+            "load1": os.getloadavg()[0]}
 
 
 def _child(args: list[str]) -> dict:
@@ -191,16 +250,28 @@ def main() -> None:
     parser.add_argument("--kde-points", type=float, default=1e7)
     parser.add_argument("--region-fraction", type=float, default=0.03)
     parser.add_argument("--no-in-memory", action="store_true")
+    parser.add_argument("--in-memory-fraction", type=float, default=None,
+                        help="region fraction of the in-memory score() row (default: "
+                             "--region-fraction)")
+    parser.add_argument("--region-workers", default="-1,1,2",
+                        help="chunked runs: -1 = in this process, N = N Dask workers")
+    parser.add_argument("--memory-limit", default="2GB", help="per Dask worker")
+    parser.add_argument("--skip-kde", action="store_true")
+    parser.add_argument("--skip-region", action="store_true")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
         res = (case_kde(rest[0], int(rest[1])) if kind == "kde"
-               else case_region(rest[0], float(rest[1]), int(rest[2])))
+               else case_region(rest[0], float(rest[1]), int(rest[2]), rest[3]))
         print(json.dumps(res))
         return
     n = int(args.kde_points)
     with tempfile.TemporaryDirectory() as tmp:
+        if args.skip_kde:
+            _region_rows(tmp, args)
+            _print_table()
+            return
         reg = Path(tmp) / "registry"
         reg.mkdir()
         t0 = time.perf_counter()
@@ -221,25 +292,42 @@ def main() -> None:
             if w:
                 ROWS.append((f"KDE 1e+08 pts (extrapolated x{scale:g})", label,
                              f"{r['s'] * scale:.0f}", "", "", "time linear in points"))
-        frac = args.region_fraction
-        for label, w in (("score() in memory", 0), ("chunked, no Dask", -1),
-                         ("chunked, Dask 1 worker", 1), ("chunked, Dask 2 workers", 2)):
-            if w == 0 and args.no_in_memory:
-                continue
-            r = _child(["region", tmp, str(frac), str(w)])
-            case = f"JJJ 30 m x{frac:g} (6 criteria)"
-            if "error" in r:
-                ROWS.append((case, label, r["error"], "", "", ""))
-                continue
-            ROWS.append((case, label, f"{r['s']:.1f}", _mb(r["client_mb"]),
-                         _mb(r["worker_mb"]),
-                         f"{r['cells']:,} cells" + (f", COGs {r['out_mb']:,.0f} MB"
-                                                    if r["out_mb"] else "")))
-            if w:
-                k = JJJ_CELLS_30M / r["cells"]
-                ROWS.append(("JJJ 30 m full (extrapolated)", label, f"{r['s'] * k:.0f}", "",
-                             "", f"x{k:.0f}; COGs ~{(r['out_mb'] or 0) * k / 1e3:.1f} GB"))
-    header = ("case", "path", "seconds", "client peak MB", "worker peak MB", "note")
+        if not args.skip_region:
+            _region_rows(tmp, args)
+    _print_table()
+
+
+def _region_rows(tmp: str, args: argparse.Namespace) -> None:
+    frac = args.region_fraction
+    runs = [("score() in memory", 0)] if not args.no_in_memory else []
+    runs += [({-1: "chunked, no Dask"}.get(w, f"chunked, Dask {w} worker{'s' * (w > 1)}"), w)
+             for w in (int(v) for v in args.region_workers.split(",") if v.strip())]
+    for label, w in runs:
+        f = args.in_memory_fraction if w == 0 and args.in_memory_fraction else frac
+        r = _child(["region", tmp, str(f), str(w), args.memory_limit])
+        case = "JJJ 30 m, whole region" if f >= 1 else f"JJJ 30 m x{f:g} of the bbox"
+        if "error" in r:
+            ROWS.append((case, label, r["error"], "", "", "", ""))
+            continue
+        note = (f"{r['cells'] / 1e6:,.1f} M cells ({r['area_cells'] / 1e6:,.1f} M in the "
+                "region)")
+        if r["out_mb"]:
+            files = ", ".join(f"{k.removeprefix('value_')} {v:,.0f}"
+                              for k, v in r["files_mb"].items())
+            note += f"; COGs {r['out_mb']:,.0f} MB ({files})"
+        ROWS.append((case, label, f"{r['s']:.1f}", _mb(r["client_mb"]), _mb(r["worker_mb"]),
+                     f"{r['load0']:.1f}-{r['load1']:.1f}", note))
+        print(" | ".join(ROWS[-1]), file=sys.stderr, flush=True)
+        if w and f < 1:
+            k = JJJ_CELLS_30M / r["area_cells"]
+            ROWS.append(("JJJ 30 m full (extrapolated)", label, f"{r['s'] * k:.0f}", "", "",
+                         "", f"x{k:.0f} by cells in the region; COGs "
+                             f"~{(r['out_mb'] or 0) * k / 1e3:.1f} GB"))
+
+
+def _print_table() -> None:
+    header = ("case", "path", "seconds", "client peak MB", "worker peak MB", "load", "note")
+    ROWS[:] = [r if len(r) == len(header) else (*r[:5], "", *r[5:]) for r in ROWS]
     widths = [max(len(h), *(len(r[i]) for r in ROWS)) for i, h in enumerate(header)]
     line = " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
     print(line)

@@ -22,6 +22,7 @@ import contextlib
 import glob
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,9 @@ from .errors import CciGeoError, ParameterError, ParameterTypeError
 __all__ = [
     "ScaleUnavailableError",
     "compute",
+    "gather",
     "is_partitioned",
+    "progress_bar",
     "read_partitioned",
     "scheduler_client",
     "sum_partitions",
@@ -245,6 +248,62 @@ def compute(*objs: Any, client: Any = None, progress: bool = False) -> tuple[Any
         with ProgressBar():
             return tuple(dask.compute(*objs))
     return tuple(dask.compute(*objs))
+
+
+@contextlib.contextmanager
+def progress_bar(futures: Sequence[Any], *, enabled: bool = True) -> Iterator[None]:
+    """Show Dask's own progress bar for ``futures`` while the ``with`` block consumes them.
+
+    The bar is ``distributed``'s text progress bar, fed by the scheduler; it runs in a
+    background thread, so the block can take results as they complete (and release them).
+    The bar follows the futures' keys only: it keeps no result alive.
+
+    Parameters
+    ----------
+    futures
+        ``distributed.Future`` objects of one client.
+    enabled
+        False (or no futures) shows nothing.
+
+    Examples
+    --------
+    >>> with progress_bar([], enabled=True):
+    ...     pass
+    """
+    if not enabled or not futures:
+        yield
+        return
+    from distributed.diagnostics.progressbar import TextProgressBar
+
+    keys = [f.key for f in futures]
+    address = futures[0].client.scheduler.address
+
+    def show() -> None:
+        try:
+            TextProgressBar(keys, scheduler=address, complete=True)
+        except OSError as exc:  # the cluster went away: the computation reports that itself
+            logger.debug("progress bar stopped: %s", exc)
+
+    thread = threading.Thread(target=show, name="cci-geo-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join(timeout=5.0)
+
+
+def gather(futures: Sequence[Any], client: Any, *, progress: bool = False) -> list[Any]:
+    """Return the results of ``futures`` on ``client``, with Dask's progress bar if asked.
+
+    Examples
+    --------
+    >>> from distributed import Client
+    >>> with Client(processes=False, n_workers=1, dashboard_address=":0") as client:
+    ...     gather(client.map(abs, [-1, 2]), client)
+    [1, 2]
+    """
+    with progress_bar(futures, enabled=progress):
+        return list(client.gather(list(futures)))
 
 
 def _add(a: Any, b: Any) -> Any:

@@ -231,13 +231,14 @@ def _partitioned_membership(zones: gpd.GeoDataFrame, layer: object, *,
     settings = settings or Settings()
     local = replace(settings, scheduler=None)
     with scheduler_client(settings.scheduler) as client:
-        (lengths,) = compute(frame.map_partitions(len), client=client)
+        (lengths,) = compute(frame.map_partitions(len), client=client,
+                             progress=settings.progress)
         offsets = np.r_[0, np.cumsum(np.asarray(lengths))[:-1]]
         z, c = dask.delayed(zones), dask.delayed(corridors)
         fn = dask.delayed(_membership_part, pure=True)
         tasks = [fn(p, int(o), z, c, min_share, metric_crs, local)
                  for p, o in zip(frame.to_delayed(), offsets, strict=True)]
-        parts = compute(*tasks, client=client)
+        parts = compute(*tasks, client=client, progress=settings.progress)
     found = [p for p in parts if p is not None and len(p)]
     if not found:
         empty = [p for p in parts if p is not None]

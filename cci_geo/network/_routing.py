@@ -15,7 +15,7 @@ from shapely.ops import substring
 
 from ..errors import ParameterError
 from ..results import tag_result
-from ..scale import scheduler_client
+from ..scale import gather, scheduler_client
 from ..settings import Settings
 from ._arrays import GraphArrays, check_positive, graph_arrays, point_labels, points_xy, snap
 
@@ -34,7 +34,8 @@ def _dijkstra_rows(csr: object, sources: np.ndarray, targets: np.ndarray | None,
 
 
 def _network_times_on(client: object, arrays: GraphArrays, sources: np.ndarray,
-                      targets: np.ndarray | None, limit: float) -> np.ndarray:
+                      targets: np.ndarray | None, limit: float,
+                      progress: bool = False) -> np.ndarray:
     """As :func:`_network_times`, with the source chunks spread over a Dask cluster.
 
     The graph's CSR arrays and the targets are scattered once to every worker (not sent
@@ -50,18 +51,19 @@ def _network_times_on(client: object, arrays: GraphArrays, sources: np.ndarray,
                              pure=False) for s in range(0, len(sources), chunk)]
     logger.debug("dijkstra: %d chunks of up to %d sources on %d workers", len(futures),
                  chunk, workers)
-    return np.vstack(client.gather(futures))  # type: ignore[attr-defined]
+    return np.vstack(gather(futures, client, progress=progress))
 
 
 def _network_times(arrays: GraphArrays, sources: np.ndarray, targets: np.ndarray | None,
-                   limit: float, client: object = None) -> np.ndarray:
+                   limit: float, client: object = None,
+                   progress: bool = False) -> np.ndarray:
     """Shortest network costs from each source node (to ``targets``, or to every node).
 
     All sources go to csgraph in one call per chunk; chunks only bound memory. With a Dask
     ``client`` the chunks run on its workers.
     """
     if client is not None and len(sources):
-        return _network_times_on(client, arrays, sources, targets, limit)
+        return _network_times_on(client, arrays, sources, targets, limit, progress)
     n = len(arrays.nodes)
     chunk = max(1, _MAX_CELLS // max(n, 1))
     width = n if targets is None else len(targets)
@@ -161,8 +163,9 @@ def travel_time_matrix(G: nx.MultiDiGraph, origins: gpd.GeoDataFrame | gpd.GeoSe
     sources, inverse = np.unique(o_node, return_inverse=True)
     logger.debug("csgraph dijkstra from %d source nodes over %d nodes", len(sources),
                  len(arrays.nodes))
-    with scheduler_client((settings or Settings()).scheduler) as client:
-        net = _network_times(arrays, sources, d_node, limit, client)
+    settings = settings or Settings()
+    with scheduler_client(settings.scheduler) as client:
+        net = _network_times(arrays, sources, d_node, limit, client, settings.progress)
     total = net[inverse] + o_walk[:, None] + d_walk[None, :]
     if max_time_s is not None:
         total[total > max_time_s] = np.inf
@@ -349,7 +352,8 @@ def travel_time_pairs(G: nx.MultiDiGraph, origins: gpd.GeoDataFrame | gpd.GeoSer
                           "destinations", snap_warn_m)
     o_walk, d_walk = o_snap / walk_mps, d_snap / walk_mps
     starts = range(0, len(o_node), max(1, int(chunk)))
-    with scheduler_client((settings or Settings()).scheduler) as client:
+    settings = settings or Settings()
+    with scheduler_client(settings.scheduler) as client:
         if client is None:
             parts = [_pairs_chunk(arrays.csr, o_node[s:s + chunk], o_walk[s:s + chunk], s,
                                   d_node, d_walk, max_time) for s in starts]
@@ -360,7 +364,7 @@ def travel_time_pairs(G: nx.MultiDiGraph, origins: gpd.GeoDataFrame | gpd.GeoSer
             futures = [client.submit(_pairs_chunk, csr, o_node[s:s + chunk],
                                      o_walk[s:s + chunk], s, dn, dw, max_time, pure=False)
                        for s in starts]
-            parts = client.gather(futures)
+            parts = gather(futures, client, progress=settings.progress)
     if not parts:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
     i, j, c = (np.concatenate(a) for a in zip(*parts, strict=True))

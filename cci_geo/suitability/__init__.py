@@ -22,6 +22,7 @@ from .outputs import write_outputs
 from .overlay import SuitabilityResult, resolve_weights, score
 from .scenario import GridSpec, LayerSpec, Scenario, SensitivitySpec, load_scenario, parse_scenario
 from .sensitivity import MonteCarloResult, monte_carlo, one_at_a_time, rank_scores
+from .sites import SiteScores, score_sites
 from .values import (
     VALUE_FUNCTIONS,
     ValueFunction,
@@ -49,6 +50,7 @@ __all__ = [
     "MonteCarloResult",
     "Scenario",
     "SensitivitySpec",
+    "SiteScores",
     "SuitabilityResult",
     "ValueFunction",
     "ahp_weights",
@@ -65,6 +67,7 @@ __all__ = [
     "rank_scores",
     "resolve_weights",
     "score",
+    "score_sites",
     "sigmoid",
     "step",
     "value_function_from_spec",

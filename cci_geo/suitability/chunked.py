@@ -20,10 +20,9 @@ Halo per criterion (the margin of features a window must see):
 - ``raster``: none (each window is resampled from the file).
 
 Network ``travel_time`` and ``attribute`` criteria are not chunked (an error says so).
-Site scores, ranks and the sensitivity analyses are computed as by :func:`score` on a grid
-that covers the candidates (grown by the largest halo), aligned with the region grid. That
-grid follows the candidates' bounding box: candidates spread over the whole region make it
-region-sized again (score such sets tile by tile).
+Site scores, ranks and the sensitivity analyses are :func:`~cci_geo.suitability.score_sites`'s:
+equal to :func:`score`'s, computed at the sites and on small windows of the region grid around
+them, so candidates spread over the whole region cost what the sites cost.
 """
 
 from __future__ import annotations
@@ -34,7 +33,8 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,20 +42,19 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from affine import Affine
-from pyproj import Transformer
 from rasterio import features as rio_features
 from tqdm import tqdm
 
 from ..errors import ParameterError, ResourceLimitError, opt
-from ..raster import grid_for_bounds
-from ..scale import scheduler_client
+from ..scale import progress_bar, scheduler_client
 from ..settings import Settings
-from . import measures
 from ._layers import LayerBook
+from ._window import region_grid, window_mask, window_raw, window_transform, windows
 from .criteria import Criterion
 from .grid import AnalysisGrid
-from .overlay import SuitabilityResult, _setup, score
+from .overlay import _setup
 from .scenario import Scenario
+from .sites import SiteScores, _score_sites
 
 __all__ = ["ChunkedSuitability", "criterion_halo", "read_window", "score_chunked"]
 
@@ -63,6 +62,7 @@ logger = logging.getLogger(__name__)
 
 _SATURATION_TOL = 1e-6
 _GDAL_CACHE_MB = 256
+_SITE_CLUSTER = 512  # cells: point sites in one block share a window
 _CHUNKED_MEASURES = ("distance", "travel_time", "count", "sum", "density", "raster")
 _TIFF_PROFILE = {"driver": "GTiff", "dtype": "float32", "count": 1, "nodata": float("nan"),
                  "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate",
@@ -85,8 +85,8 @@ class ChunkedSuitability:
     transform, shape, crs
         The region grid.
     site_result
-        The full in-memory result on the candidates' grid (weights, criteria table,
-        sensitivity, provenance).
+        The site scores with weights, criteria table, sensitivity and provenance, as
+        :func:`~cci_geo.suitability.score_sites` computes them (equal to :func:`score`'s).
     """
 
     sites: gpd.GeoDataFrame
@@ -95,7 +95,7 @@ class ChunkedSuitability:
     transform: Affine
     shape: tuple[int, int]
     crs: str
-    site_result: SuitabilityResult = field(repr=False)
+    site_result: SiteScores = field(repr=False)
 
 
 def _saturation(c: Criterion) -> tuple[float, bool]:
@@ -194,102 +194,24 @@ class _Plan:
     thresholds: tuple[tuple[int, float | None, float | None], ...]
 
 
-def _region_grid(sc: Scenario, book: LayerBook, cand: gpd.GeoDataFrame,
-                 metric_crs: str) -> tuple[Affine, tuple[int, int], Any]:
-    """Transform, shape and study-area geometry (or None) of the scenario's grid."""
-    spec = sc.grid
-    mask_geom = None
-    if spec.extent == "candidates":
-        bounds = tuple(cand.total_bounds)
-    elif isinstance(spec.extent, tuple):
-        t = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
-        bounds = t.transform_bounds(*spec.extent)
-    else:
-        ext = book.get(spec.extent, key="[grid].extent", where=spec.where)
-        geoms = ext.geometry[~(ext.geometry.is_empty | ext.geometry.isna())]
-        bounds = tuple(geoms.total_bounds)
-        polys = geoms[geoms.geom_type.isin(["Polygon", "MultiPolygon"])]
-        if spec.mask and len(polys):
-            shapes = polys if spec.buffer_m <= 0 else polys.buffer(spec.buffer_m)
-            mask_geom = shapely.union_all(np.asarray(shapes.values))
-    b = spec.buffer_m
-    # the region grid is only ever held window by window, so its whole size is not bounded
-    transform, shape = grid_for_bounds((bounds[0] - b, bounds[1] - b, bounds[2] + b,
-                                        bounds[3] + b), spec.cell_size_m, check_size=False)
-    return transform, shape, mask_geom
 
 
-def _windows(shape: tuple[int, int], size: int) -> Iterator[tuple[int, int, int, int]]:
-    rows, cols = shape
-    for r in range(0, rows, size):
-        for c in range(0, cols, size):
-            yield r, c, min(size, rows - r), min(size, cols - c)
 
 
-def _subset(layer: gpd.GeoDataFrame, bounds: tuple[float, float, float, float],
-            margin: float) -> gpd.GeoDataFrame:
-    x0, y0, x1, y1 = bounds
-    idx = layer.sindex.query(shapely.box(x0 - margin, y0 - margin, x1 + margin, y1 + margin))
-    return layer.iloc[np.sort(idx)]
 
 
-def _window_raw(c: Criterion, layer: Any, total: int, grid: AnalysisGrid,
-                halo: float) -> np.ndarray:
-    """The raw measure of ``c`` on one window (distances capped at the halo)."""
-    p = c.params
-    cs = grid.cell_size
-    if c.measure == "raster":
-        return measures.raster_on_grid(Path(p["path"]), grid, band=p["band"],
-                                       resampling=p["resampling"], label=c.key, check=False)
-    sub = _subset(layer, grid.bounds, halo + cs)
-    if c.measure in ("distance", "travel_time"):
-        geoms = measures._clean(sub)  # noqa: SLF001 - same package
-        if len(geoms) == 0:
-            dist = np.full(grid.shape, np.inf)
-        else:
-            dist = measures._distance_grid(geoms, grid,  # noqa: SLF001
-                                           pad_cells=math.ceil(halo / cs) + 2)
-        dist = np.minimum(dist, halo + cs)  # beyond the halo every value is saturated
-        if c.measure == "travel_time":
-            return dist / (p["speed_kmh"] * 1000.0 / 60.0 / p["detour_factor"])
-        return dist
-    if len(sub) == 0:
-        return np.zeros(grid.shape)
-    if c.measure == "density":
-        return _window_density(sub, p, grid, total)
-    return measures.grid_raw(c.measure, p, sub, grid, label=c.key)
+def _compute_window(win: tuple[int, int, int, int], plan: _Plan) -> dict[str, np.ndarray] | None:
+    """Return the composite and value layers (float32) of one window.
 
-
-def _window_density(sub: gpd.GeoDataFrame, p: Mapping[str, Any], grid: AnalysisGrid,
-                    total: int) -> np.ndarray:
-    """Kernel density on a window, choosing the method by the whole layer's size."""
-    from ..concentration import kde
-    from ..concentration._common import finite_values, point_xy
-
-    h = float(p["bandwidth_m"])
-    kernel = p["kernel"]
-    support = h if kernel == "quartic" else kde._GAUSS_TRUNCATE * h  # noqa: SLF001
-    metric, xy = point_xy(sub, "layer", grid.crs)
-    w = finite_values(metric, p["weight_column"], "layer")
-    if kde._uses_exact(kernel, h, grid.cell_size, total):  # noqa: SLF001
-        return kde._exact_quartic_sum(xy, w, grid.transform, grid.shape, h)[0]  # noqa: SLF001
-    fine = kde._fine_grid(grid.transform, grid.shape, kernel, h, support)  # noqa: SLF001
-    moments, _ = kde.bin_moments(xy, None if p["weight_column"] is None else w, fine.origin,
-                                 fine.d, fine.shape)
-    return kde._convolve_moments(kde._scale_moments(moments, fine.d),  # noqa: SLF001
-                                 fine, grid.shape, kernel, h)
-
-
-def _compute_window(win: tuple[int, int, int, int], plan: _Plan) -> dict[str, np.ndarray]:
-    """Return the composite and value layers (float32) of one window."""
+    None for a window that lies wholly outside the study area (nothing to compute or write).
+    """
     r0, c0, h, w = win
     cs = float(plan.transform.a)
-    t = Affine(cs, 0.0, plan.transform.c + c0 * cs, 0.0, -cs, plan.transform.f - r0 * cs)
-    if plan.mask_geom is None:
-        mask = np.ones((h, w), dtype=bool)
-    else:
-        mask = rio_features.geometry_mask([plan.mask_geom], out_shape=(h, w), transform=t,
-                                          invert=True)
+    t = window_transform(plan.transform, r0, c0)
+    mask = window_mask(plan.mask_geom, t, (h, w))
+    if mask is None or not mask.any():
+        return None
+    whole = bool(mask.all())
     grid = AnalysisGrid(t, (h, w), plan.crs, mask)
     allowed = mask.copy()
     for geom in plan.excludes:
@@ -297,7 +219,7 @@ def _compute_window(win: tuple[int, int, int, int], plan: _Plan) -> dict[str, np
     out: dict[str, np.ndarray] = {}
     comp = np.zeros((h, w))
     for k, c in enumerate(plan.criteria):
-        raw = _window_raw(c, plan.layers[k], plan.totals[k], grid, plan.halos[k])
+        raw = window_raw(c, plan.layers[k], plan.totals[k], grid, plan.halos[k])
         for ci, lo, hi in plan.thresholds:
             if ci == k:
                 with np.errstate(invalid="ignore"):
@@ -305,10 +227,16 @@ def _compute_window(win: tuple[int, int, int, int], plan: _Plan) -> dict[str, np
                         allowed &= ~(raw < lo)
                     if hi is not None:
                         allowed &= ~(raw > hi)
-        value = np.full((h, w), np.nan)
-        value[mask] = c.value_function(raw[mask])
-        comp += plan.weights[k] * value
-        out[f"value_{c.name}"] = value.astype(np.float32)
+        if whole:
+            value = np.asarray(c.value_function(raw), dtype=np.float64)
+        else:
+            value = np.full((h, w), np.nan)
+            value[mask] = c.value_function(raw[mask])
+        del raw
+        out[f"value_{c.name}"] = value.astype(np.float32)  # the output type
+        value *= plan.weights[k]
+        comp += value  # in float64, as score() adds
+        del value
     comp[~allowed] = np.nan
     out["composite"] = comp.astype(np.float32)
     logger.debug("window r%d c%d (%d x %d) at %g m done", r0, c0, h, w, cs)
@@ -409,10 +337,10 @@ def score_chunked(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str
         msg = f"chunk_cells must be at least 64, got {chunk_cells!r}."
         raise ParameterError(msg)
     settings = settings or Settings()
-    sc, extra, metric_crs, book, w, _, cand = _setup(scenario, atlas=atlas, layers=layers,
+    sc, _, metric_crs, book, w, cr, cand = _setup(scenario, atlas=atlas, layers=layers,
                                                      candidates=candidates, seed=seed,
                                                      metric_crs=metric_crs)
-    transform, shape, mask_geom = _region_grid(sc, book, cand, metric_crs)
+    transform, shape, mask_geom = region_grid(sc, book, cand, metric_crs)
     plan = _plan(sc, book, w, transform, shape, metric_crs, mask_geom)
     # what is held at once is one window and its halo: bound that instead of the whole raster
     halo_m = max(plan.halos, default=0.0)
@@ -433,80 +361,89 @@ def score_chunked(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str
     if clash and not overwrite:
         msg = f"outputs exist: {clash}; pass overwrite=True (--overwrite) to replace them."
         raise ParameterError(msg)
+    # the sites first: they are quick, and a site outside the study area stops the run early
+    site_res = _score_sites(sc, book, w, cr, cand, metric_crs, sensitivity, _SITE_CLUSTER,
+                            region=(transform, shape, mask_geom))
     _write_windows(plan, files, int(chunk_cells), settings)
-    site_sc = replace(sc, grid=replace(sc.grid, extent="candidates",
-                                       buffer_m=max(plan.halos) + sc.grid.cell_size_m))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # weights were checked above
-        site_res = score(site_sc, atlas=atlas, layers=extra, sensitivity=sensitivity,
-                         metric_crs=metric_crs)
     return ChunkedSuitability(site_res.sites, files,
                               {c.name: h for c, h in zip(plan.criteria, plan.halos, strict=True)},
                               transform, shape, metric_crs, site_res)
 
 
 def _write_windows(plan: _Plan, files: dict[str, Path], size: int,
-                   settings: Settings) -> None:
-    """Compute every window and write it into tiled GeoTIFFs, then convert them to COGs."""
+                   settings: Settings) -> int:
+    """Compute every window into tiled GeoTIFFs, then convert them to COGs.
+
+    The windows go into uncompressed, sparse, tiled GeoTIFFs first (this process only
+    writes, so it keeps up with many workers; windows outside the study area are never
+    written and read back as nodata), which are then compressed once into the COGs, the
+    layers side by side on this machine's cores. Returns the number of windows computed.
+    """
     import rasterio
     from rasterio.windows import Window
 
     profile = {**_TIFF_PROFILE, "height": plan.shape[0], "width": plan.shape[1],
-               "crs": plan.crs, "transform": plan.transform}
+               "crs": plan.crs, "transform": plan.transform, "compress": None,
+               "SPARSE_OK": True}
+    profile.pop("predictor")
     tmp = {n: p.with_name(f".{p.stem}.{os.getpid()}.partial.tif") for n, p in files.items()}
-    wins = list(_windows(plan.shape, size))
+    wins = list(windows(plan.shape, size))
     logger.info("suitability: %d x %d cells in %d windows of %d cells", *plan.shape, len(wins),
                 size)
-    bar = tqdm(total=len(wins), desc="suitability windows", unit="window",
-               disable=not settings.progress, file=sys.stderr)
-    # the GDAL block cache would otherwise grow to 5 % of RAM while the files are written
-    with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB):
-        dsts = {n: rasterio.open(p, "w", **profile) for n, p in tmp.items()}
-        try:
-            for win, arrays in _run_windows(wins, plan, settings):
-                bar.update()
-                r0, c0, h, w = win
-                for n, dst in dsts.items():
-                    dst.write(arrays[n], 1, window=Window(c0, r0, w, h))
-        finally:
-            bar.close()
-            for dst in dsts.values():
-                dst.close()
+    computed = 0
     try:
-        for n, src in tmp.items():
-            _to_cog(src, files[n])
+        # the GDAL block cache would otherwise grow to 5 % of RAM while the files are written
+        with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB):
+            dsts = {n: rasterio.open(p, "w", **profile) for n, p in tmp.items()}
+            try:
+                for win, arrays in _run_windows(wins, plan, settings):
+                    if arrays is None:
+                        continue
+                    computed += 1
+                    r0, c0, h, w = win
+                    for n, dst in dsts.items():
+                        dst.write(arrays[n], 1, window=Window(c0, r0, w, h))
+            finally:
+                for dst in dsts.values():
+                    dst.close()
+        logger.info("suitability: %d windows computed (%d outside the study area); writing "
+                    "%d Cloud-Optimised GeoTIFFs", computed, len(wins) - computed, len(files))
+        threads = max(1, min(len(files), os.cpu_count() or 1))
+        with ThreadPoolExecutor(threads) as pool:  # GDAL compresses without the GIL
+            list(pool.map(lambda n: _to_cog(tmp[n], files[n]), list(files)))
     finally:
         for src in tmp.values():
             src.unlink(missing_ok=True)
+    return computed
 
 
 def _run_windows(wins: list[tuple[int, int, int, int]], plan: _Plan,
                  settings: Settings) -> Iterator[tuple[tuple[int, int, int, int],
-                                                       dict[str, np.ndarray]]]:
+                                                       dict[str, np.ndarray] | None]]:
+    """Yield ``(window, arrays)`` as windows are computed, here or on Dask workers."""
     with scheduler_client(settings.scheduler) as client:
         if client is None:
-            for win in wins:
-                yield win, _compute_window(win, plan)
+            bar = tqdm(total=len(wins), desc="suitability windows", unit="window",
+                       disable=not settings.progress, file=sys.stderr)
+            with bar:
+                for win in wins:
+                    yield win, _compute_window(win, plan)
+                    bar.update()
             return
         from distributed import as_completed
 
-        n_workers = max(1, len(client.scheduler_info()["workers"]))
-        in_flight = 2 * n_workers  # results wait on the workers until written: keep few
         plan_f = client.scatter(plan, broadcast=True)
-        queue = iter(wins)
-        futures = {client.submit(_compute_window, win, plan_f, pure=False): win
-                   for win in [next(queue) for _ in range(min(in_flight, len(wins)))]}
-        done = as_completed(list(futures))
-        for fut in done:
-            win = futures.pop(fut)
-            arrays = fut.result()
-            fut.release()
-            nxt = next(queue, None)
-            if nxt is not None:
-                new = client.submit(_compute_window, nxt, plan_f, pure=False)
-                futures[new] = nxt
-                done.add(new)
-            yield win, arrays
+        futures = client.map(_compute_window, wins, plan=plan_f, pure=False)
+        index = {f.key: k for k, f in enumerate(futures)}
+        # this process only writes uncompressed tiles, so it takes windows as fast as the
+        # workers make them; each is released once written
+        with progress_bar(futures, enabled=settings.progress):
+            for fut in as_completed(futures):
+                arrays = fut.result()
+                k = index[fut.key]
+                futures[k] = None  # type: ignore[call-overload]
+                fut.release()
+                yield wins[k], arrays
 
 
 def _to_cog(src: Path, dst: Path) -> None:
@@ -515,7 +452,7 @@ def _to_cog(src: Path, dst: Path) -> None:
 
     part = dst.with_name(f".{dst.stem}.{os.getpid()}.cog.tif")
     try:
-        with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB):
+        with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB // 2):
             rasterio.shutil.copy(src, part, driver="COG", compress="DEFLATE", predictor="YES",
                                  blocksize=512, overview_resampling="average",
                                  BIGTIFF="IF_SAFER")

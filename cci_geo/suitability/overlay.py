@@ -85,11 +85,7 @@ class SuitabilityResult:
 
     def ranking(self) -> pd.DataFrame:
         """Return the sites as a table sorted by rank (excluded sites last), without geometry."""
-        df = pd.DataFrame(self.sites.drop(columns=self.sites.geometry.name))
-        key = self.scenario.id_column
-        order = np.lexsort((df[key].astype(str).to_numpy() if key in df else np.arange(len(df)),
-                            df["rank"].fillna(len(df) + 1).to_numpy()))
-        return df.iloc[order].reset_index(drop=True)
+        return ranking_table(self.sites, self.scenario.id_column)
 
     def to_files(self, out_dir: str | os.PathLike[str], *, overwrite: bool = False,
                  xlsx: bool = False, districts: gpd.GeoDataFrame | None = None,
@@ -102,6 +98,15 @@ class SuitabilityResult:
 
         return write_outputs(self, out_dir, overwrite=overwrite, xlsx=xlsx,
                              districts=districts)
+
+
+def ranking_table(sites: gpd.GeoDataFrame, id_column: str) -> pd.DataFrame:
+    """Scored sites as a table sorted by rank (ties by id; excluded sites last), no geometry."""
+    df = pd.DataFrame(sites.drop(columns=sites.geometry.name))
+    key = id_column
+    order = np.lexsort((df[key].astype(str).to_numpy() if key in df else np.arange(len(df)),
+                        df["rank"].fillna(len(df) + 1).to_numpy()))
+    return df.iloc[order].reset_index(drop=True)
 
 
 def resolve_weights(criteria: Sequence[Criterion], *, method: str = "direct",
@@ -210,7 +215,18 @@ def _grid_for(spec: GridSpec, book: LayerBook, cand: gpd.GeoDataFrame,
                       buffer_m=spec.buffer_m, mask_to_polygons=spec.mask, settings=settings)
 
 
-def _sites(cand_m: gpd.GeoDataFrame, grid: AnalysisGrid, id_col: str) -> Sites:
+def _refuse_outside(cand_m: gpd.GeoDataFrame, inside: np.ndarray, id_col: str) -> None:
+    if not inside.all():
+        bad = list(cand_m[id_col].astype(str).to_numpy()[~inside][:20])
+        msg = (f"{int((~inside).sum())} candidate site(s) lie outside the analysis grid or the "
+               f"study area: {bad}. Enlarge [grid] extent / buffer_m, or drop them with "
+               "[candidates] where = {...}.")
+        raise DataError(msg)
+
+
+def _site_points(cand_m: gpd.GeoDataFrame, id_col: str) -> tuple[np.ndarray, np.ndarray,
+                                                                np.ndarray]:
+    """``(x, y, is_point)``: each site's point (a polygon's representative point)."""
     geoms = cand_m.geometry
     is_point = (geoms.geom_type == "Point").to_numpy()
     ok_type = geoms.geom_type.isin(["Point", "Polygon", "MultiPolygon"]).to_numpy()
@@ -219,15 +235,47 @@ def _sites(cand_m: gpd.GeoDataFrame, grid: AnalysisGrid, id_col: str) -> Sites:
         msg = f"candidates {rows} are neither points nor polygons; give sites as either."
         raise DataError(msg)
     rep = geoms.where(is_point, geoms.representative_point())
-    x, y = rep.x.to_numpy(), rep.y.to_numpy()
+    return rep.x.to_numpy(), rep.y.to_numpy(), is_point
+
+
+def _sites(cand_m: gpd.GeoDataFrame, grid: AnalysisGrid, id_col: str) -> Sites:
+    x, y, is_point = _site_points(cand_m, id_col)
     row, col, inside = grid.cell_index(x, y)
-    if not inside.all():
-        bad = list(cand_m[id_col].astype(str).to_numpy()[~inside][:20])
-        msg = (f"{int((~inside).sum())} candidate site(s) lie outside the analysis grid or the "
-               f"study area: {bad}. Enlarge [grid] extent / buffer_m, or drop them with "
-               "[candidates] where = {...}.")
-        raise DataError(msg)
+    _refuse_outside(cand_m, inside, id_col)
     return Sites(cand_m, x, y, is_point, row, col)
+
+
+def _exclude_union(c: Constraint, book: LayerBook) -> Any:
+    area = book.get(c.layer, key=f"{c.key}.layer", where=c.where)  # type: ignore[arg-type]
+    geoms = area.geometry if c.buffer_m <= 0 else area.geometry.buffer(c.buffer_m)
+    return shapely.union_all(np.asarray(geoms.values))
+
+
+def _site_hits(c: Constraint, gdf: gpd.GeoDataFrame, evals: Mapping[str, Evaluated],
+               union: Any = None) -> np.ndarray:
+    """Which candidate sites constraint ``c`` excludes (``union``: its exclusion area)."""
+    if c.kind == "exclude":
+        return shapely.intersects(np.asarray(gdf.geometry.values), union)
+    if c.kind == "threshold":
+        raw = pd.to_numeric(pd.Series(evals[c.criterion].site_raw),  # type: ignore[index]
+                            errors="coerce").to_numpy(float)
+        with np.errstate(invalid="ignore"):
+            return ((raw < c.min) if c.min is not None else np.zeros(len(raw), bool)) | \
+                   ((raw > c.max) if c.max is not None else np.zeros(len(raw), bool))
+    return _site_rule(c, gdf)
+
+
+def _site_reasons(constraints: Sequence[Constraint], book: LayerBook, gdf: gpd.GeoDataFrame,
+                  evals: Mapping[str, Evaluated]) -> list[list[str]]:
+    """The names of the constraints that exclude each site (no grid involved)."""
+    reasons: list[list[str]] = [[] for _ in range(len(gdf))]
+    for c in constraints:
+        union = _exclude_union(c, book) if c.kind == "exclude" else None
+        hit = _site_hits(c, gdf, evals, union)
+        for i in np.flatnonzero(hit):
+            reasons[i].append(c.name)
+        logger.info("constraint %s excludes %d site(s)", c.name, int(np.sum(hit)))
+    return reasons
 
 
 def _apply_constraints(constraints: Sequence[Constraint], book: LayerBook, grid: AnalysisGrid,
@@ -236,14 +284,12 @@ def _apply_constraints(constraints: Sequence[Constraint], book: LayerBook, grid:
     allowed = grid.mask.copy()
     reasons: list[list[str]] = [[] for _ in range(len(sites.gdf))]
     for c in constraints:
+        union = None
         if c.kind == "exclude":
-            area = book.get(c.layer, key=f"{c.key}.layer", where=c.where)  # type: ignore[arg-type]
-            geoms = area.geometry if c.buffer_m <= 0 else area.geometry.buffer(c.buffer_m)
-            union = shapely.union_all(np.asarray(geoms.values))
+            union = _exclude_union(c, book)
             inside = rio_features.geometry_mask([union], out_shape=grid.shape,
                                                 transform=grid.transform, invert=True)
             allowed &= ~inside
-            hit = shapely.intersects(np.asarray(sites.gdf.geometry.values), union)
         elif c.kind == "threshold":
             ev = evals[c.criterion]  # type: ignore[index]
             if ev.grid_raw is not None:
@@ -251,12 +297,7 @@ def _apply_constraints(constraints: Sequence[Constraint], book: LayerBook, grid:
                     bad = ((ev.grid_raw < c.min) if c.min is not None else False) | \
                           ((ev.grid_raw > c.max) if c.max is not None else False)
                 allowed &= ~np.asarray(bad, dtype=bool)
-            raw = pd.to_numeric(pd.Series(ev.site_raw), errors="coerce").to_numpy(float)
-            with np.errstate(invalid="ignore"):
-                hit = ((raw < c.min) if c.min is not None else np.zeros(len(raw), bool)) | \
-                      ((raw > c.max) if c.max is not None else np.zeros(len(raw), bool))
-        else:
-            hit = _site_rule(c, sites.gdf)
+        hit = _site_hits(c, sites.gdf, evals, union)
         for i in np.flatnonzero(hit):
             reasons[i].append(c.name)
         logger.info("constraint %s excludes %d site(s)", c.name, int(np.sum(hit)))
@@ -343,6 +384,22 @@ def _setup(scenario: Any, *, atlas: Mapping[str, gpd.GeoDataFrame] | None,
     return _Setup(sc, extra, metric_crs, book, w, cr, cand)
 
 
+def _check_candidates(sc: Scenario, cand_src: gpd.GeoDataFrame) -> None:
+    """Refuse a missing id or label column and duplicated ids (they break ties)."""
+    if sc.id_column not in cand_src.columns:
+        msg = (f"[candidates].id_column = {sc.id_column!r} is not a column of the candidates; "
+               f"they have {[c for c in cand_src.columns if c != cand_src.geometry.name]}.")
+        raise ScenarioError(msg)
+    if sc.label_column is not None and sc.label_column not in cand_src.columns:
+        msg = (f"[candidates].label_column = {sc.label_column!r} is not a column of the "
+               "candidates; remove it or name an existing column.")
+        raise ScenarioError(msg)
+    dup = cand_src[sc.id_column][cand_src[sc.id_column].duplicated()].unique().tolist()
+    if dup:
+        msg = f"candidate ids must be unique (they break ties); duplicated: {dup[:10]}."
+        raise DataError(msg)
+
+
 def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequence[Criterion],
           *, atlas: Mapping[str, gpd.GeoDataFrame] | None = None,
           layers: Mapping[str, gpd.GeoDataFrame] | None = None,
@@ -405,18 +462,7 @@ def score(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str] | Sequ
                                                       metric_crs=metric_crs)
     if constraints:
         sc = replace(sc, constraints=(*sc.constraints, *constraints))
-    if sc.id_column not in cand_src.columns:
-        msg = (f"[candidates].id_column = {sc.id_column!r} is not a column of the candidates; "
-               f"they have {[c for c in cand_src.columns if c != cand_src.geometry.name]}.")
-        raise ScenarioError(msg)
-    if sc.label_column is not None and sc.label_column not in cand_src.columns:
-        msg = (f"[candidates].label_column = {sc.label_column!r} is not a column of the "
-               "candidates; remove it or name an existing column.")
-        raise ScenarioError(msg)
-    dup = cand_src[sc.id_column][cand_src[sc.id_column].duplicated()].unique().tolist()
-    if dup:
-        msg = f"candidate ids must be unique (they break ties); duplicated: {dup[:10]}."
-        raise DataError(msg)
+    _check_candidates(sc, cand_src)
     grid = _grid_for(sc.grid, book, cand_src, metric_crs, settings)
     sites = _sites(cand_src, grid, sc.id_column)
     evals: dict[str, Evaluated] = {}
