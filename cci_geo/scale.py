@@ -27,10 +27,12 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import CciGeoError, ParameterError, ParameterTypeError
+from .errors import CciGeoError, ParameterError, ParameterTypeError, opt
 
 __all__ = [
     "ScaleUnavailableError",
+    "SchedulerUnreachableError",
+    "check_scheduler",
     "compute",
     "gather",
     "is_partitioned",
@@ -47,6 +49,50 @@ _GLOB_CHARS = set("*?[")
 
 class ScaleUnavailableError(CciGeoError, ImportError):
     """Dask (the ``scale`` extra) is needed but not installed."""
+
+
+class SchedulerUnreachableError(CciGeoError, ConnectionError):
+    """The Dask scheduler at the given address does not answer."""
+
+
+_CONNECT_TIMEOUT_S = 10.0
+_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+
+
+def check_scheduler(scheduler: object) -> Any:
+    """Return ``scheduler`` if it is None, ``"local"``, a Client or a well-formed address.
+
+    An address is ``scheme://host:port`` (schemes tcp, tls, ws, wss, ucx, inproc) or
+    ``host:port`` (then tcp). Nothing is contacted: this catches typos before any work.
+
+    Raises
+    ------
+    ParameterError
+        Anything else, with the accepted forms.
+
+    Examples
+    --------
+    >>> check_scheduler("tcp://10.0.0.5:8786"), check_scheduler("localhost:8786")
+    ('tcp://10.0.0.5:8786', 'tcp://localhost:8786')
+    >>> check_scheduler("loacl")
+    Traceback (most recent call last):
+    ...
+    cci_geo.errors.ParameterError: scheduler 'loacl' is not 'local' nor an address ...
+    """
+    if scheduler is None or scheduler == "local" or type(scheduler).__name__ == "Client":
+        return scheduler
+    text = scheduler if isinstance(scheduler, str) else None
+    address = text if text is None or "://" in text else f"tcp://{text}"
+    scheme, _, rest = (address or "").partition("://")
+    host, _, port = rest.rpartition(":")
+    ok = (scheme in _SCHEMES and (scheme == "inproc" or (bool(host) and port.isdigit())))
+    if not ok:
+        msg = (f"scheduler {scheduler!r} is not 'local' nor an address such as "
+               "'tcp://10.0.0.5:8786' or 'host:8786' (schemes: "
+               f"{', '.join(_SCHEMES)}); "
+               f"{opt('pass scheduler=None', 'leave out --scheduler')} to run in memory.")
+        raise ParameterError(msg)
+    return address
 
 
 def _require_dask() -> None:
@@ -189,6 +235,7 @@ def scheduler_client(scheduler: Any = None, *, n_workers: int | None = None,
             f"'tcp://host:8786' or a distributed.Client, got {scheduler!r}."
         )
         raise ParameterError(msg)
+    check_scheduler(scheduler)
     _require_dask()
     from distributed import Client, LocalCluster
 
@@ -203,8 +250,18 @@ def scheduler_client(scheduler: Any = None, *, n_workers: int | None = None,
         with LocalCluster(**kwargs) as cluster, Client(cluster) as client:
             yield client
         return
-    logger.info("connecting to the Dask scheduler at %s", scheduler)
-    with Client(scheduler) as client:
+    address = check_scheduler(scheduler)
+    logger.info("connecting to the Dask scheduler at %s", address)
+    try:
+        client = Client(address, timeout=_CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        local = opt("scheduler='local'", "--scheduler local")
+        msg = (f"cannot reach the Dask scheduler at {address!r} within "
+               f"{_CONNECT_TIMEOUT_S:g} s ({exc.__class__.__name__}: {exc}); check the "
+               "address and that the scheduler is running (dask scheduler), or use "
+               f"{local} for a cluster on this machine.")
+        raise SchedulerUnreachableError(msg) from exc
+    with client:
         yield client
 
 

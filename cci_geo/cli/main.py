@@ -42,7 +42,7 @@ EXIT_BROKEN_PIPE = 141
 ISSUES_URL = "the cci_geo issue tracker"
 
 COMMANDS: tuple[str, ...] = ("info", "validate", "score", "optimise", "briefing", "report",
-                            "monitor")
+                            "monitor", "density")
 
 EPILOG = """examples:
   cci-geo briefing --overwrite          run every analysis on the demo, write
@@ -59,6 +59,8 @@ EPILOG = """examples:
                                         propose new CCI zones
   cci-geo monitor --overwrite           is the policy working? emerging hot spots, targets
                                         and park scorecards 2012-2025
+  cci-geo density 'registry/*.parquet' --bandwidth-m 2000 --scheduler local
+                                        kernel density of a GeoParquet registry on Dask
   cci-geo --lang zh score scenarios/old_factory_reuse.toml --xlsx
                                         Chinese messages; tables also as one Excel workbook
 """

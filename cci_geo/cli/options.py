@@ -13,6 +13,7 @@ __all__ = [
     "atlas_source",
     "load_atlas",
     "region_arg",
+    "scheduler_value",
 ]
 
 
@@ -78,10 +79,21 @@ def add_output_options(parser: argparse.ArgumentParser, *, default_out: str) -> 
                         help="replace existing output files (never done otherwise)")
 
 
+def scheduler_value(text: str) -> str:
+    """A ``--scheduler`` value: ``local`` or a well-formed scheduler address (not contacted)."""
+    from ..errors import ParameterError
+    from ..scale import check_scheduler
+
+    try:
+        return str(check_scheduler(text))
+    except ParameterError as exc:
+        raise argparse.ArgumentTypeError(exc.for_cli()) from exc
+
+
 def add_scheduler_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--scheduler local|ADDRESS`` (where work that scales runs; see docs/scale.md)."""
     parser.add_argument(
-        "--scheduler", default=None, metavar="local|ADDRESS",
+        "--scheduler", default=None, type=scheduler_value, metavar="local|ADDRESS",
         help="run on Dask: 'local' starts a LocalCluster sized to this machine, an address "
              "such as tcp://10.0.0.5:8786 uses a running cluster (default: in memory)",
     )

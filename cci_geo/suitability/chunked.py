@@ -49,7 +49,7 @@ from ..errors import ParameterError, ResourceLimitError, opt
 from ..scale import progress_bar, scheduler_client
 from ..settings import Settings
 from ._layers import LayerBook
-from ._window import region_grid, window_mask, window_raw, window_transform, windows
+from ._window import compact_layer, region_grid, window_mask, window_raw, window_transform, windows
 from .criteria import Criterion
 from .grid import AnalysisGrid
 from .overlay import _setup
@@ -261,7 +261,8 @@ def _plan(sc: Scenario, book: LayerBook, w: np.ndarray, transform: Affine,
             continue
         lay = book.get(c.layer, key=f"{c.key}.layer", where=c.where)
         lay = lay[~(lay.geometry.is_empty | lay.geometry.isna())]
-        layers.append(lay)
+        needed = [c.params.get("column"), c.params.get("weight_column")]
+        layers.append(compact_layer(lay, [n for n in needed if n]))
         totals.append(len(lay))
     excludes: list[Any] = []
     thresholds: list[tuple[int, float | None, float | None]] = []
