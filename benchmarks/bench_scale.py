@@ -188,6 +188,7 @@ def case_kde(folder: str, workers: int) -> dict:
 
 
 def case_region(folder: str, fraction: float, workers: int, memory_limit: str) -> dict:
+    import logging
     import os
 
     from cci_geo.settings import Settings
@@ -195,6 +196,15 @@ def case_region(folder: str, fraction: float, workers: int, memory_limit: str) -
 
     scenario, layers = region_inputs(Path(folder), fraction)
     area_cells = layers["region"].area.sum() / 900.0
+    marks: list[tuple[float, str]] = []
+
+    class _Mark(logging.Handler):  # when the windows start and end (from the library's log)
+        def emit(self, record: logging.LogRecord) -> None:
+            marks.append((time.perf_counter(), record.getMessage()))
+
+    log = logging.getLogger("cci_geo.suitability.chunked")
+    log.addHandler(_Mark(logging.INFO))
+    log.setLevel(logging.INFO)
     out = Path(folder) / f"out{workers}"
     load0 = os.getloadavg()[0]
     base = {"area_cells": area_cells, "load0": load0}
@@ -210,6 +220,7 @@ def case_region(folder: str, fraction: float, workers: int, memory_limit: str) -
         if workers < 0:  # chunked in this process, no Dask
             t0 = time.perf_counter()
             res = score_chunked(scenario, out, layers=layers, sensitivity=False)
+            elapsed = time.perf_counter() - t0
             wmb = None
         else:
             from distributed import Client, LocalCluster
@@ -222,7 +233,12 @@ def case_region(folder: str, fraction: float, workers: int, memory_limit: str) -
                                     settings=Settings(scheduler=client))
                 elapsed = time.perf_counter() - t0
                 wmb = _worker_peaks(client)
-    elapsed = locals().get("elapsed") or time.perf_counter() - t0
+    end = t0 + elapsed
+    starts = [t for t, m in marks if " windows of " in m]
+    done = [t for t, m in marks if " windows computed " in m]
+    phases = ({"sites": starts[0] - t0, "windows": done[0] - starts[0], "cogs": end - done[0]}
+              if starts and done else {})
+    computed = next((m.split()[1] for _, m in marks if " windows computed " in m), "?")
     sizes = {n: p.stat().st_size / 1e6 for n, p in res.files.items()}
     ranked = int(res.sites["rank"].notna().sum())
     for p in res.files.values():
@@ -230,7 +246,7 @@ def case_region(folder: str, fraction: float, workers: int, memory_limit: str) -
     return {**base, "s": elapsed, "client_mb": _rss_mb(), "worker_mb": wmb,
             "cells": res.shape[0] * res.shape[1], "out_mb": sum(sizes.values()),
             "files_mb": sizes, "sites": len(res.sites), "ranked": ranked,
-            "load1": os.getloadavg()[0]}
+            "phases": phases, "windows": computed, "load1": os.getloadavg()[0]}
 
 
 def _child(args: list[str]) -> dict:
@@ -311,6 +327,9 @@ def _region_rows(tmp: str, args: argparse.Namespace) -> None:
             continue
         note = (f"{r['cells'] / 1e6:,.1f} M cells ({r['area_cells'] / 1e6:,.1f} M in the "
                 "region)")
+        if r.get("phases"):
+            note += (f"; {r['windows']} windows; sites {r['phases']['sites']:.0f} s, windows "
+                     f"{r['phases']['windows']:.0f} s, COGs {r['phases']['cogs']:.0f} s")
         if r["out_mb"]:
             files = ", ".join(f"{k.removeprefix('value_')} {v:,.0f}"
                               for k, v in r["files_mb"].items())

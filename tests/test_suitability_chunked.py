@@ -80,12 +80,14 @@ def test_chunked_equals_in_memory(atlas, scenario, in_memory, tmp_path):
         _chunked(scenario, atlas, tmp_path)
 
 
-def test_chunked_on_dask_workers_equals_in_memory(atlas, scenario, in_memory, tmp_path):
+def test_chunked_on_dask_workers_equals_in_memory(atlas, scenario, in_memory, tmp_path,
+                                                   capsys):
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=":0") as cluster:
         res = _chunked(scenario, atlas, tmp_path,
-                       settings=Settings(scheduler=cluster.scheduler_address))
+                       settings=Settings(scheduler=cluster.scheduler_address, progress=True))
     _check_equal(res, in_memory)
+    assert "100% Completed" in capsys.readouterr().out  # distributed's own progress bar
 
 
 def test_never_saturating_value_function_warns_and_network_time_is_refused(atlas, scenario,

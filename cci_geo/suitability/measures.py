@@ -8,6 +8,7 @@ second per criterion. At candidate *points* distances and counts are computed ex
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Mapping
@@ -117,11 +118,24 @@ def _disk(radius_m: float, cs: float) -> tuple[np.ndarray, int]:
     return (np.hypot(di, dj) * cs <= radius_m + 1e-9).astype("float64"), k
 
 
-def _convolve_valid(a: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """``scipy.signal.convolve(a, k, mode="valid")`` by real FFTs of a fast length."""
+@functools.lru_cache(maxsize=4)
+def _disk_spectrum(radius_m: float, cs: float, shape: tuple[int, int]) -> np.ndarray:
+    """The rfft2 of the disk kernel at an FFT size (windows of one grid share it)."""
+    spec = sp_fft.rfft2(_disk(radius_m, cs)[0], shape)
+    spec.flags.writeable = False
+    return spec
+
+
+def _convolve_valid(a: np.ndarray, k: np.ndarray,
+                    k_spec: tuple[float, float] | None = None) -> np.ndarray:
+    """``scipy.signal.convolve(a, k, mode="valid")`` by real FFTs of a fast length.
+
+    ``k_spec = (radius_m, cell_size)`` names ``k`` as that disk, whose spectrum is cached.
+    """
     full = [a.shape[i] + k.shape[i] - 1 for i in range(2)]
-    shape = [sp_fft.next_fast_len(n, real=True) for n in full]
-    spec = sp_fft.rfft2(a, shape) * sp_fft.rfft2(k, shape)
+    shape = (sp_fft.next_fast_len(full[0], real=True), sp_fft.next_fast_len(full[1], real=True))
+    spec = sp_fft.rfft2(a, shape)
+    spec *= sp_fft.rfft2(k, shape) if k_spec is None else _disk_spectrum(*k_spec, shape)
     out = sp_fft.irfft2(spec, shape)
     return out[k.shape[0] - 1:a.shape[0], k.shape[1] - 1:a.shape[1]]
 
@@ -138,7 +152,7 @@ def _radius_sum_grid(xy: np.ndarray, weights: np.ndarray, radius_m: float,
                          minlength=pshape[0] * pshape[1]).reshape(pshape)
     if not binned.any():
         return np.zeros(grid.shape)
-    out = _convolve_valid(binned, kernel)
+    out = _convolve_valid(binned, kernel, (float(radius_m), grid.cell_size))
     if integer:
         return np.rint(out)
     tol = 1e-9 * float(np.abs(binned).sum())
