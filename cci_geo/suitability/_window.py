@@ -159,8 +159,9 @@ def window_density(sub: gpd.GeoDataFrame, p: Mapping[str, Any], grid: AnalysisGr
     fine = kde._fine_grid(grid.transform, grid.shape, kernel, h, support)  # noqa: SLF001
     moments, _ = kde.bin_moments(xy, None if p["weight_column"] is None else w, fine.origin,
                                  fine.d, fine.shape)
-    return kde._convolve_moments(kde._scale_moments(moments, fine.d),  # noqa: SLF001
-                                 fine, grid.shape, kernel, h)
+    # as kernel_density does in memory (the moments stay in node units)
+    return kde._convolve_moments(moments, fine, grid.shape, kernel, h,  # noqa: SLF001
+                                 node_units=True)
 
 
 def window_mask(mask_geom: Any, t: Affine, shape: tuple[int, int]) -> np.ndarray | None:
