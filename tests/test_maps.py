@@ -474,16 +474,33 @@ def test_data_is_escaped_in_the_page(atlas, tmp_path):
     assert "\\u007b{ 7*7 }}" in html and "\\u007b% raw %}" in html
 
 
-def _column(b64: str, dtype: str, n: int) -> np.ndarray:
-    """Decode one WebGL payload column as the page does (inflate, un-shuffle the bytes)."""
-    raw = np.frombuffer(zlib.decompress(base64.b64decode(b64)), dtype=np.uint8)
-    size = np.dtype(dtype).itemsize
-    return raw.reshape(size, n).T.copy().view("<" + np.dtype(dtype).str[1:]).ravel()
+def _gl_payload(html: str) -> tuple[dict, list[str]]:
+    (meta, blobs) = re.findall(r'cciGeo\.glPoints\((\{.*?\}), (\[".*?"\]), \{"radius"', html)[0]
+    return json.loads(meta), json.loads(blobs)
 
 
-def _gl_payload(html: str) -> dict:
-    (text,) = re.findall(r"cciGeo\.glPoints\((\{.*?\}), \{\"radius\"", html)
-    return json.loads(text)
+def _column(col: dict, blobs: list[str], n: int) -> np.ndarray:
+    """Decode one WebGL payload column as the page does (base64, inflate where flagged,
+    byte planes interleaved again, little-endian)."""
+    planes = []
+    for index, compressed in col["planes"]:
+        raw = base64.b64decode(blobs[index])
+        planes.append(np.frombuffer(zlib.decompress(raw) if compressed else raw, np.uint8))
+    dtype = np.dtype(col["dtype"]).newbyteorder("<")
+    return np.stack(planes, axis=1).copy().view(dtype).ravel()[:n]
+
+
+def _lonlat(meta: dict, blobs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Undo the zig-zag deltas and the Web Mercator units independently of the writer."""
+    n, world = meta["n"], 2.0 ** (8 + meta["unitsZoom"])
+
+    def units(col: dict) -> np.ndarray:
+        z = _column(col, blobs, n).astype(np.int64)
+        return np.cumsum((z >> 1) ^ -(z & 1))
+
+    x, y = units(meta["x"]), units(meta["y"])
+    lat = np.degrees(np.arctan(np.sinh(np.pi * (1 - 2 * y / world))))
+    return x / world * 360 - 180, lat
 
 
 def test_webgl_payload_keeps_every_point_with_its_attributes():
@@ -491,29 +508,74 @@ def test_webgl_payload_keeps_every_point_with_its_attributes():
     ent.loc[7, "name_en"] = "line\nbreak 北京 " + XSS_IMG
     ent.loc[8, "employees"] = 2**31 + 5  # too large for Int32: sent as Float64
     m = cm.briefing_map({"enterprises": ent}, lang="en")
-    data = _gl_payload(m.get_root().render())
-    n = data["n"]
+    meta, blobs = _gl_payload(m.get_root().render())
+    n = meta["n"]
     assert n == 5000
-    lon = data["west"] + np.cumsum(_column(data["dx"], "int32", n)) * data["quantum"]
-    lat = data["south"] + np.cumsum(_column(data["dy"], "int32", n)) * data["quantum"]
-    lengths = _column(data["title"]["lengths"], data["title"]["dtype"], n).astype(int)
-    text = zlib.decompress(base64.b64decode(data["title"]["text"]))
+    assert all(set(b) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+               for b in blobs)  # base64 only: nothing in the blobs can end the script
+    lon, lat = _lonlat(meta, blobs)
+    lengths = _column(meta["title"]["lengths"], blobs, n).astype(int)
+    text = _column({"dtype": "uint8", "planes": [meta["title"]["text"]]}, blobs, 10**9).tobytes()
     ends = np.cumsum(lengths)
     names = [text[e - k:e].decode("utf-8") for e, k in zip(ends, lengths, strict=True)]
-    emp_field = next(f for f in data["fields"] if f["label"] == "Employees")
+    emp_field = next(f for f in meta["fields"] if f["label"] == "Employees")
     assert emp_field["dtype"] == "float64"
-    emp = _column(emp_field["data"], emp_field["dtype"], n)
-    sector_field = next(f for f in data["fields"] if f.get("same_as_category"))
-    sectors = np.array(sector_field["codes"])[_column(data["cat"], "uint8", n)]
-    decoded = sorted(zip(names, np.round(lon, 5), np.round(lat, 5), emp, sectors, strict=True))
+    emp = _column(emp_field, blobs, n)
+    sector_field = next(f for f in meta["fields"] if f.get("same_as_category"))
+    sectors = np.array(sector_field["codes"])[_column(meta["cat"], blobs, n)]
+    decoded = sorted(zip(names, lon, lat, emp, sectors, strict=True))
     from cci_geo.maps.labels import sector_label
 
-    expected = sorted(zip(ent["name_en"], np.round(ent.geometry.x, 5), np.round(ent.geometry.y, 5),
+    expected = sorted(zip(ent["name_en"], ent.geometry.x, ent.geometry.y,
                           ent["employees"].astype(float),
                           [sector_label(c, "en") for c in ent["sector"]], strict=True))
     assert [d[0] for d in decoded] == [e[0] for e in expected]  # names, newline included
-    assert np.allclose([d[1:3] for d in decoded], [e[1:3] for e in expected], atol=1e-5)
+    # one unit is 360 / 2^25 degrees of longitude (about 0.9 m in Beijing)
+    assert np.allclose([d[1:3] for d in decoded], [e[1:3] for e in expected], atol=1.1e-5)
     assert [d[3:] for d in decoded] == [e[3:] for e in expected]
+
+
+def test_webgl_units_are_web_mercator_pixels_and_runs_follow_the_z_curve():
+    from pyproj import Transformer
+
+    from cci_geo.maps._pointdata import UNITS_ZOOM, mercator_units, points_payload
+
+    ent = synthetic_enterprises(20_000, seed=5)
+    lon, lat = ent.geometry.x.to_numpy(), ent.geometry.y.to_numpy()
+    x, y = mercator_units(lon, lat)
+    mx, my = Transformer.from_crs(4326, 3857, always_xy=True).transform(lon, lat)
+    half = np.pi * 6378137.0
+    world = 2.0 ** (8 + UNITS_ZOOM)
+    assert np.abs(x - (mx + half) / (2 * half) * world).max() <= 0.5 + 1e-6
+    assert np.abs(y - (half - my) / (2 * half) * world).max() <= 0.5 + 1e-6
+    layer = cm.render(ent, kind="enterprises", lang="en")[0]
+    meta, blobs = points_payload(layer)
+    ux = np.cumsum(_signed(_column(meta["x"], blobs, meta["n"])))
+    uy = np.cumsum(_signed(_column(meta["y"], blobs, meta["n"])))
+    # the page relies on it: every aligned square block (culling grid, count cells) is one run
+    for shift in (0, 3, 6, 9, 12, 15):
+        keys = (uy >> shift) * (1 << 30) + (ux >> shift)
+        changes = 1 + int((keys[1:] != keys[:-1]).sum())
+        assert changes == len(np.unique(keys)), shift
+
+
+def _signed(z: np.ndarray) -> np.ndarray:
+    z = z.astype(np.int64)
+    return (z >> 1) ^ -(z & 1)
+
+
+def test_webgl_planes_are_compressed_only_when_that_pays():
+    from cci_geo.maps._pointdata import _Blobs
+
+    blobs = _Blobs()
+    rng = np.random.default_rng(0)
+    noisy_values = rng.integers(0, 2**31, 200_000).astype(np.int32)
+    small_values = rng.integers(0, 300, 200_000).astype(np.int32)
+    noisy, small = blobs.column(noisy_values), blobs.column(small_values)
+    assert [c for _, c in noisy["planes"]] == [False, False, False, False]  # random: raw
+    assert [c for _, c in small["planes"]] == [False, True, True, True]  # mostly zero bytes
+    np.testing.assert_array_equal(_column(noisy, blobs.texts, 200_000), noisy_values)
+    np.testing.assert_array_equal(_column(small, blobs.texts, 200_000), small_values)
 
 
 def test_canvas_engine_keeps_the_json_payload(monkeypatch):

@@ -164,6 +164,20 @@ POINTS_LAYER_JS = """
     map.eachLayer(l => { if (l.isCciPoints) layer = l; });"""
 
 
+def _wait_drawn(driver, which: str = "layer", timeout_s: float = 30.0) -> float:
+    """Wait until the points layer (or the JS expression ``which``) has drawn its points
+    (decoding is asynchronous); return the time of the first draw since navigation (ms)."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        at = driver.execute_script(POINTS_LAYER_JS +
+                                   f"var l = {which}; return l && l._firstDrawAt;")
+        if at:
+            return float(at)
+        time.sleep(0.05)
+    msg = f"{which} never drew its points"
+    raise TimeoutError(msg)
+
+
 def _colourful_pixels(path: Path) -> int:
     """Pixels of the screenshot's map area (legend and controls left out) that are strongly
     coloured (the sector colours; basemap-free pages are grey/white elsewhere)."""
@@ -208,13 +222,16 @@ def points_file(tmp_path_factory):
 def test_webgl_points_draw_and_a_click_opens_the_nearest_points_popup(driver, points_file,
                                                                        artifacts):
     ent, path = points_file
-    load(driver, path)
+    load_s = load(driver, path)
+    first_draw_ms = _wait_drawn(driver)
+    assert first_draw_ms > 0 and load_s > 0
     assert driver.execute_script(POINTS_LAYER_JS + "return layer instanceof cciGeo.GLPoints;")
     lon, lat = ent.geometry.x.iloc[1], ent.geometry.y.iloc[1]
     popup = _click_point(driver, lat, lon)
     assert popup is not None and "孤立企业" in popup
     assert "4,242" in popup and "1999" in popup and "1,999" not in popup
     assert "行业" in popup and "从业人员" in popup and "成立年份" in popup
+    _shot(driver, artifacts, "webgl_point_popup")
     lon, lat = ent.geometry.x.iloc[0], ent.geometry.y.iloc[0]
     popup = _click_point(driver, lat, lon)
     assert popup is not None and XSS_IMG in popup  # markup in a name is shown as text
@@ -232,42 +249,158 @@ def test_webgl_points_draw_and_a_click_opens_the_nearest_points_popup(driver, po
     assert console_errors(driver) == []
 
 
-def test_many_points_in_view_are_drawn_as_cells_with_counts(driver, points_file, artifacts):
+def test_a_click_opens_the_popup_of_the_point_under_it(driver, points_file):
+    """For sampled points: a click at the point's position opens that point's popup, and the
+    name, sector and employees shown are the frame's (the nearest point is the point itself,
+    as the sample keeps points at least 12 pixels from any other at zoom 18)."""
+    ent, path = points_file
+    load(driver, path)
+    _wait_drawn(driver)
+    from scipy.spatial import cKDTree
+
+    from cci_geo.maps.labels import sector_label
+
+    xy = np.column_stack([ent.geometry.x * 85_000, ent.geometry.y * 111_000])  # ~metres
+    dist, _ = cKDTree(xy).query(xy, k=2)
+    alone = np.flatnonzero(dist[:, 1] > 12 * 0.6)[:6]  # 0.6 m per pixel at zoom 18
+    for i in alone:
+        row = ent.iloc[i]
+        text = driver.execute_async_script(POINTS_LAYER_JS + f"""
+            var done = arguments[arguments.length - 1];
+            map.closePopup(); map.setView([{row.geometry.y}, {row.geometry.x}], 18,
+                                          {{animate: false}});
+            var p = map.latLngToContainerPoint([{row.geometry.y}, {row.geometry.x}]);
+            layer.openPopupAt(p).then(function (hit) {{
+              var box = layer._map._popup && layer._map._popup._contentNode;  // the new one
+              done(hit && box ? box.textContent : null);
+            }});""")
+        assert text is not None
+        assert str(row["name_zh"]) in text
+        assert sector_label(row["sector"], "zh") in text
+        assert f"{int(row['employees']):,}" in text
+
+
+def test_a_pan_redraws_the_points_in_view(driver, points_file, artifacts):
     _, path = points_file
     load(driver, path)
-    info = driver.execute_script(POINTS_LAYER_JS + """
-        var cells = cciGeo.glPoints(layer._payload, {maxPoints: 1000, radius: 2.5});
-        map.removeLayer(layer); cells.addTo(map);
-        map.setView([39.94, 116.40], 11, {animate: false});
-        var agg = cells._cells(), best = 0, at = 0;
-        for (var c = 0; c < agg.col.length; c++) {
-          var s = 0; for (var q = 0; q < agg.ncat; q++) { s += agg.counts[c * agg.ncat + q]; }
-          if (s > best) { best = s; at = c; }
+    _wait_drawn(driver)
+    before = driver.execute_script(POINTS_LAYER_JS + """
+        map.setView([39.90, 116.40], 16, {animate: false});
+        return [layer._mode, layer._drawCalls];""")
+    assert before[0] == "points" and 1 <= before[1] <= 16  # a few runs, not a call per point
+    first = _colourful_pixels(_shot(driver, artifacts, "webgl_pan_before"))
+    # in the same task as the pan's redraw (the drawing buffer is not kept after compositing):
+    # the pixel under each point in view is coloured
+    after = driver.execute_script(POINTS_LAYER_JS + """
+        var buf = layer._posBuf;
+        map.panBy([300, 200], {animate: false});
+        var d = layer._d, size = map.getSize(), hit = 0, tried = 0, gl = layer._gl;
+        var px = new Uint8Array(4), k = Math.pow(2, map.getZoom() - d.uz);
+        var origin = map.getPixelBounds().min;
+        for (var i = 0; i < d.n && tried < 50; i += 3) {
+          var x = Math.round(d.ix[i] * k - origin.x), y = Math.round(d.iy[i] * k - origin.y);
+          if (x < 5 || y < 5 || x > size.x - 5 || y > size.y - 5) { continue; }
+          tried++;
+          gl.readPixels(x, gl.drawingBufferHeight - 1 - y, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+          if (px[3] > 0) { hit++; }
         }
-        var row = 0; while (agg.rowStart[row + 1] <= at) { row++; }
-        var k = Math.pow(2, map.getZoom()), origin = map.getPixelBounds().min;
-        var x = (agg.col[at] + agg.gx0 + 0.5) / agg.k * k - origin.x;
-        var y = (row + agg.gy0 + 0.5) / agg.k * k - origin.y;
-        map.fire("click", {containerPoint: L.point(x, y),
-                           latlng: map.containerPointToLatLng([x, y])});
-        var box = document.querySelector('.leaflet-popup-content');
-        return {mode: cells._mode, best: best, popup: box ? box.textContent : null};""")
-    assert info["mode"] == "cells"
-    assert info["popup"] is not None
-    assert f"n = {info['best']:,}" in info["popup"]
-    time.sleep(0.5)
-    assert _colourful_pixels(_shot(driver, artifacts, "webgl_cells")) > 5_000
+        return [layer._mode, layer._posBuf === buf, hit, tried];""")
+    assert after[0] == "points" and after[1]  # the same GPU buffer: only the transform moved
+    hits = after[2:]
+    second = _colourful_pixels(_shot(driver, artifacts, "webgl_pan_after"))
+    assert first > 5_000 and second > 5_000
+    assert hits[1] == 50 and hits[0] == hits[1]
     assert console_errors(driver) == []
+
+
+def _cells_layer(driver, max_points: int = 1000, webgl: bool = True) -> None:
+    driver.execute_script(POINTS_LAYER_JS + f"""
+        window.__cells = cciGeo.glPoints(layer._meta, layer._blobs,
+                                         {{maxPoints: {max_points}, radius: 2.5,
+                                           webgl: {str(webgl).lower()}}});
+        map.removeLayer(layer); window.__cells.addTo(map);""")
+    _wait_drawn(driver, "window.__cells")
+
+
+def test_many_points_in_view_are_drawn_as_cells_with_counts(driver, points_file, artifacts):
+    from pyproj import Transformer
+
+    from cci_geo.maps.labels import sector_label
+
+    ent, path = points_file
+    load(driver, path)
+    _wait_drawn(driver)
+    _cells_layer(driver)
+    info = driver.execute_script("""
+        var cells = window.__cells, map = cells._map;
+        map.setView([39.94, 116.40], 11, {animate: false});
+        var agg = cells._cells(), best = 0, total = 0;
+        for (var c = 0; c < agg.m; c++) {
+          total += agg.count[c];
+          if (agg.count[c] > agg.count[best]) { best = c; }
+        }
+        var p = cells.cellCentre(best);
+        map.fire("click", {containerPoint: p, latlng: map.containerPointToLatLng(p)});
+        var box = document.querySelector('.leaflet-popup-content');
+        return {mode: cells._mode, shift: agg.shift, cx: agg.cx[best], cy: agg.cy[best],
+                count: agg.count[best], total: total, uz: cells._d.uz,
+                popup: box ? box.textContent : null,
+                rows: Array.from(box.querySelectorAll('tr')).map(
+                  tr => [tr.cells[0].textContent, tr.cells[1].textContent])};""")
+    assert info["mode"] == "cells"
+    assert info["total"] == len(ent)  # every point is in exactly one cell
+    # the clicked cell's counts, computed here from the coordinates (pyproj's Web Mercator)
+    mx, my = Transformer.from_crs(4326, 3857, always_xy=True).transform(
+        ent.geometry.x.to_numpy(), ent.geometry.y.to_numpy())
+    half, world = np.pi * 6378137.0, 2.0 ** (8 + info["uz"])
+    ux = np.rint((mx + half) / (2 * half) * world).astype(np.int64) >> info["shift"]
+    uy = np.rint((half - my) / (2 * half) * world).astype(np.int64) >> info["shift"]
+    inside = ent[(ux == info["cx"]) & (uy == info["cy"])]
+    assert len(inside) == info["count"] > 10
+    assert info["popup"] is not None and f"n = {info['count']:,}" in info["popup"]
+    expected = {sector_label(s, "zh"): f"{n:,}" for s, n in inside["sector"].value_counts().items()}
+    assert dict(info["rows"]) == expected
+    time.sleep(0.3)
+    assert _colourful_pixels(_shot(driver, artifacts, "webgl_cells")) > 5_000
+    # zoomed in far enough, the same layer draws single points again
+    mode = driver.execute_script("""
+        var cells = window.__cells; cells._map.closePopup();
+        cells._map.setView([40.12, 116.62], 15, {animate: false}); return cells._mode;""")
+    assert mode == "points"
+    assert console_errors(driver) == []
+
+
+def test_the_pako_path_decodes_the_same_points(driver, points_file):
+    """Browsers without DecompressionStream or Uint8Array.fromBase64 decode with atob and
+    pako: the same coordinates, categories and popup columns."""
+    _, path = points_file
+    load(driver, path)
+    _wait_drawn(driver)
+    same = driver.execute_async_script(POINTS_LAYER_JS + """
+        var done = arguments[arguments.length - 1];
+        function sums(d) {
+          var s = [0, 0, 0];
+          for (var i = 0; i < d.n; i++) {
+            s[0] += d.ix[i] * (i % 7 + 1); s[1] += d.iy[i] * (i % 5 + 1); s[2] += d.cat[i] * i;
+          }
+          return s.join(",");
+        }
+        var native = sums(layer._d);
+        cciGeo.nativeDecode = false;
+        var slow = cciGeo.glPoints(layer._meta, layer._blobs, {});
+        slow.whenDecoded().then(function (d) {
+          cciGeo.nativeDecode = true;
+          done([native, sums(d), d.n]);
+        });""")
+    assert same[0] == same[1] and same[2] == 20_000
 
 
 def test_without_webgl_the_canvas_layer_draws_the_same_points(driver, points_file, artifacts):
     ent, path = points_file
     load(driver, path)
-    driver.execute_script(POINTS_LAYER_JS + """
-        var fallback = cciGeo.glPoints(layer._payload, {webgl: false, radius: 2.5});
-        map.removeLayer(layer); fallback.addTo(map);""")
-    assert driver.execute_script(
-        POINTS_LAYER_JS + "return layer instanceof cciGeo.DecodedCanvasPoints;")
+    _wait_drawn(driver)
+    _cells_layer(driver, webgl=False)
+    assert driver.execute_script("return window.__cells instanceof cciGeo.DecodedCanvasPoints;")
     lon, lat = ent.geometry.x.iloc[1], ent.geometry.y.iloc[1]
     popup = _click_point(driver, lat, lon)
     assert popup is not None and "孤立企业" in popup and "4,242" in popup

@@ -339,7 +339,10 @@ def add_layer(m: folium.Map, layer: MapLayer) -> folium.map.Layer:
         element = _JsLayer(js, name=layer.name, legend=layer.legend, show=layer.show)
     elif isinstance(layer, PointLayer):
         if POINT_ENGINE == "webgl":
-            js = (f"cciGeo.glPoints({js_json(points_payload(layer), clean=False)}, "
+            meta, blobs = points_payload(layer)
+            # base64 has no quote, backslash or markup: the blobs go in as they are
+            packed = '","'.join(blobs)
+            js = (f"cciGeo.glPoints({js_json(meta, clean=False)}, [\"{packed}\"], "
                   f"{js_json({'radius': layer.radius})})")
         else:
             js = (f"cciGeo.points({js_payload(_points_payload(layer), clean=False)}, "

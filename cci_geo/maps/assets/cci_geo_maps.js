@@ -325,6 +325,7 @@
         ctx.fill();
       }
       this._drawnAt = z;
+      if (!this._firstDrawAt && this._n) { this._firstDrawAt = root.performance.now(); }
     },
 
     nearest: function (containerPoint, tolerancePx) {

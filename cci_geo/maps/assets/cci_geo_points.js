@@ -1,12 +1,21 @@
 /* cci_geo WebGL point layer (MIT licence, part of the cci_geo package).
  *
- * Draws 10^5-10^7 points on the GPU with one WebGL draw call, coloured by a category, with a
- * popup per point (click -> the nearest point's attributes). With more than maxPoints in view the
- * points are aggregated into square cells (colour = the most common category, opacity = how
- * many; click for the counts); zoom in for the single points. Without WebGL the same data is drawn by
- * cciGeo.CanvasPoints (cci_geo_maps.js). The payload is written by cci_geo/maps/_pointdata.py:
- * typed arrays, byte-shuffled, zlib-compressed, base64-encoded. Strings from data reach the
- * page only through cciGeo.popupContent, which inserts them as text.
+ * Draws 10^5-10^7 points on the GPU, coloured by a category, with a popup per point (click ->
+ * the nearest point's attributes). With more than maxPoints in view the points are aggregated
+ * into square cells of about cellPx screen pixels (colour = the most common category, opacity =
+ * how many; click for the counts per category); zoom in for the single points. Without WebGL
+ * the same data is drawn by cciGeo.CanvasPoints (cci_geo_maps.js).
+ *
+ * The payload is written by cci_geo/maps/_pointdata.py: a small description (meta) and a list
+ * of base64 byte planes (blobs), zlib-compressed where that pays. Coordinates are whole Web
+ * Mercator pixels at zoom meta.unitsZoom ("units"), sorted along a Z-order curve, so every
+ * aligned square block of units (a cell of the culling grid, an aggregation cell) is one
+ * contiguous run of points. Decoding is asynchronous (the browser's base64 and
+ * DecompressionStream; pako where those are missing) and starts when the layer is first added;
+ * popup columns are decoded at the first click. The GPU gets one static buffer of positions
+ * relative to the data's centre; a pan or zoom only changes the transform (uniforms) and the
+ * runs that are drawn. Strings from data reach the page only through cciGeo.popupContent, which
+ * inserts them as text.
  */
 (function (root) {
   "use strict";
@@ -15,81 +24,205 @@
   var TYPES = {uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, int32: Int32Array,
                float64: Float64Array};
 
+  function now() { return root.performance ? root.performance.now() : Date.now(); }
+
+  /* Switch off to decode with pako and atob (what browsers without DecompressionStream or
+   * Uint8Array.fromBase64 do); the tests check both paths. */
+  cciGeo.nativeDecode = true;
+
   function bytesOf(b64) {
+    if (cciGeo.nativeDecode && Uint8Array.fromBase64) { return Uint8Array.fromBase64(b64); }
     var bin = atob(b64), n = bin.length, out = new Uint8Array(n);
     for (var i = 0; i < n; i++) { out[i] = bin.charCodeAt(i); }
     return out;
   }
 
-  /* One column: inflate, undo the byte shuffle, view as the typed array (little-endian). */
-  function column(b64, dtype, n) {
-    var raw = root.pako.inflate(bytesOf(b64)), Type = TYPES[dtype], k = Type.BYTES_PER_ELEMENT;
-    if (k === 1) { return raw; }
-    var buf = new Uint8Array(n * k);
-    for (var b = 0; b < k; b++) {
-      for (var i = 0, off = b * n; i < n; i++) { buf[i * k + b] = raw[off + i]; }
+  function inflate(bytes) {
+    if (cciGeo.nativeDecode && root.DecompressionStream && root.Response && root.Blob) {
+      var stream = new Blob([bytes]).stream().pipeThrough(new root.DecompressionStream("deflate"));
+      return new Response(stream).arrayBuffer().then(function (b) { return new Uint8Array(b); });
     }
-    return new Type(buf.buffer);
+    return Promise.resolve(root.pako.inflate(bytes));
   }
 
-  /* Decode coordinates (to Web Mercator pixels at zoom 0) and categories; popup columns wait
-   * for the first click. */
-  function decode(p) {
-    var n = p.n, dx = column(p.dx, "int32", n), dy = column(p.dy, "int32", n);
-    var wx = new Float64Array(n), wy = new Float64Array(n), q = p.quantum;
-    var ax = 0, ay = 0, d2r = Math.PI / 180, k4 = 4 * Math.PI;
-    for (var i = 0; i < n; i++) {
-      ax += dx[i]; ay += dy[i];
-      var s = Math.sin((p.south + ay * q) * d2r);
-      wx[i] = (p.west + ax * q + 180) / 360 * 256;
-      wy[i] = (0.5 - Math.log((1 + s) / (1 - s)) / k4) * 256;
-    }
-    return {n: n, wx: wx, wy: wy, cat: column(p.cat, "uint8", n), colors: p.colors,
-            fields: p.fields, title: p.title, columns: {}, lines: null};
+  /* The byte planes of one column (ref = [blob index, compressed]). */
+  function planes(blobs, col) {
+    return Promise.all(col.planes.map(function (ref) {
+      var bytes = bytesOf(blobs[ref[0]]);
+      return ref[1] ? inflate(bytes) : bytes;
+    }));
+  }
+
+  /* One column as its typed array (little-endian planes interleaved again). */
+  function column(blobs, col, n) {
+    return planes(blobs, col).then(function (ps) {
+      var Type = TYPES[col.dtype], k = Type.BYTES_PER_ELEMENT;
+      if (k === 1) { return new Type(ps[0].buffer, ps[0].byteOffset, n); }
+      var buf = new Uint8Array(n * k);
+      for (var b = 0; b < k; b++) {
+        var p = ps[b];
+        for (var i = 0; i < n; i++) { buf[i * k + b] = p[i]; }
+      }
+      return new Type(buf.buffer);
+    });
+  }
+
+  /* Zig-zag deltas (four planes) -> absolute Int32 units. */
+  function coordinates(blobs, col, n) {
+    return planes(blobs, col).then(function (p) {
+      var out = new Int32Array(n), a = 0, p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3];
+      for (var i = 0; i < n; i++) {
+        var u = p0[i] | (p1[i] << 8) | (p2[i] << 16) | (p3[i] << 24);
+        a = (a + ((u >>> 1) ^ -(u & 1))) | 0;
+        out[i] = a;
+      }
+      return out;
+    });
+  }
+
+  /* Coordinates and categories; popup columns wait for the first click (loadPopupData). */
+  function decode(meta, blobs) {
+    var n = meta.n, t0 = now();
+    return Promise.all([coordinates(blobs, meta.x, n), coordinates(blobs, meta.y, n),
+                        column(blobs, meta.cat, n)]).then(function (r) {
+      var ix = r[0], iy = r[1], x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+      for (var i = 0; i < n; i++) {
+        var x = ix[i], y = iy[i];
+        if (x < x0) { x0 = x; } if (x > x1) { x1 = x; }
+        if (y < y0) { y0 = y; } if (y > y1) { y1 = y; }
+      }
+      return {n: n, ix: ix, iy: iy, cat: r[2], box: n ? [x0, y0, x1, y1] : [0, 0, 0, 0],
+              uz: meta.unitsZoom, colors: meta.colors, fields: meta.fields, title: meta.title,
+              blobs: blobs, columns: {}, lines: null, popupData: null, decodeMs: now() - t0};
+    });
   }
   cciGeo.decodePoints = decode;
 
-  function fieldValue(d, j, i) {
-    var f = d.fields[j], v;
-    if (f.same_as_category) {
-      v = d.cat[i];
-    } else {
-      if (!d.columns[j]) { d.columns[j] = column(f.data, f.dtype, d.n); }
-      v = d.columns[j][i];
+  /* Decode every popup column and the names once: after the first draw, when the page is
+   * idle (a click before then waits for it). */
+  function loadPopupData(d) {
+    if (!d.popupData) {
+      var jobs = d.fields.map(function (f, j) {
+        if (f.same_as_category || !f.planes) { return null; }
+        return column(d.blobs, f, d.n).then(function (c) { d.columns[j] = c; });
+      });
+      if (d.title) {
+        jobs.push(Promise.all([column(d.blobs, d.title.lengths, d.n),
+                               planes(d.blobs, {planes: [d.title.text]})]).then(function (r) {
+          var len = r[0], starts = new Float64Array(d.n + 1);
+          for (var i = 0; i < d.n; i++) { starts[i + 1] = starts[i] + len[i]; }
+          d.lines = {text: r[1][0], starts: starts};
+        }));
+      }
+      d.popupData = Promise.all(jobs).then(function () { d.popupReady = true; });
     }
-    return f.codes ? f.codes[v] : v;
-  }
-
-  function titleAt(d, i) {
-    if (!d.title) { return null; }
-    if (!d.lines) {
-      var len = column(d.title.lengths, d.title.dtype, d.n), starts = new Float64Array(d.n + 1);
-      for (var b = 0; b < d.n; b++) { starts[b + 1] = starts[b] + len[b]; }
-      d.lines = {text: root.pako.inflate(bytesOf(d.title.text)), starts: starts};
-    }
-    var s = d.lines.starts;
-    return new TextDecoder().decode(d.lines.text.subarray(s[i], s[i + 1]));
+    return d.popupData;
   }
 
   function pointPopup(d, i) {
     var rows = [];
-    for (var j = 0; j < d.fields.length; j++) { rows.push([d.fields[j].label, fieldValue(d, j, i)]); }
-    return cciGeo.popupContent(titleAt(d, i), rows);
+    for (var j = 0; j < d.fields.length; j++) {
+      var f = d.fields[j], v = f.same_as_category ? d.cat[i] : d.columns[j][i];
+      rows.push([f.label, f.codes ? f.codes[v] : v]);
+    }
+    var title = null;
+    if (d.lines) {
+      var s = d.lines.starts;
+      title = new TextDecoder().decode(d.lines.text.subarray(s[i], s[i + 1]));
+    }
+    return cciGeo.popupContent(title, rows);
   }
-  cciGeo.pointPopup = pointPopup;
 
-  function latLngOf(wx, wy) {
-    return L.latLng(Math.atan(Math.sinh(Math.PI * (1 - 2 * wy / 256))) * 180 / Math.PI,
-                    wx / 256 * 360 - 180);
+  /* Open point i's popup (at once when its columns are decoded, else when they are). */
+  function openPointPopup(d, map, i) {
+    function open() {
+      L.popup({maxWidth: 360}).setLatLng(latLngOf(d, d.ix[i], d.iy[i]))
+        .setContent(pointPopup(d, i)).openOn(map);
+      return true;
+    }
+    return d.popupReady ? Promise.resolve(open()) : loadPopupData(d).then(open);
   }
 
-  function nearestPoint(d, map, containerPoint, tolerancePx) {
-    var k = Math.pow(2, map.getZoom()), origin = map.getPixelBounds().min;
-    var px = (containerPoint.x + origin.x) / k, py = (containerPoint.y + origin.y) / k;
-    var best = -1, bestD = tolerancePx * tolerancePx / (k * k), wx = d.wx, wy = d.wy;
+  function latLngOf(d, ux, uy) {
+    var world = Math.pow(2, d.uz + 8);
+    return L.latLng(Math.atan(Math.sinh(Math.PI * (1 - 2 * uy / world))) * 180 / Math.PI,
+                    ux / world * 360 - 180);
+  }
+
+  /* Culling grid: square cells of 2^shift units (at most 128 a side over the data); since the
+   * points follow a Z-order curve, each cell's points are one run [start, end). */
+  function buildGrid(d) {
+    var b = d.box, s = 0;
+    while ((b[2] >> s) - (b[0] >> s) >= 128 || (b[3] >> s) - (b[1] >> s) >= 128) { s++; }
+    var gx0 = b[0] >> s, gy0 = b[1] >> s, gw = (b[2] >> s) - gx0 + 1, gh = (b[3] >> s) - gy0 + 1;
+    var start = new Int32Array(gw * gh).fill(-1), end = new Int32Array(gw * gh), prev = -1;
+    var ix = d.ix, iy = d.iy;
     for (var i = 0, n = d.n; i < n; i++) {
-      var ex = wx[i] - px, ey = wy[i] - py, dd = ex * ex + ey * ey;
-      if (dd <= bestD) { bestD = dd; best = i; }
+      var key = ((iy[i] >> s) - gy0) * gw + ((ix[i] >> s) - gx0);
+      if (key !== prev) {
+        if (prev >= 0) { end[prev] = i; }
+        start[key] = i; prev = key;
+      }
+    }
+    if (prev >= 0) { end[prev] = d.n; }
+    return {s: s, gx0: gx0, gy0: gy0, gw: gw, gh: gh, start: start, end: end};
+  }
+
+  /* Grid cells overlapping the unit box v = [x0, y0, x1, y1]: [c0, c1, r0, r1] or null. */
+  function gridSpan(g, v) {
+    var k = Math.pow(2, g.s);
+    var c0 = Math.max(0, Math.floor(v[0] / k) - g.gx0), c1 = Math.min(g.gw - 1, Math.floor(v[2] / k) - g.gx0);
+    var r0 = Math.max(0, Math.floor(v[1] / k) - g.gy0), r1 = Math.min(g.gh - 1, Math.floor(v[3] / k) - g.gy0);
+    return c0 <= c1 && r0 <= r1 ? [c0, c1, r0, r1] : null;
+  }
+
+  /* Runs [start, count, ...] of the points in the grid cells under v, and their total. */
+  function pointRuns(g, v) {
+    var span = gridSpan(g, v), runs = [], total = 0;
+    if (!span) { return {runs: runs, total: 0}; }
+    for (var r = span[2]; r <= span[3]; r++) {
+      for (var c = span[0]; c <= span[1]; c++) {
+        var key = r * g.gw + c, a = g.start[key];
+        if (a < 0) { continue; }
+        var m = g.end[key] - a, last = runs.length - 2;
+        if (last >= 0 && runs[last] + runs[last + 1] === a) { runs[last + 1] += m; } else { runs.push(a, m); }
+        total += m;
+      }
+    }
+    return {runs: compact(runs, total), total: total};
+  }
+
+  /* Fewer draw calls: runs sorted by start and joined across gaps of at most max(4096,
+   * total / 8) points (the points in a gap lie outside the view and are clipped). */
+  function compact(runs, total) {
+    if (runs.length <= 32) { return runs; }
+    var order = [];
+    for (var q = 0; q < runs.length; q += 2) { order.push(q); }
+    order.sort(function (a, b) { return runs[a] - runs[b]; });
+    var out = [], gap = Math.max(4096, total >> 3);
+    for (var j = 0; j < order.length; j++) {
+      var s = runs[order[j]], m = runs[order[j] + 1], last = out.length - 2;
+      if (last >= 0 && s - (out[last] + out[last + 1]) <= gap) { out[last + 1] = s + m - out[last]; } else { out.push(s, m); }
+    }
+    return out;
+  }
+
+  /* Nearest point to containerPoint within tolerancePx (index, or -1). */
+  function nearestPoint(d, g, map, containerPoint, tolerancePx) {
+    if (!d || !map) { return -1; }
+    var k = Math.pow(2, map.getZoom() - d.uz), origin = map.getPixelBounds().min;
+    var px = (containerPoint.x + origin.x) / k, py = (containerPoint.y + origin.y) / k;
+    var tol = tolerancePx / k, span = gridSpan(g, [px - tol, py - tol, px + tol, py + tol]);
+    var best = -1, bestD = tol * tol, ix = d.ix, iy = d.iy;
+    if (!span) { return -1; }
+    for (var r = span[2]; r <= span[3]; r++) {
+      for (var c = span[0]; c <= span[1]; c++) {
+        var key = r * g.gw + c, a = g.start[key];
+        for (var i = a, e = a < 0 ? a : g.end[key]; i < e; i++) {
+          var ex = ix[i] - px, ey = iy[i] - py, dd = ex * ex + ey * ey;
+          if (dd < bestD || (dd === bestD && best < 0)) { bestD = dd; best = i; }
+        }
+      }
     }
     return best;
   }
@@ -153,48 +286,71 @@
     return support;
   };
 
-  var GLPoints = L.Layer.extend({
-    options: {pane: "overlayPane", radius: 2.5, opacity: 0.85, maxPoints: 50000, cellPx: 8,
-              grid: 128},
+  /* What the WebGL and canvas layers share: lazy decoding, bounds, timing. */
+  var Decoded = {
     isCciPoints: true,
 
-    initialize: function (data, options) {
+    _init: function (meta, blobs, options) {
       L.setOptions(this, options);
-      var d = this._d = data, n = d.n, minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
-      for (var i = 0; i < n; i++) {
-        var x = d.wx[i], y = d.wy[i];
-        if (x < minX) { minX = x; } if (x > maxX) { maxX = x; }
-        if (y < minY) { minY = y; } if (y > maxY) { maxY = y; }
-      }
-      this._box = [minX, minY, maxX, maxY];
-      // Positions relative to the centre keep Float32 exact to a fraction of a pixel at zoom 18+.
-      var cx = this._cx = n ? (minX + maxX) / 2 : 0, cy = this._cy = n ? (minY + maxY) / 2 : 0;
-      // GPU order: by cell of a coarse grid over the data, so the points in view are a few
-      // contiguous runs (one per grid row) and only those are sent through the pipeline.
-      var G = this._G = this.options.grid, gsx = G / Math.max(maxX - minX, 1e-12);
-      var gsy = G / Math.max(maxY - minY, 1e-12), key = new Int32Array(n);
-      var start = this._cellStart = new Int32Array(G * G + 1);
-      for (var a = 0; a < n; a++) {
-        var gx = Math.min(G - 1, Math.floor((d.wx[a] - minX) * gsx));
-        var gy = Math.min(G - 1, Math.floor((d.wy[a] - minY) * gsy));
-        key[a] = gy * G + gx;
-        start[key[a] + 1]++;
-      }
-      for (var g = 0; g < G * G; g++) { start[g + 1] += start[g]; }
-      var fill = start.slice(0, G * G), pos = this._pos = new Float32Array(2 * n);
-      var cat = this._cat = new Uint8Array(n);
-      for (var j = 0; j < n; j++) {
-        var at = fill[key[j]]++;
-        pos[2 * at] = d.wx[j] - cx; pos[2 * at + 1] = d.wy[j] - cy; cat[at] = d.cat[j];
-      }
-      this._gs = [gsx, gsy];
-      var palette = new Float32Array(4 * MAX_COLORS);
-      for (var c = 0; c < Math.min(d.colors.length, MAX_COLORS); c++) {
-        palette.set(parseColor(d.colors[c], this.options.opacity), 4 * c);
-      }
-      this._palette = palette;
-      this._aggs = {};
+      this._meta = meta; this._blobs = blobs;
+      this._createdAt = now();
     },
+
+    /* The decoded data (a promise; decoding starts at the first call). */
+    whenDecoded: function () {
+      if (!this._decoding) {
+        var self = this;
+        this._decoding = decode(this._meta, this._blobs).then(function (d) {
+          self._d = d;
+          self._decodedAt = now();
+          return d;
+        });
+        this._decoding.catch(function (e) { root.console.error("cci_geo points: " + e); });
+      }
+      return this._decoding;
+    },
+
+    getBounds: function () {
+      var b = this._meta.bounds;
+      return b ? L.latLngBounds([b[1], b[0]], [b[3], b[2]]) : L.latLngBounds([]);
+    },
+
+    latLngAt: function (i) { return latLngOf(this._d, this._d.ix[i], this._d.iy[i]); },
+
+    nearest: function (containerPoint, tolerancePx) {
+      if (!this._d) { return -1; }
+      this._grid = this._grid || buildGrid(this._d);
+      return nearestPoint(this._d, this._grid, this._map, containerPoint, tolerancePx);
+    },
+
+    /* Open the popup of the point nearest to containerPoint; a promise (false: none). */
+    openPopupAt: function (containerPoint) {
+      var i = this.nearest(containerPoint, Math.max(5, this.options.radius * 2));
+      if (i < 0) { return Promise.resolve(false); }
+      return openPointPopup(this._d, this._map, i);
+    },
+
+    _categoryNames: function () {
+      var f = this._d.fields;
+      for (var j = 0; j < f.length; j++) { if (f[j].same_as_category) { return f[j].codes; } }
+      return this._d.colors.map(function (_, c) { return String(c); });
+    },
+
+    _drawn: function () {
+      if (!this._firstDrawAt) {
+        this._sync();
+        this._firstDrawAt = now();
+        this.fire("cci:drawn");
+        var d = this._d, decodeRest = function () { loadPopupData(d); };
+        if (root.requestIdleCallback) { root.requestIdleCallback(decodeRest, {timeout: 1000}); } else { setTimeout(decodeRest, 50); }
+      }
+    }
+  };
+
+  var GLPoints = L.Layer.extend(L.extend({}, Decoded, {
+    options: {pane: "overlayPane", radius: 2.5, opacity: 0.85, maxPoints: 50000, cellPx: 8},
+
+    initialize: function (meta, blobs, options) { this._init(meta, blobs, options); },
 
     onAdd: function (map) {
       this._map = map;
@@ -204,15 +360,11 @@
       var gl = this._gl = canvas.getContext("webgl", {antialias: false, alpha: true,
                                                        premultipliedAlpha: true, depth: false});
       this._prog = compile(gl);
-      this._posBuf = gl.createBuffer();
-      gl.bindBuffer(gl.ARRAY_BUFFER, this._posBuf);
-      gl.bufferData(gl.ARRAY_BUFFER, this._pos, gl.STATIC_DRAW);
-      this._catBuf = gl.createBuffer();
-      gl.bindBuffer(gl.ARRAY_BUFFER, this._catBuf);
-      gl.bufferData(gl.ARRAY_BUFFER, this._cat, gl.STATIC_DRAW);
+      this._aggs = {};
       map.on("moveend zoomend resize viewreset", this._redraw, this);
       map.on("click", this._onClick, this);
-      this._redraw();
+      var self = this;
+      this.whenDecoded().then(function () { if (self._gl === gl) { self._upload(); self._redraw(); } });
     },
 
     onRemove: function (map) {
@@ -221,110 +373,153 @@
       var lose = this._gl && this._gl.getExtension("WEBGL_lose_context");
       if (lose) { lose.loseContext(); }
       L.DomUtil.remove(this._canvas);
-      this._gl = null;
+      this._gl = null; this._posBuf = null;
       this._aggs = {};
     },
 
-    getBounds: function () {
-      var b = this._box;
-      return L.latLngBounds(latLngOf(b[0], b[3]), latLngOf(b[2], b[1]));
+    /* One static GPU buffer: positions relative to the data's centre (exact in Float32). */
+    _upload: function () {
+      var d = this._d, gl = this._gl, n = d.n, b = d.box;
+      this._grid = this._grid || buildGrid(d);
+      var cx = this._cx = Math.floor((b[0] + b[2]) / 2), cy = this._cy = Math.floor((b[1] + b[3]) / 2);
+      var pos = new Float32Array(2 * n), ix = d.ix, iy = d.iy;
+      for (var i = 0; i < n; i++) { pos[2 * i] = ix[i] - cx; pos[2 * i + 1] = iy[i] - cy; }
+      this._posBuf = gl.createBuffer();
+      gl.bindBuffer(gl.ARRAY_BUFFER, this._posBuf);
+      gl.bufferData(gl.ARRAY_BUFFER, pos, gl.STATIC_DRAW);
+      this._catBuf = gl.createBuffer();
+      gl.bindBuffer(gl.ARRAY_BUFFER, this._catBuf);
+      gl.bufferData(gl.ARRAY_BUFFER, d.cat, gl.STATIC_DRAW);
+      var palette = new Float32Array(4 * MAX_COLORS);
+      for (var c = 0; c < Math.min(d.colors.length, MAX_COLORS); c++) {
+        palette.set(parseColor(d.colors[c], this.options.opacity), 4 * c);
+      }
+      this._palette = palette;
     },
 
-    /* The world-pixel box (zoom 0) in view, widened by a margin in screen pixels. */
+    /* The unit box in view, widened by marginPx screen pixels. */
     _view: function (marginPx) {
-      var map = this._map, k = Math.pow(2, map.getZoom()), b = map.getPixelBounds();
+      var map = this._map, k = Math.pow(2, map.getZoom() - this._d.uz), b = map.getPixelBounds();
       return [(b.min.x - marginPx) / k, (b.min.y - marginPx) / k,
               (b.max.x + marginPx) / k, (b.max.y + marginPx) / k];
     },
 
-    /* Runs [start, count] of the GPU-ordered points inside the view box, and their total. */
-    _runs: function (v) {
-      var G = this._G, box = this._box, gs = this._gs, st = this._cellStart;
-      var c0 = Math.max(0, Math.floor((v[0] - box[0]) * gs[0]));
-      var c1 = Math.min(G - 1, Math.floor((v[2] - box[0]) * gs[0]));
-      var r0 = Math.max(0, Math.floor((v[1] - box[1]) * gs[1]));
-      var r1 = Math.min(G - 1, Math.floor((v[3] - box[1]) * gs[1]));
-      var runs = [], total = 0;
-      for (var r = r0; r <= r1 && c0 <= c1; r++) {
-        var s0 = st[r * G + c0], s1 = st[r * G + c1 + 1];
-        if (s1 > s0) { runs.push(s0, s1 - s0); total += s1 - s0; }
-      }
-      return {runs: runs, total: total};
-    },
-
-    /* Zoomed out (more than maxPoints in view) the layer draws counts per square cell. */
-    _aggregated: function () {
-      return this._runs(this._view(0)).total > this.options.maxPoints;
-    },
-
-    /* Count points per square cell of cellPx screen pixels at the current zoom (cached per
-     * zoom): colour = the most common category, opacity grows with the log of the count. */
-    _cells: function () {
+    /* log2 of the aggregation cell's side in units at the current zoom. */
+    _cellShift: function () {
       var z = this._map.getZoom();
-      if (this._aggs[z]) { return this._aggs[z]; }
-      var d = this._d, k = Math.pow(2, z) / this.options.cellPx, b = this._box, n = d.n;
-      var gx0 = Math.floor(b[0] * k), gy0 = Math.floor(b[1] * k);
-      var gw = Math.floor(b[2] * k) - gx0 + 1, gh = Math.floor(b[3] * k) - gy0 + 1;
-      var ncat = d.colors.length, id = new Int32Array(gw * gh), key = new Int32Array(n);
+      return Math.max(0, Math.round(Math.log2(this.options.cellPx) + this._d.uz - z));
+    },
+
+    /* Counts per square cell of 2^shift units (cached per shift). Along the Z-order curve each
+     * cell's points are one run, so one pass finds the cells: start, count, the most common
+     * category, the cell's column and row; the cells in a culling-grid cell are a run too. */
+    _cells: function () {
+      var sa = this._cellShift();
+      if (this._aggs[sa]) { return this._aggs[sa]; }
+      var d = this._d, n = d.n, ix = d.ix, iy = d.iy, cat = d.cat, ncat = d.colors.length;
+      var start = new Int32Array(n), cxs = new Int32Array(n), cys = new Int32Array(n);
+      var top = new Uint8Array(n), count = new Int32Array(n), tally = new Int32Array(ncat);
+      var m = 0, pcx = -1, pcy = -1, most = 1;
+      function close(c, endAt) {
+        var best = 0;
+        for (var q = 1; q < ncat; q++) { if (tally[q] > tally[best]) { best = q; } }
+        tally.fill(0);
+        top[c] = best; count[c] = endAt - start[c];
+        if (count[c] > most) { most = count[c]; }
+      }
       for (var i = 0; i < n; i++) {
-        key[i] = (Math.floor(d.wy[i] * k) - gy0) * gw + (Math.floor(d.wx[i] * k) - gx0);
-        id[key[i]] = 1;
-      }
-      var m = 0;
-      for (var g = 0; g < gw * gh; g++) { id[g] = id[g] ? ++m : 0; }  // 1-based compact ids
-      var counts = new Int32Array(m * ncat), cellOf = new Int32Array(m);
-      for (var g2 = 0; g2 < gw * gh; g2++) { if (id[g2]) { cellOf[id[g2] - 1] = g2; } }
-      for (var j = 0; j < n; j++) { counts[(id[key[j]] - 1) * ncat + d.cat[j]]++; }
-      var pos = new Float32Array(2 * m), cat = new Uint8Array(m), total = new Int32Array(m);
-      var most = 1, rowStart = new Int32Array(gh + 1), col = new Int32Array(m);
-      for (var c = 0; c < m; c++) {
-        var sum = 0, top = 0, cell = cellOf[c];
-        for (var q = 0; q < ncat; q++) {
-          var v = counts[c * ncat + q];
-          sum += v;
-          if (v > counts[c * ncat + top]) { top = q; }
+        var cx = ix[i] >> sa, cy = iy[i] >> sa;
+        if (cx !== pcx || cy !== pcy) {
+          if (m) { close(m - 1, i); }
+          start[m] = i; cxs[m] = cx; cys[m] = cy; m++; pcx = cx; pcy = cy;
         }
-        var cx = cell % gw, cy = (cell - cx) / gw;
-        pos[2 * c] = (cx + gx0 + 0.5) / k - this._cx; pos[2 * c + 1] = (cy + gy0 + 0.5) / k - this._cy;
-        cat[c] = top; total[c] = sum; col[c] = cx; rowStart[cy + 1] = c + 1;
-        if (sum > most) { most = sum; }
+        tally[cat[i]]++;
       }
-      for (var r = 1; r <= gh; r++) { if (rowStart[r] < rowStart[r - 1]) { rowStart[r] = rowStart[r - 1]; } }
-      var alpha = new Float32Array(m), lm = Math.log(most + 1);
-      for (var t = 0; t < m; t++) { alpha[t] = 0.25 + 0.75 * Math.log(total[t] + 1) / lm; }
+      if (m) { close(m - 1, n); }
+      var g = this._grid, perGrid = null, half = Math.pow(2, sa) / 2, side = Math.pow(2, sa);
+      if (sa <= g.s) {  // cells nest in the culling grid's cells
+        perGrid = {start: new Int32Array(g.gw * g.gh).fill(-1), end: new Int32Array(g.gw * g.gh)};
+        var up = g.s - sa, prev = -1;
+        for (var c = 0; c < m; c++) {
+          var key = ((cys[c] >> up) - g.gy0) * g.gw + ((cxs[c] >> up) - g.gx0);
+          if (key !== prev) {
+            if (prev >= 0) { perGrid.end[prev] = c; }
+            perGrid.start[key] = c; prev = key;
+          }
+        }
+        if (prev >= 0) { perGrid.end[prev] = m; }
+      }
+      var pos = new Float32Array(2 * m), alpha = new Float32Array(m), lm = Math.log(most + 1);
+      for (var t = 0; t < m; t++) {
+        pos[2 * t] = cxs[t] * side + half - this._cx; pos[2 * t + 1] = cys[t] * side + half - this._cy;
+        alpha[t] = 0.25 + 0.75 * Math.log(count[t] + 1) / lm;
+      }
       var gl = this._gl, bufs = {pos: gl.createBuffer(), cat: gl.createBuffer(), alpha: gl.createBuffer()};
       gl.bindBuffer(gl.ARRAY_BUFFER, bufs.pos);
       gl.bufferData(gl.ARRAY_BUFFER, pos, gl.STATIC_DRAW);
       gl.bindBuffer(gl.ARRAY_BUFFER, bufs.cat);
-      gl.bufferData(gl.ARRAY_BUFFER, cat, gl.STATIC_DRAW);
+      gl.bufferData(gl.ARRAY_BUFFER, top.subarray(0, m), gl.STATIC_DRAW);
       gl.bindBuffer(gl.ARRAY_BUFFER, bufs.alpha);
       gl.bufferData(gl.ARRAY_BUFFER, alpha, gl.STATIC_DRAW);
-      this._aggs[z] = {k: k, gx0: gx0, gy0: gy0, gw: gw, gh: gh, ncat: ncat, id: id,
-                       counts: counts, rowStart: rowStart, col: col, bufs: bufs};
-      return this._aggs[z];
+      this._aggs[sa] = {shift: sa, m: m, start: start.subarray(0, m), count: count.subarray(0, m),
+                        cx: cxs.subarray(0, m), cy: cys.subarray(0, m), top: top.subarray(0, m),
+                        perGrid: perGrid, bufs: bufs};
+      return this._aggs[sa];
     },
 
-    /* Runs of the cells inside the view box (cells are stored row by row, by column). */
+    /* Runs of the cells under the unit box v. */
     _cellRuns: function (agg, v) {
-      var c0 = Math.floor(v[0] * agg.k) - agg.gx0, c1 = Math.floor(v[2] * agg.k) - agg.gx0;
-      var r0 = Math.max(0, Math.floor(v[1] * agg.k) - agg.gy0);
-      var r1 = Math.min(agg.gh - 1, Math.floor(v[3] * agg.k) - agg.gy0), runs = [];
-      function first(lo, hi, x) {  // first index in [lo, hi) with col >= x
-        while (lo < hi) { var mid = (lo + hi) >> 1; if (agg.col[mid] < x) { lo = mid + 1; } else { hi = mid; } }
-        return lo;
+      if (!agg.perGrid) { return [0, agg.m]; }
+      var g = this._grid, span = gridSpan(g, v), runs = [], total = 0;
+      if (!span) { return runs; }
+      for (var r = span[2]; r <= span[3]; r++) {
+        for (var c = span[0]; c <= span[1]; c++) {
+          var key = r * g.gw + c, a = agg.perGrid.start[key];
+          if (a < 0) { continue; }
+          var m = agg.perGrid.end[key] - a, last = runs.length - 2;
+          if (last >= 0 && runs[last] + runs[last + 1] === a) { runs[last + 1] += m; } else { runs.push(a, m); }
+          total += m;
+        }
       }
-      for (var r = r0; r <= r1; r++) {
-        var a = agg.rowStart[r], b = agg.rowStart[r + 1];
-        if (b <= a) { continue; }
-        var s0 = first(a, b, c0), s1 = first(s0, b, c1 + 1);
-        if (s1 > s0) { runs.push(s0, s1 - s0); }
+      return compact(runs, total);
+    },
+
+    /* The aggregation cell under containerPoint (index, or -1). */
+    cellAt: function (containerPoint) {
+      var agg = this._cells(), k = Math.pow(2, this._map.getZoom() - this._d.uz);
+      var origin = this._map.getPixelBounds().min, side = Math.pow(2, agg.shift);
+      var ux = (containerPoint.x + origin.x) / k, uy = (containerPoint.y + origin.y) / k;
+      var cx = Math.floor(ux / side), cy = Math.floor(uy / side), a = 0, e = agg.m;
+      if (agg.perGrid) {
+        var span = gridSpan(this._grid, [ux, uy, ux, uy]);
+        if (!span) { return -1; }
+        var key = span[2] * this._grid.gw + span[0];
+        a = agg.perGrid.start[key]; e = a < 0 ? a : agg.perGrid.end[key];
       }
-      return runs;
+      for (var c = a; c < e; c++) { if (agg.cx[c] === cx && agg.cy[c] === cy) { return c; } }
+      return -1;
+    },
+
+    /* The container point at the centre of aggregation cell c. */
+    cellCentre: function (c) {
+      var agg = this._cells(), side = Math.pow(2, agg.shift), d = this._d;
+      var ll = latLngOf(d, (agg.cx[c] + 0.5) * side, (agg.cy[c] + 0.5) * side);
+      return this._map.latLngToContainerPoint(ll);
+    },
+
+    /* [category name, count] of cell c, largest first. */
+    cellCounts: function (c) {
+      var agg = this._cells(), d = this._d, names = this._categoryNames(), ncat = d.colors.length;
+      var tally = new Int32Array(ncat), rows = [];
+      for (var i = agg.start[c], e = agg.start[c] + agg.count[c]; i < e; i++) { tally[d.cat[i]]++; }
+      for (var q = 0; q < ncat; q++) { if (tally[q]) { rows.push([names[q], tally[q]]); } }
+      rows.sort(function (a, b) { return b[1] - a[1]; });
+      return rows;
     },
 
     _redraw: function () {
       var map = this._map, gl = this._gl;
-      if (!map || !gl) { return; }
+      if (!map || !gl || !this._posBuf) { return; }
       var size = map.getSize(), ratio = root.devicePixelRatio || 1, canvas = this._canvas;
       L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
       var w = Math.round(size.x * ratio), h = Math.round(size.y * ratio);
@@ -332,7 +527,8 @@
         canvas.width = w; canvas.height = h;
         canvas.style.width = size.x + "px"; canvas.style.height = size.y + "px";
       }
-      var z = map.getZoom(), k = Math.pow(2, z), origin = map.getPixelBounds().min, loc = this._prog.loc;
+      var z = map.getZoom(), k = Math.pow(2, z - this._d.uz), origin = map.getPixelBounds().min;
+      var loc = this._prog.loc;
       gl.viewport(0, 0, w, h);
       gl.clearColor(0, 0, 0, 0);
       gl.clear(gl.COLOR_BUFFER_BIT);
@@ -344,13 +540,13 @@
       gl.uniform2f(loc.u_half, size.x / 2, size.y / 2);
       gl.uniform4fv(loc.u_palette, this._palette);
       var r = this.options.radius * Math.min(2.2, Math.max(0.7, (z - 8) / 4 + 0.8));
-      var view = this._runs(this._view(r + 1)), runs, posBuf, catBuf;
+      var view = pointRuns(this._grid, this._view(r + 1)), runs, posBuf, catBuf;
       this._mode = view.total > this.options.maxPoints ? "cells" : "points";
       if (this._mode === "cells") {
         var agg = this._cells();
-        runs = this._cellRuns(agg, this._view(this.options.cellPx));
+        runs = this._cellRuns(agg, this._view(this.options.cellPx * 2));
         posBuf = agg.bufs.pos; catBuf = agg.bufs.cat;
-        gl.uniform1f(loc.u_size, this.options.cellPx * ratio);
+        gl.uniform1f(loc.u_size, Math.pow(2, agg.shift) * k * ratio);
         gl.uniform1f(loc.u_round, 0);
         gl.bindBuffer(gl.ARRAY_BUFFER, agg.bufs.alpha);
         gl.enableVertexAttribArray(loc.a_alpha);
@@ -368,85 +564,77 @@
       gl.bindBuffer(gl.ARRAY_BUFFER, catBuf);
       gl.enableVertexAttribArray(loc.a_cat);
       gl.vertexAttribPointer(loc.a_cat, 1, gl.UNSIGNED_BYTE, false, 0, 0);
+      this._drawCalls = runs.length / 2;
       for (var q = 0; q < runs.length; q += 2) { gl.drawArrays(gl.POINTS, runs[q], runs[q + 1]); }
+      this._drawn();
     },
 
     /* Wait until the GPU has drawn (reads one pixel back); used to time a redraw honestly. */
     _sync: function () {
+      if (!this._gl) { return; }
       var px = new Uint8Array(4);
       this._gl.readPixels(0, 0, 1, 1, this._gl.RGBA, this._gl.UNSIGNED_BYTE, px);
     },
 
-    nearest: function (containerPoint, tolerancePx) {
-      return nearestPoint(this._d, this._map, containerPoint, tolerancePx);
-    },
-
-    latLngAt: function (i) { return latLngOf(this._d.wx[i], this._d.wy[i]); },
-
     _onClick: function (e) {
-      var map = this._map;
+      if (!this._d || !this._posBuf) { return; }
       if (this._mode === "cells") {
-        var agg = this._cells(), k = Math.pow(2, map.getZoom()), origin = map.getPixelBounds().min;
-        var scale = agg.k / k;
-        var gx = Math.floor((e.containerPoint.x + origin.x) * scale) - agg.gx0;
-        var gy = Math.floor((e.containerPoint.y + origin.y) * scale) - agg.gy0;
-        if (gx < 0 || gy < 0 || gx >= agg.gw || gy >= agg.gh || !agg.id[gy * agg.gw + gx]) { return; }
-        var base = (agg.id[gy * agg.gw + gx] - 1) * agg.ncat, rows = [], sum = 0;
-        var names = this._categoryNames();
-        for (var c = 0; c < agg.ncat; c++) {
-          var v = agg.counts[base + c];
-          if (v) { rows.push([names[c], v]); sum += v; }
-        }
-        if (!sum) { return; }
-        rows.sort(function (a, b) { return b[1] - a[1]; });
-        var centre = latLngOf((gx + agg.gx0 + 0.5) / agg.k, (gy + agg.gy0 + 0.5) / agg.k);
+        var c = this.cellAt(e.containerPoint);
+        if (c < 0) { return; }
+        var rows = this.cellCounts(c), agg = this._cells(), side = Math.pow(2, agg.shift);
+        var centre = latLngOf(this._d, (agg.cx[c] + 0.5) * side, (agg.cy[c] + 0.5) * side);
         L.popup({maxWidth: 360}).setLatLng(centre)
-          .setContent(cciGeo.popupContent("n = " + sum.toLocaleString("en-US"), rows)).openOn(map);
+          .setContent(cciGeo.popupContent("n = " + agg.count[c].toLocaleString("en-US"), rows))
+          .openOn(this._map);
         return;
       }
-      var i = this.nearest(e.containerPoint, Math.max(5, this.options.radius * 2));
-      if (i < 0) { return; }
-      L.popup({maxWidth: 360}).setLatLng(this.latLngAt(i)).setContent(pointPopup(this._d, i)).openOn(map);
-    },
-
-    _categoryNames: function () {
-      var f = this._d.fields;
-      for (var j = 0; j < f.length; j++) { if (f[j].same_as_category) { return f[j].codes; } }
-      return this._d.colors.map(function (_, c) { return String(c); });
+      this.openPopupAt(e.containerPoint);
     }
-  });
+  }));
   cciGeo.GLPoints = GLPoints;
 
-  /* The canvas layer on decoded data: used when the browser has no WebGL. */
-  var DecodedCanvasPoints = cciGeo.CanvasPoints.extend({
-    isCciPoints: true,
-    initialize: function (d, options) {
-      L.setOptions(this, options);
-      this._d = d; this._data = {colors: d.colors};
-      this._wx = d.wx; this._wy = d.wy; this._n = d.n;
-      var ncat = d.colors.length, counts = new Int32Array(ncat);
-      for (var i = 0; i < d.n; i++) { counts[d.cat[i]]++; }
-      this._byCat = [];
-      for (var c = 0; c < ncat; c++) { this._byCat.push(new Int32Array(counts[c])); counts[c] = 0; }
-      for (var j = 0; j < d.n; j++) { var cj = d.cat[j]; this._byCat[cj][counts[cj]++] = j; }
+  /* The canvas layer on the same payload: used when the browser has no WebGL. */
+  var DecodedCanvasPoints = cciGeo.CanvasPoints.extend(L.extend({}, Decoded, {
+    initialize: function (meta, blobs, options) {
+      this._init(meta, blobs, options);
+      this._data = {colors: meta.colors};
+      this._n = 0; this._wx = this._wy = new Float64Array(0);
+      this._byCat = meta.colors.map(function () { return new Int32Array(0); });
     },
+
+    onAdd: function (map) {
+      cciGeo.CanvasPoints.prototype.onAdd.call(this, map);
+      var self = this;
+      this.whenDecoded().then(function (d) {
+        if (!self._n) { self._prepare(d); }
+        if (self._map) { self._redraw(); self._drawn(); }
+      });
+    },
+
+    /* World pixels at zoom 0 and the points of each category, as CanvasPoints draws them. */
+    _prepare: function (d) {
+      var n = d.n, f = Math.pow(2, -d.uz), wx = new Float64Array(n), wy = new Float64Array(n);
+      for (var i = 0; i < n; i++) { wx[i] = d.ix[i] * f; wy[i] = d.iy[i] * f; }
+      var ncat = d.colors.length, counts = new Int32Array(ncat), byCat = [];
+      for (var j = 0; j < n; j++) { counts[d.cat[j]]++; }
+      for (var c = 0; c < ncat; c++) { byCat.push(new Int32Array(counts[c])); counts[c] = 0; }
+      for (var q = 0; q < n; q++) { var cq = d.cat[q]; byCat[cq][counts[cq]++] = q; }
+      this._wx = wx; this._wy = wy; this._byCat = byCat; this._n = n;
+    },
+
+    nearest: Decoded.nearest,
+    latLngAt: Decoded.latLngAt,
+    getBounds: Decoded.getBounds,
     _sync: function () {},
-    _onClick: function (e) {
-      var i = this.nearest(e.containerPoint, Math.max(5, this.options.radius * 2));
-      if (i < 0) { return; }
-      L.popup({maxWidth: 360}).setLatLng(this.latLngAt(i)).setContent(pointPopup(this._d, i)).openOn(this._map);
-    }
-  });
+    _onClick: function (e) { if (this._d) { this.openPopupAt(e.containerPoint); } }
+  }));
   cciGeo.DecodedCanvasPoints = DecodedCanvasPoints;
 
   /* A point layer from a payload: WebGL when the browser has it (and options.webgl is not
    * false), else the canvas layer. */
-  cciGeo.glPoints = function (payload, options) {
+  cciGeo.glPoints = function (meta, blobs, options) {
     options = options || {};
-    var d = decode(payload);
-    var layer = options.webgl !== false && cciGeo.webglAvailable() ?
-      new GLPoints(d, options) : new DecodedCanvasPoints(d, options);
-    layer._payload = payload;
-    return layer;
+    return options.webgl !== false && cciGeo.webglAvailable() ?
+      new GLPoints(meta, blobs, options) : new DecodedCanvasPoints(meta, blobs, options);
   };
 }(window));
