@@ -572,10 +572,11 @@ def test_webgl_planes_are_compressed_only_when_that_pays():
     noisy_values = rng.integers(0, 2**31, 200_000).astype(np.int32)
     small_values = rng.integers(0, 300, 200_000).astype(np.int32)
     noisy, small = blobs.column(noisy_values), blobs.column(small_values)
+    texts = blobs.texts()
     assert [c for _, c in noisy["planes"]] == [False, False, False, False]  # random: raw
     assert [c for _, c in small["planes"]] == [False, True, True, True]  # mostly zero bytes
-    np.testing.assert_array_equal(_column(noisy, blobs.texts, 200_000), noisy_values)
-    np.testing.assert_array_equal(_column(small, blobs.texts, 200_000), small_values)
+    np.testing.assert_array_equal(_column(noisy, texts, 200_000), noisy_values)
+    np.testing.assert_array_equal(_column(small, texts, 200_000), small_values)
 
 
 def test_canvas_engine_keeps_the_json_payload(monkeypatch):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -80,34 +81,52 @@ def _morton_order(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
     return np.argsort(_spread(ix) | (_spread(iy) << np.uint64(1)))
 
 
+def _encode(raw: bytes | memoryview, compress: bool | None) -> tuple[str, bool]:
+    """One plane as base64, zlib-compressed (level 1) when ``compress`` or, if None, when a
+    sample from its middle shrinks below :data:`_KEEP_RAW_ABOVE`."""
+    if compress is None:
+        mid = max(0, len(raw) // 2 - _SAMPLE // 2)
+        sample = bytes(raw[mid:mid + _SAMPLE])
+        compress = bool(sample) and len(zlib.compress(sample, 1)) < _KEEP_RAW_ABOVE * len(sample)
+    return base64.b64encode(zlib.compress(raw, 1) if compress else raw).decode("ascii"), compress
+
+
 class _Blobs:
-    """The base64 byte planes of a payload, referred to by their index in ``meta``."""
+    """The base64 byte planes of a payload, referred to by their index in ``meta``.
+
+    Planes are encoded on two threads while the caller prepares the next column (zlib
+    releases the GIL); :meth:`texts` waits for them.
+    """
 
     def __init__(self) -> None:
-        self.texts: list[str] = []
+        self._pool = ThreadPoolExecutor(max_workers=2)
+        self._jobs: list[Future[tuple[str, bool]]] = []
+        self._refs: list[list[Any]] = []
 
     def add(self, raw: bytes | memoryview, *, compress: bool | None = None) -> list[Any]:
-        """Store one plane; return ``[index, compressed]``."""
-        if compress is None:
-            n = len(raw)
-            mid = max(0, n // 2 - _SAMPLE // 2)
-            sample = bytes(raw[mid:mid + _SAMPLE])
-            compress = bool(sample) and \
-                len(zlib.compress(sample, 1)) < _KEEP_RAW_ABOVE * len(sample)
-        data = zlib.compress(raw, 1) if compress else raw
-        self.texts.append(base64.b64encode(data).decode("ascii"))
-        return [len(self.texts) - 1, compress]
+        """Store one plane; return its ``[index, compressed]`` (filled in by :meth:`texts`)."""
+        self._jobs.append(self._pool.submit(_encode, raw, compress))
+        self._refs.append([len(self._jobs) - 1, compress])
+        return self._refs[-1]
 
     def column(self, arr: np.ndarray) -> dict[str, Any]:
         """A column as its byte planes (little-endian)."""
         data = np.ascontiguousarray(arr.astype(arr.dtype.newbyteorder("<"), copy=False))
         size = data.dtype.itemsize
-        if size == 1:
-            planes = [data.view(np.uint8)]
-        else:
-            grid = data.view(np.uint8).reshape(-1, size)
-            planes = [np.ascontiguousarray(grid[:, b]) for b in range(size)]
+        planes = [data.view(np.uint8)] if size == 1 else \
+            list(data.view(np.uint8).reshape(-1, size).T.copy())
         return {"dtype": data.dtype.name, "planes": [self.add(p.data) for p in planes]}
+
+    def texts(self) -> list[str]:
+        """The base64 texts, in order (each plane's reference now says if it is compressed)."""
+        try:
+            out = []
+            for ref, job in zip(self._refs, self._jobs, strict=True):
+                text, ref[1] = job.result()
+                out.append(text)
+            return out
+        finally:
+            self._pool.shutdown()
 
 
 def _codes(blobs: _Blobs, codes: np.ndarray, n_categories: int) -> dict[str, Any]:
@@ -132,7 +151,9 @@ def _numbers(blobs: _Blobs, values: np.ndarray) -> dict[str, Any]:
             info = np.iinfo(dtype)
             if info.min <= lo and hi <= info.max:
                 return blobs.column(arr.astype(dtype))
-    arr = np.round(arr.astype(np.float64), 2)
+    arr = arr.astype(np.float64, copy=False)
+    if not np.array_equal(arr, np.rint(arr)):  # whole numbers (NaN fails here) skip rounding
+        arr = np.round(arr, 2)
     if arr.size and np.isfinite(arr).all() and np.array_equal(arr, np.rint(arr)):
         return _numbers(blobs, arr.astype(np.int64)) if np.abs(arr).max() < 2**31 \
             else blobs.column(arr)
@@ -211,4 +232,4 @@ def points_payload(layer: PointLayer) -> tuple[dict[str, Any], list[str]]:
         if not (pd.api.types.is_string_dtype(names.dtype) and names.dtype != object):
             names = names.astype("string")
         meta["title"] = _titles(blobs, names, order)
-    return meta, blobs.texts
+    return meta, blobs.texts()
