@@ -120,6 +120,8 @@ def _first_draw_s(driver, timeout_s: float) -> float:
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
         at = driver.execute_script(_FIND_LAYER + "return layer && layer._firstDrawAt;")
+        while driver.execute_script(_FIND_LAYER + "return map._animatingZoom;"):
+            time.sleep(0.02)  # the page's first fitBounds would undo the setView of a pan
         if at:
             return float(at) / 1000.0
         time.sleep(0.02)

@@ -166,11 +166,13 @@ POINTS_LAYER_JS = """
 
 def _wait_drawn(driver, which: str = "layer", timeout_s: float = 30.0) -> float:
     """Wait until the points layer (or the JS expression ``which``) has drawn its points
-    (decoding is asynchronous); return the time of the first draw since navigation (ms)."""
+    (decoding is asynchronous) and the page's first zoom (an animated fitBounds, which would
+    undo a setView made meanwhile) has ended; return the time of the first draw since
+    navigation (ms)."""
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
-        at = driver.execute_script(POINTS_LAYER_JS +
-                                   f"var l = {which}; return l && l._firstDrawAt;")
+        at = driver.execute_script(POINTS_LAYER_JS + f"""
+            var l = {which}; return !map._animatingZoom && l && l._firstDrawAt;""")
         if at:
             return float(at)
         time.sleep(0.05)
