@@ -2,20 +2,24 @@
 
 Two cases, each run in a fresh process so peak memory is its own:
 
-- **KDE from partitioned GeoParquet**: ``N`` clustered points over Jing-Jin-Ji written as
-  GeoParquet files of 10^6 points, quartic KDE (2 km) onto 100 m cells of the points' extent;
-  in memory (``geopandas.read_parquet`` then ``kernel_density``) where it fits, and on a
-  LocalCluster of 1 and 2 single-threaded worker processes.
+- **KDE from partitioned GeoParquet**: ``N`` clustered points over Jing-Jin-Ji (weighted by
+  employees) written as GeoParquet files of 10^6 points (written once under ``--registry``,
+  reused while its manifest matches), quartic KDE (2 km) onto 100 m cells of the points'
+  extent; on a LocalCluster of 1 and 2 single-threaded worker processes with a memory limit
+  per worker (``--worker-memory``), and in memory (``geopandas.read_parquet`` of the first
+  ``--kde-in-memory-points`` points, then ``kernel_density``) where that fits.
 - **Region suitability**: six criteria (distance to zones and to stations, venues within
   1 km, employees within 1.5 km, enterprise density, a slope raster) on 30 m cells of a
   window of the Jing-Jin-Ji bounding box, written as COGs window by window by
   ``score_chunked``; ``score()`` in memory where it fits.
 
 Peak memory: the client's maximum resident set (``ru_maxrss``) and, on Dask, the largest
-worker's. Runs at a stated fraction of full size (``--kde-points``, ``--region-fraction``)
-are extrapolated linearly to full size in rows labelled "extrapolated".
+worker's. Runs at a stated fraction of full size (``--region-fraction``) are extrapolated
+linearly to full size in rows labelled "extrapolated". Each row carries the load average.
 
-Run: ``python benchmarks/bench_scale.py [--kde-points 1e7] [--region-fraction 0.03]``.
+Run: ``python benchmarks/bench_scale.py [--kde-points 1e8] [--kde-in-memory-points 1e7]
+[--registry /tmp/cci_geo_registry] [--kde-memory-limit 2.5GB] [--skip-kde] [--skip-region]
+[--region-fraction 0.03]``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -50,9 +55,22 @@ def _worker_peaks(client: object) -> float:
 
 # ------------------------------------------------------------------------------ data
 def write_registry(folder: Path, n: int, per_file: int = 1_000_000) -> None:
+    """Write ``n`` clustered points as GeoParquet files of ``per_file``, unless already there.
+
+    A manifest records ``n``, ``per_file`` and the seed; a folder whose manifest matches is
+    reused as is (the files take minutes to write), any other is refused.
+    """
     import geopandas as gpd
     import shapely
 
+    manifest = folder / "manifest.json"
+    want = {"n": n, "per_file": per_file, "seed": 0, "crs": "EPSG:32650"}
+    if manifest.exists():
+        if json.loads(manifest.read_text()) == want:
+            return
+        msg = f"{folder} holds another registry ({manifest.read_text()}); pick another folder."
+        raise SystemExit(msg)
+    folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     centres = rng.uniform([400_000, 4_250_000], [700_000, 4_550_000], (60, 2))
     for k, start in enumerate(range(0, n, per_file)):
@@ -62,6 +80,7 @@ def write_registry(folder: Path, n: int, per_file: int = 1_000_000) -> None:
         gdf = gpd.GeoDataFrame({"employees": rng.integers(1, 200, m).astype("int32")},
                                geometry=shapely.points(xy), crs="EPSG:32650")
         gdf.to_parquet(folder / f"part{k:04d}.parquet")
+    manifest.write_text(json.dumps(want))
 
 
 def _region(fraction: float):  # noqa: ANN202 - (polygon, box) in UTM 50N
@@ -160,31 +179,41 @@ def region_inputs(folder: Path, fraction: float) -> tuple[dict, dict]:
 
 
 # ------------------------------------------------------------------------------ cases
-def case_kde(folder: str, workers: int) -> dict:
+def _registry_files(folder: str, n_files: int | None) -> list[str]:
+    files = sorted(str(f) for f in Path(folder).glob("part*.parquet"))
+    return files if n_files is None else files[:n_files]
+
+
+def case_kde(folder: str, workers: int, n_files: int | None, memory: str) -> dict:
     from cci_geo.concentration import kernel_density
     from cci_geo.settings import Settings
 
+    files = _registry_files(folder, n_files)
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     if workers == 0:
         import geopandas as gpd
         import pandas as pd
 
-        files = sorted(Path(folder).glob("*.parquet"))
         gdf = pd.concat([gpd.read_parquet(f) for f in files], ignore_index=True)
+        t_read = time.perf_counter() - t0
         surf = kernel_density(gdf, cell_size_m=100, bandwidth_m=2000, weight="employees")
-        return {"s": time.perf_counter() - t0, "client_mb": _rss_mb(), "worker_mb": None,
-                "shape": list(surf.shape), "sum": float(surf.data.sum())}
+        return {"s": time.perf_counter() - t0, "read_s": t_read, "client_mb": _rss_mb(),
+                "worker_mb": None, "shape": list(surf.shape), "n": len(gdf),
+                "sum": float(surf.data.sum()), "load": load}
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster, Client(cluster) as client:
+                      memory_limit=memory, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        load = os.getloadavg()[0]
         t0 = time.perf_counter()
-        surf = kernel_density(f"{folder}/*.parquet", cell_size_m=100, bandwidth_m=2000,
-                              weight="employees", settings=Settings(scheduler=client))
+        surf = kernel_density(files, cell_size_m=100, bandwidth_m=2000, weight="employees",
+                              settings=Settings(scheduler=client))
         elapsed = time.perf_counter() - t0
         wmb = _worker_peaks(client)
     return {"s": elapsed, "client_mb": _rss_mb(), "worker_mb": wmb, "shape": list(surf.shape),
-            "sum": float(surf.data.sum())}
+            "n": int(surf.tags["n_points"]), "sum": float(surf.data.sum()), "load": load}
 
 
 def case_region(folder: str, fraction: float, workers: int, memory_limit: str) -> dict:
@@ -263,7 +292,14 @@ def _mb(v: float | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kde-points", type=float, default=1e7)
+    parser.add_argument("--kde-points", type=float, default=FULL_POINTS)
+    parser.add_argument("--kde-in-memory-points", type=float, default=1e7,
+                        help="points read into memory for the in-memory row (0: none)")
+    parser.add_argument("--registry", default=str(Path(tempfile.gettempdir())
+                                                  / "cci_geo_registry"),
+                        help="folder of the GeoParquet registry (written once, then reused)")
+    parser.add_argument("--kde-memory-limit", default="2.5GB", help="per Dask worker (KDE)")
+    parser.add_argument("--kde-workers", default="1,2", help="Dask worker counts of the KDE")
     parser.add_argument("--region-fraction", type=float, default=0.03)
     parser.add_argument("--no-in-memory", action="store_true")
     parser.add_argument("--in-memory-fraction", type=float, default=None,
@@ -278,39 +314,47 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
-        res = (case_kde(rest[0], int(rest[1])) if kind == "kde"
+        res = (case_kde(rest[0], int(rest[1]), int(rest[2]) or None, rest[3]) if kind == "kde"
                else case_region(rest[0], float(rest[1]), int(rest[2]), rest[3]))
         print(json.dumps(res))
         return
-    n = int(args.kde_points)
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.skip_kde:
-            _region_rows(tmp, args)
-            _print_table()
-            return
-        reg = Path(tmp) / "registry"
-        reg.mkdir()
-        t0 = time.perf_counter()
-        write_registry(reg, n)
-        size = sum(p.stat().st_size for p in reg.glob("*.parquet")) / 1e6
-        print(f"wrote {n:,} points in {len(list(reg.glob('*.parquet')))} GeoParquet files "
-              f"({size:,.0f} MB) in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        scale = FULL_POINTS / n
-        for label, w in (("in memory", 0), ("Dask, 1 worker", 1), ("Dask, 2 workers", 2)):
-            if w == 0 and args.no_in_memory:
-                continue
-            r = _child(["kde", str(reg), str(w)])
-            if "error" in r:
-                ROWS.append((f"KDE {n:.0e} pts", label, r["error"], "", "", ""))
-                continue
-            ROWS.append((f"KDE {n:.0e} pts", label, f"{r['s']:.1f}", _mb(r["client_mb"]),
-                         _mb(r["worker_mb"]), f"grid {r['shape'][0]}x{r['shape'][1]}"))
-            if w:
-                ROWS.append((f"KDE 1e+08 pts (extrapolated x{scale:g})", label,
-                             f"{r['s'] * scale:.0f}", "", "", "time linear in points"))
-        if not args.skip_region:
+    if not args.skip_kde:
+        bench_kde(args)
+    if not args.skip_region:
+        with tempfile.TemporaryDirectory() as tmp:
             _region_rows(tmp, args)
     _print_table()
+
+
+def bench_kde(args: argparse.Namespace) -> None:
+    """KDE of the registry on Dask (1 and 2 workers) and of its first files in memory."""
+    n = int(args.kde_points)
+    reg = Path(args.registry)
+    t0 = time.perf_counter()
+    write_registry(reg, n)
+    files = sorted(reg.glob("part*.parquet"))
+    size = sum(p.stat().st_size for p in files) / 1e6
+    print(f"registry: {n:,} points in {len(files)} GeoParquet files ({size:,.0f} MB), ready "
+          f"in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    limit = args.kde_memory_limit
+    runs = [(f"Dask, {w} worker{'s' if w > 1 else ''} ({limit} limit each)", w, 0)
+            for w in (int(v) for v in args.kde_workers.split(",") if v)]
+    n_mem = int(args.kde_in_memory_points)
+    if n_mem and not args.no_in_memory:
+        runs.append(("in memory (read_parquet, then kernel_density)", 0, -(-n_mem // 1_000_000)))
+    for label, w, n_files in runs:
+        r = _child(["kde", str(reg), str(w), str(n_files), limit])
+        pts = n if n_files == 0 else min(n, n_files * 1_000_000)
+        case = f"KDE {pts:.0e} pts ({len(files) if n_files == 0 else n_files} files)"
+        if "error" in r:
+            ROWS.append((case, label, r["error"], "", "", "", ""))
+            continue
+        note = f"grid {r['shape'][0]}x{r['shape'][1]}"
+        if "read_s" in r:
+            note += f", read {r['read_s']:.0f} s"
+        ROWS.append((case, label, f"{r['s']:.1f}", _mb(r["client_mb"]), _mb(r["worker_mb"]),
+                     f"{r['load']:.1f}", note))
+        print(" | ".join(ROWS[-1]), file=sys.stderr, flush=True)
 
 
 def _region_rows(tmp: str, args: argparse.Namespace) -> None:

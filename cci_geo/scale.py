@@ -110,13 +110,20 @@ def _require_dask() -> None:
 def is_partitioned(obj: object) -> bool:
     """Return True if ``obj`` is a dask-geopandas frame or the path/glob of a GeoParquet set.
 
+    A list of GeoParquet file paths counts too.
+
     Examples
     --------
     >>> import geopandas as gpd
     >>> is_partitioned(gpd.GeoDataFrame()), is_partitioned("firms/*.parquet")
     (False, True)
+    >>> is_partitioned(["firms/2023.parquet", "firms/2024.parquet"])
+    True
     """
     if isinstance(obj, (str, os.PathLike)):
+        return True
+    if isinstance(obj, (list, tuple)) and obj and all(isinstance(o, (str, os.PathLike))
+                                                      for o in obj):
         return True
     mod = type(obj).__module__ or ""
     return mod.startswith(("dask_geopandas", "dask.dataframe", "dask_expr"))

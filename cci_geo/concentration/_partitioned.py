@@ -8,17 +8,20 @@ in-memory path does from the same totals.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import numpy as np
 from pyproj import CRS
 
-from .._crs import resolve_metric_crs
-from ..errors import DataError, ParameterError
+from .._crs import estimate_utm_crs, resolve_metric_crs
+from .._validate import metric_target
+from ..errors import CRSMismatchError, DataError, ParameterError
 from ..raster import Surface
 from ..scale import compute, read_partitioned, scheduler_client, sum_partitions
 from ..settings import Settings
 from ._common import finite_values, metric_points, to_frame, xy_bounds
+from ._parquet_points import ParquetPoints, open_parquet_points, read_points
 
 __all__ = [
     "metric_crs_of",
@@ -118,6 +121,12 @@ def partitioned_density(points: Any, *, cell_size: float, bandwidth: float | Non
         )
         raise ParameterError(msg)
     h = kde.positive(bandwidth, "bandwidth_m", "metres")
+    if isinstance(points, (str, os.PathLike, list, tuple)):
+        info = open_parquet_points(points)
+        if info is not None:
+            return _parquet_density(info, h=h, cell_size=cell_size, kernel=kernel, weight=weight,
+                                    extent=extent, metric_crs=metric_crs, units=units,
+                                    settings=settings or Settings())
     columns = [weight] if isinstance(weight, str) else []
     frame = read_partitioned(points, columns=columns or None)
     crs = metric_crs_of(frame, metric_crs)
@@ -149,6 +158,206 @@ def partitioned_density(points: Any, *, cell_size: float, bandwidth: float | Non
         data = kde._convolve_moments(grid, fine, shape, kernel, h, node_units=True)
     return kde.density_surface(data, transform, crs, kernel=kernel, h=h, rule="given",
                                n_points=n, weight=weight, total=total, units=units)
+
+
+# ------------------------------------------------------------------ GeoParquet paths
+def parquet_metric_crs(info: ParquetPoints, metric_crs: str | None) -> CRS:
+    """Return the metric CRS of a GeoParquet point set, as the in-memory path would choose it.
+
+    The explicit ``metric_crs`` wins, then the files' own projected CRS (in metres); for
+    geographic files the UTM zone of the files' ``bbox`` metadata (or of the first file's
+    points when a file has none).
+    """
+    if metric_crs is not None:
+        return CRS.from_user_input(resolve_metric_crs(metric_crs=metric_crs))
+    if info.crs is None:
+        msg = ("the GeoParquet points have no CRS (their metadata says it is unknown); pass "
+               "metric_crs='EPSG:...' if they are in metres of that CRS, or set the CRS.")
+        raise CRSMismatchError(msg)
+    if info.crs.is_projected:
+        import geopandas as gpd
+
+        metric_target(gpd.GeoSeries([], crs=info.crs), "points")  # refuses feet and the like
+        return info.crs
+    box = info.bbox()
+    if box is None:
+        xy, _ = read_points(info.files[0], info, None, info.crs)
+        box = xy_bounds(xy) if len(xy) else None
+    if box is None:
+        msg = "the GeoParquet points are empty (0 rows); pass a non-empty dataset."
+        raise DataError(msg)
+    return CRS.from_user_input(estimate_utm_crs(box))
+
+
+_STATS = 7  # n, n binned, total weight, -xmin, -ymin, xmax, ymax
+
+
+def _file_stats(xy: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    if len(xy) == 0:
+        return np.array([0.0, 0.0, 0.0, -np.inf, -np.inf, -np.inf, -np.inf])
+    xmin, ymin, xmax, ymax = xy_bounds(xy)
+    total = float(len(xy)) if w is None else float(w.sum())
+    return np.array([len(xy), 0.0, total, -xmin, -ymin, xmax, ymax])
+
+
+def _merge_stats(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.r_[a[:3] + b[:3], np.maximum(a[3:], b[3:])]
+
+
+def _bounds_files(files: list[str], info: ParquetPoints, metric: str,
+                  weight: str | None) -> np.ndarray:
+    """Return the stats of a group of files (one pass that only decodes coordinates)."""
+    stats = _file_stats(np.empty((0, 2)), None)
+    crs = CRS.from_user_input(metric)
+    for path in files:
+        xy, w = read_points(path, info, weight, crs)
+        stats = _merge_stats(stats, _file_stats(xy, w))
+    return stats
+
+
+def _bin_files(files: list[str], info: ParquetPoints, metric: str, weight: str | None,
+               plan: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Bin a group of files into one set of additive grids, file after file."""
+    from . import kde
+
+    crs = CRS.from_user_input(metric)
+    stats = _file_stats(np.empty((0, 2)), None)
+    if plan["exact"]:
+        grid = np.zeros(plan["shape"])
+    else:
+        fine = plan["fine"]
+        grid = np.zeros((6, *fine.shape))
+    for path in files:
+        xy, w = read_points(path, info, weight, crs)
+        part = _file_stats(xy, w)
+        if plan["exact"]:
+            dens, touched, in_grid = kde._exact_quartic_sum(
+                xy, np.ones(len(xy)) if w is None else w, plan["transform"], plan["shape"],
+                plan["h"])
+            grid += dens
+            part[1] = 0 if touched == 0 else in_grid
+        else:
+            _, part[1] = kde.bin_moments(xy, w, fine.origin, fine.d, fine.shape, out=grid)
+        stats = _merge_stats(stats, part)
+    return grid, stats
+
+
+def _merge_grids(a: tuple[np.ndarray, np.ndarray],
+                 b: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Add two groups' grids into the first (each partial is consumed exactly once)."""
+    grid, stats = a
+    grid += b[0]
+    return grid, _merge_stats(stats, b[1])
+
+
+def _slots(client: Any) -> int:
+    """Tasks that run at once: the cluster's worker threads, or this machine's cores."""
+    if client is not None:
+        return max(1, int(sum(client.nthreads().values())))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _tree(tasks: list[Any], combine: Any) -> Any:
+    import dask
+
+    merge = dask.delayed(combine, pure=True)
+    while len(tasks) > 1:
+        tasks = [merge(*tasks[i:i + 2]) if i + 1 < len(tasks) else tasks[i]
+                 for i in range(0, len(tasks), 2)]
+    return tasks[0]
+
+
+def _parquet_density(info: ParquetPoints, *, h: float, cell_size: float, kernel: str,
+                     weight: str | None, extent: object, metric_crs: str | None,
+                     units: str | None, settings: Settings) -> Surface:
+    """Kernel density of GeoParquet points decoded straight to arrays (see the module doc).
+
+    The files are split into as many groups as tasks can run at once; each group's task
+    reads its files one after the other and adds them into one set of six moment grids (so
+    a worker holds one set, not one per file); the groups' grids are added pairwise and
+    convolved once. The grid extent comes from ``extent``, else from the files' ``bbox``
+    metadata (when they are in the metric CRS; checked against the points afterwards), else
+    from a first pass that decodes the coordinates.
+    """
+    import dask
+
+    from . import kde
+
+    crs = parquet_metric_crs(info, metric_crs)
+    mcrs = crs.to_wkt()
+    support = h if kernel == "quartic" else kde._GAUSS_TRUNCATE * h
+    with scheduler_client(settings.scheduler) as client:
+        k = min(len(info.files), _slots(client))
+        groups = [list(g) for g in np.array_split(np.array(info.files, dtype=object), k)]
+        meta_box = info.bbox() if info.crs is not None and info.crs.equals(crs) else None
+        if extent is None and meta_box is None:
+            bounds_task = _tree([dask.delayed(_bounds_files, pure=True)(g, info, mcrs, weight)
+                                 for g in groups], _merge_stats)
+            (stats,) = compute(bounds_task, client=client, progress=settings.progress)
+            if stats[0] == 0:
+                msg = "the GeoParquet points are empty (0 rows); pass a non-empty dataset."
+                raise DataError(msg)
+            meta_box = (-stats[3], -stats[4], stats[5], stats[6])
+        grid_box = meta_box if extent is None else None
+        if extent is None:
+            xmin, ymin, xmax, ymax = grid_box  # type: ignore[misc]
+            extent = (xmin - support, ymin - support, xmax + support, ymax + support)
+            logger.info("kde grid extent from the points' bounds: %s", extent)
+        transform, shape = kde._resolve_grid(extent, np.empty((0, 2)), support, cell_size, crs,
+                                             settings)
+        plan: dict[str, Any] = {"exact": kde._uses_exact(kernel, h, float(transform.a),
+                                                        info.n_rows),
+                                "transform": transform, "shape": shape, "h": h}
+        if not plan["exact"]:
+            plan["fine"] = kde._fine_grid(transform, shape, kernel, h, support, settings)
+        task = _tree([dask.delayed(_bin_files, pure=True)(g, info, mcrs, weight, plan)
+                      for g in groups], _merge_grids)
+        # the convolution runs where the grids are: only the surface comes back
+        task = dask.delayed(_finish_density, pure=True)(task, plan, kernel, h)
+        (data, stats), = compute(task, client=client, progress=settings.progress)
+    n = int(stats[0])
+    if n == 0:
+        msg = "the GeoParquet points are empty (0 rows); pass a non-empty dataset."
+        raise DataError(msg)
+    _check_metadata_box(grid_box, stats)
+    kde._check_reach(int(stats[1]), n, transform, shape, support)
+    return kde.density_surface(data, transform, crs, kernel=kernel, h=h, rule="given",
+                               n_points=n, weight=weight, total=float(stats[2]), units=units)
+
+
+def _finish_density(result: tuple[np.ndarray, np.ndarray], plan: dict[str, Any], kernel: str,
+                    h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Turn the summed grids into the density surface's data (where they were summed)."""
+    from . import kde
+
+    grid, stats = result
+    if plan["exact"] or stats[1] == 0:
+        return (grid if plan["exact"] else np.zeros(plan["shape"])), stats
+    return kde._convolve_moments(grid, plan["fine"], plan["shape"], kernel, h,
+                                 node_units=True), stats
+
+
+def _check_metadata_box(box: tuple[float, ...] | None, stats: np.ndarray) -> None:
+    """Refuse a grid built from ``bbox`` metadata that the points do not fit."""
+    if box is None:
+        return
+    actual = (float(-stats[3]), float(-stats[4]), float(stats[5]), float(stats[6]))
+    if actual == tuple(box):
+        return
+    tol = 1e-6 * max(1.0, *(abs(v) for v in box))
+    outside = (actual[0] < box[0] - tol or actual[1] < box[1] - tol
+               or actual[2] > box[2] + tol or actual[3] > box[3] + tol)
+    if outside:
+        msg = (f"the GeoParquet files' bbox metadata {tuple(box)} does not contain their points "
+               f"{actual}, so points beyond it may have been left out of the grid; pass "
+               "extent= (xmin, ymin, xmax, ymax) in metres, or rewrite the files' metadata.")
+        raise DataError(msg)
+    logger.info("the files' bbox metadata %s is wider than the points %s (by %.0f m at most): "
+                "the grid is wider than the in-memory one", box, actual,
+                max(abs(a - b) for a, b in zip(actual, box, strict=True)))
 
 
 def _cells_part(part: Any, metric_crs: str, plan: dict[str, Any]) -> dict[str, np.ndarray]:

@@ -155,28 +155,49 @@ def _kernel_terms(kernel: str, h: float, d: float, radius: int) -> np.ndarray:
     return np.stack((K, -Kx, -Ky, 0.5 * Kxx, 0.5 * Kyy, Kxy))
 
 
-@functools.lru_cache(maxsize=8)
+_CACHED_SPECTRUM_CELLS = 4_000_000  # larger grids' spectra are not kept between calls
+
+
 def _kernel_spectra(kernel: str, h: float, d: float, radius: int, fshape: tuple[int, int],
-                    node_units: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                    node_units: bool = False) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """Return the rfft2 spectra of the Taylor kernels, centred on index (0, 0), per km².
 
     The main kernel's spectrum is float64; the five correction kernels' are complex64: their
     terms are a few per mille of the density, so single precision costs nothing in accuracy.
     With ``node_units`` the correction kernels take moments of offsets in node units (as
     :func:`bin_moments` returns them): the factors ``d`` and ``d²`` are in the spectra.
+    Spectra of grids up to a few million cells are cached (repeated surfaces on one grid);
+    larger ones (hundreds of MB) are computed per call.
     """
+    if fshape[0] * fshape[1] <= _CACHED_SPECTRUM_CELLS:
+        return _cached_spectra(kernel, h, d, radius, fshape, node_units)
+    return _spectra(kernel, h, d, radius, fshape, node_units)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_spectra(kernel: str, h: float, d: float, radius: int, fshape: tuple[int, int],
+                    node_units: bool) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    main, corr = _spectra(kernel, h, d, radius, fshape, node_units)
+    for arr in (main, *corr):
+        arr.flags.writeable = False
+    return main, corr
+
+
+def _spectra(kernel: str, h: float, d: float, radius: int, fshape: tuple[int, int],
+             node_units: bool) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     terms = _kernel_terms(kernel, h, d, radius) * _PER_KM2
     if node_units:
         terms[1:3] *= d
         terms[3:] *= d * d
-    wrapped = np.zeros((6, *fshape))
     span = np.arange(-radius, radius + 1)
-    wrapped[:, (span % fshape[0])[:, None], (span % fshape[1])[None, :]] = terms
-    main = sfft.rfft2(wrapped[0])
-    corr = sfft.rfft2(wrapped[1:].astype(np.float32), axes=(1, 2))
-    main.flags.writeable = False
-    corr.flags.writeable = False
-    return main, corr
+    rows, cols = (span % fshape[0])[:, None], (span % fshape[1])[None, :]
+
+    def spectrum(k: int, dtype: type) -> np.ndarray:  # one kernel wrapped at a time
+        wrapped = np.zeros(fshape, dtype=dtype)
+        wrapped[rows, cols] = terms[k]
+        return sfft.rfft2(wrapped, overwrite_x=True)
+
+    return spectrum(0, np.float64), tuple(spectrum(k, np.float32) for k in range(1, 6))
 
 
 _N_MOMENTS = 6
@@ -184,7 +205,7 @@ _BLOCK = 1 << 15  # points per block: the per-point arithmetic stays in cache
 
 
 def bin_moments(xy: np.ndarray, w: np.ndarray | None, origin: tuple[float, float], d: float,
-                shape: tuple[int, int]) -> tuple[np.ndarray, int]:
+                shape: tuple[int, int], *, out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Bin points with their offsets from the nearest node (the KDE's additive statistic).
 
     Each point at node ``k`` plus offset ``u`` (in node units, ``|u| <= 1/2``) adds ``w``,
@@ -206,12 +227,15 @@ def bin_moments(xy: np.ndarray, w: np.ndarray | None, origin: tuple[float, float
         Node spacing in metres.
     shape
         ``(rows, cols)`` of the node grid.
+    out
+        A ``(6, rows, cols)`` float64 array to add the points' moments to (in place), e.g.
+        to bin many partitions into one grid; a new one is returned if None.
 
     Returns
     -------
     tuple
-        ``(moments, n_in)``: a ``(6, rows, cols)`` float64 array and the number of points
-        binned (points off the grid are dropped).
+        ``(moments, n_in)``: a ``(6, rows, cols)`` float64 array (``out`` if given) and the
+        number of points binned (points off the grid are dropped).
 
     Examples
     --------
@@ -271,12 +295,22 @@ def bin_moments(xy: np.ndarray, w: np.ndarray | None, origin: tuple[float, float
     if keep is not None:
         idx, u = idx[keep], u[:, keep]
         w = None if w is None else w[keep]
-    out = np.empty((_N_MOMENTS, size))
-    out[0] = np.bincount(idx, weights=w, minlength=size)
+    if out is not None:  # scatter into the caller's grids: no grid-sized temporaries
+        if (out.shape != (_N_MOMENTS, rows, cols) or out.dtype != np.float64
+                or not out.flags.c_contiguous):
+            msg = f"out must be a C-contiguous float64 array of shape {(_N_MOMENTS, rows, cols)}."
+            raise ParameterError(msg)
+        flat = out.reshape(_N_MOMENTS, size)
+        np.add.at(flat[0], idx, 1.0 if w is None else w)
+        for k in range(_N_MOMENTS - 1):
+            np.add.at(flat[k + 1], idx, u[k] if w is None else np.multiply(u[k], w, out=u[k]))
+        return out, int(idx.size)
+    grids = np.empty((_N_MOMENTS, size))
+    grids[0] = np.bincount(idx, weights=w, minlength=size)
     for k in range(_N_MOMENTS - 1):
         vals = u[k] if w is None else np.multiply(u[k], w, out=u[k])
-        out[k + 1] = np.bincount(idx, weights=vals, minlength=size)
-    return out.reshape(_N_MOMENTS, rows, cols), int(idx.size)
+        grids[k + 1] = np.bincount(idx, weights=vals, minlength=size)
+    return grids.reshape(_N_MOMENTS, rows, cols), int(idx.size)
 
 
 def _check_bandwidth(h: float, xy: np.ndarray, cell_size: float) -> None:
@@ -512,9 +546,10 @@ def _convolve_moments(moments: np.ndarray, fine: _FineGrid, shape: tuple[int, in
     main, corr = _kernel_spectra(kernel, h, fine.d, fine.radius, fine.fshape, node_units)
     F = sfft.rfft2(moments[0], fine.fshape)
     F *= main
-    C = sfft.rfft2(moments[1:].astype(np.float32), fine.fshape, axes=(1, 2), overwrite_x=True)
-    C *= corr
-    F += C.sum(axis=0)
+    for k, spectrum in enumerate(corr, start=1):  # one correction grid at a time
+        C = sfft.rfft2(moments[k].astype(np.float32), fine.fshape, overwrite_x=True)
+        C *= spectrum
+        F += C
     full = sfft.irfft2(F, fine.fshape, overwrite_x=True)
     start = fine.pad + fine.s // 2
     out = full[start:start + rows * fine.s:fine.s, start:start + cols * fine.s:fine.s]
