@@ -412,8 +412,22 @@ def test_without_webgl_the_canvas_layer_draws_the_same_points(driver, points_fil
         for (var i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; }
         return n;""")
     assert painted > 100
-    assert console_errors(driver) == []
     _shot(driver, artifacts, "canvas_points_popup")
+    # zoomed out, the canvas layer draws the same count cells as the WebGL layer
+    info = driver.execute_script("""
+        var cells = window.__cells, map = cells._map;
+        map.closePopup(); map.setView([39.94, 116.40], 11, {animate: false});
+        var agg = cells._cells(), best = 0;
+        for (var c = 0; c < agg.m; c++) { if (agg.count[c] > agg.count[best]) { best = c; } }
+        var p = cells.cellCentre(best);
+        map.fire("click", {containerPoint: p, latlng: map.containerPointToLatLng(p)});
+        var box = map._popup && map._popup._contentNode;
+        return {mode: cells._mode, count: agg.count[best], popup: box ? box.textContent : null};""")
+    assert info["mode"] == "cells" and info["count"] > 10
+    assert info["popup"] is not None and f"n = {info['count']:,}" in info["popup"]
+    time.sleep(0.3)
+    assert _colourful_pixels(_shot(driver, artifacts, "canvas_cells")) > 5_000
+    assert console_errors(driver) == []
 
 
 def test_layers_added_to_a_briefing_map_toggle_without_errors(driver, tmp_path, artifacts):

@@ -330,6 +330,128 @@
       return openPointPopup(this._d, this._map, i);
     },
 
+    /* The unit box in view, widened by marginPx screen pixels. */
+    _view: function (marginPx) {
+      var map = this._map, k = Math.pow(2, map.getZoom() - this._d.uz), b = map.getPixelBounds();
+      return [(b.min.x - marginPx) / k, (b.min.y - marginPx) / k,
+              (b.max.x + marginPx) / k, (b.max.y + marginPx) / k];
+    },
+
+    /* log2 of the aggregation cell's side in units at the current zoom. */
+    _cellShift: function () {
+      var z = this._map.getZoom();
+      return Math.max(0, Math.round(Math.log2(this.options.cellPx) + this._d.uz - z));
+    },
+
+    /* Counts per square cell of 2^shift units (cached per shift). Along the Z-order curve each
+     * cell's points are one run, so one pass finds the cells: start, count, the most common
+     * category, the cell's column and row; the cells in a culling-grid cell are a run too. */
+    _cells: function () {
+      var sa = this._cellShift();
+      this._aggs = this._aggs || {};
+      if (this._aggs[sa]) { return this._aggs[sa]; }
+      var d = this._d, n = d.n, ix = d.ix, iy = d.iy, cat = d.cat, ncat = d.colors.length;
+      var start = new Int32Array(n), cxs = new Int32Array(n), cys = new Int32Array(n);
+      var top = new Uint8Array(n), count = new Int32Array(n), tally = new Int32Array(ncat);
+      var m = 0, pcx = -1, pcy = -1, most = 1;
+      function close(c, endAt) {
+        var best = 0;
+        for (var q = 1; q < ncat; q++) { if (tally[q] > tally[best]) { best = q; } }
+        tally.fill(0);
+        top[c] = best; count[c] = endAt - start[c];
+        if (count[c] > most) { most = count[c]; }
+      }
+      for (var i = 0; i < n; i++) {
+        var cx = ix[i] >> sa, cy = iy[i] >> sa;
+        if (cx !== pcx || cy !== pcy) {
+          if (m) { close(m - 1, i); }
+          start[m] = i; cxs[m] = cx; cys[m] = cy; m++; pcx = cx; pcy = cy;
+        }
+        tally[cat[i]]++;
+      }
+      if (m) { close(m - 1, n); }
+      var g = this._grid, perGrid = null;
+      if (sa <= g.s) {  // cells nest in the culling grid's cells
+        perGrid = {start: new Int32Array(g.gw * g.gh).fill(-1), end: new Int32Array(g.gw * g.gh)};
+        var up = g.s - sa, prev = -1;
+        for (var c = 0; c < m; c++) {
+          var key = ((cys[c] >> up) - g.gy0) * g.gw + ((cxs[c] >> up) - g.gx0);
+          if (key !== prev) {
+            if (prev >= 0) { perGrid.end[prev] = c; }
+            perGrid.start[key] = c; prev = key;
+          }
+        }
+        if (prev >= 0) { perGrid.end[prev] = m; }
+      }
+      var alpha = new Float32Array(m), lm = Math.log(most + 1);
+      for (var t = 0; t < m; t++) { alpha[t] = 0.25 + 0.75 * Math.log(count[t] + 1) / lm; }
+      this._aggs[sa] = {shift: sa, m: m, start: start.subarray(0, m), count: count.subarray(0, m),
+                        cx: cxs.subarray(0, m), cy: cys.subarray(0, m), top: top.subarray(0, m),
+                        alpha: alpha, perGrid: perGrid, bufs: null};
+      return this._aggs[sa];
+    },
+
+    /* Runs of the cells under the unit box v. */
+    _cellRuns: function (agg, v) {
+      if (!agg.perGrid) { return [0, agg.m]; }
+      var g = this._grid, span = gridSpan(g, v), runs = [], total = 0;
+      if (!span) { return runs; }
+      for (var r = span[2]; r <= span[3]; r++) {
+        for (var c = span[0]; c <= span[1]; c++) {
+          var key = r * g.gw + c, a = agg.perGrid.start[key];
+          if (a < 0) { continue; }
+          var m = agg.perGrid.end[key] - a, last = runs.length - 2;
+          if (last >= 0 && runs[last] + runs[last + 1] === a) { runs[last + 1] += m; } else { runs.push(a, m); }
+          total += m;
+        }
+      }
+      return compact(runs, total);
+    },
+
+    /* The aggregation cell under containerPoint (index, or -1). */
+    cellAt: function (containerPoint) {
+      var agg = this._cells(), k = Math.pow(2, this._map.getZoom() - this._d.uz);
+      var origin = this._map.getPixelBounds().min, side = Math.pow(2, agg.shift);
+      var ux = (containerPoint.x + origin.x) / k, uy = (containerPoint.y + origin.y) / k;
+      var cx = Math.floor(ux / side), cy = Math.floor(uy / side), a = 0, e = agg.m;
+      if (agg.perGrid) {
+        var span = gridSpan(this._grid, [ux, uy, ux, uy]);
+        if (!span) { return -1; }
+        var key = span[2] * this._grid.gw + span[0];
+        a = agg.perGrid.start[key]; e = a < 0 ? a : agg.perGrid.end[key];
+      }
+      for (var c = a; c < e; c++) { if (agg.cx[c] === cx && agg.cy[c] === cy) { return c; } }
+      return -1;
+    },
+
+    /* The container point at the centre of aggregation cell c. */
+    cellCentre: function (c) {
+      var agg = this._cells(), side = Math.pow(2, agg.shift), d = this._d;
+      var ll = latLngOf(d, (agg.cx[c] + 0.5) * side, (agg.cy[c] + 0.5) * side);
+      return this._map.latLngToContainerPoint(ll);
+    },
+
+    /* [category name, count] of cell c, largest first. */
+    cellCounts: function (c) {
+      var agg = this._cells(), d = this._d, names = this._categoryNames(), ncat = d.colors.length;
+      var tally = new Int32Array(ncat), rows = [];
+      for (var i = agg.start[c], e = agg.start[c] + agg.count[c]; i < e; i++) { tally[d.cat[i]]++; }
+      for (var q = 0; q < ncat; q++) { if (tally[q]) { rows.push([names[q], tally[q]]); } }
+      rows.sort(function (a, b) { return b[1] - a[1]; });
+      return rows;
+    },
+
+    /* The popup of the count cell under containerPoint: n and the counts per category. */
+    _openCellPopup: function (containerPoint) {
+      var c = this.cellAt(containerPoint);
+      if (c < 0) { return; }
+      var rows = this.cellCounts(c), agg = this._cells(), side = Math.pow(2, agg.shift);
+      var centre = latLngOf(this._d, (agg.cx[c] + 0.5) * side, (agg.cy[c] + 0.5) * side);
+      L.popup({maxWidth: 360}).setLatLng(centre)
+        .setContent(cciGeo.popupContent("n = " + agg.count[c].toLocaleString("en-US"), rows))
+        .openOn(this._map);
+    },
+
     _categoryNames: function () {
       var f = this._d.fields;
       for (var j = 0; j < f.length; j++) { if (f[j].same_as_category) { return f[j].codes; } }
@@ -397,124 +519,22 @@
       this._palette = palette;
     },
 
-    /* The unit box in view, widened by marginPx screen pixels. */
-    _view: function (marginPx) {
-      var map = this._map, k = Math.pow(2, map.getZoom() - this._d.uz), b = map.getPixelBounds();
-      return [(b.min.x - marginPx) / k, (b.min.y - marginPx) / k,
-              (b.max.x + marginPx) / k, (b.max.y + marginPx) / k];
-    },
-
-    /* log2 of the aggregation cell's side in units at the current zoom. */
-    _cellShift: function () {
-      var z = this._map.getZoom();
-      return Math.max(0, Math.round(Math.log2(this.options.cellPx) + this._d.uz - z));
-    },
-
-    /* Counts per square cell of 2^shift units (cached per shift). Along the Z-order curve each
-     * cell's points are one run, so one pass finds the cells: start, count, the most common
-     * category, the cell's column and row; the cells in a culling-grid cell are a run too. */
-    _cells: function () {
-      var sa = this._cellShift();
-      if (this._aggs[sa]) { return this._aggs[sa]; }
-      var d = this._d, n = d.n, ix = d.ix, iy = d.iy, cat = d.cat, ncat = d.colors.length;
-      var start = new Int32Array(n), cxs = new Int32Array(n), cys = new Int32Array(n);
-      var top = new Uint8Array(n), count = new Int32Array(n), tally = new Int32Array(ncat);
-      var m = 0, pcx = -1, pcy = -1, most = 1;
-      function close(c, endAt) {
-        var best = 0;
-        for (var q = 1; q < ncat; q++) { if (tally[q] > tally[best]) { best = q; } }
-        tally.fill(0);
-        top[c] = best; count[c] = endAt - start[c];
-        if (count[c] > most) { most = count[c]; }
-      }
-      for (var i = 0; i < n; i++) {
-        var cx = ix[i] >> sa, cy = iy[i] >> sa;
-        if (cx !== pcx || cy !== pcy) {
-          if (m) { close(m - 1, i); }
-          start[m] = i; cxs[m] = cx; cys[m] = cy; m++; pcx = cx; pcy = cy;
-        }
-        tally[cat[i]]++;
-      }
-      if (m) { close(m - 1, n); }
-      var g = this._grid, perGrid = null, half = Math.pow(2, sa) / 2, side = Math.pow(2, sa);
-      if (sa <= g.s) {  // cells nest in the culling grid's cells
-        perGrid = {start: new Int32Array(g.gw * g.gh).fill(-1), end: new Int32Array(g.gw * g.gh)};
-        var up = g.s - sa, prev = -1;
-        for (var c = 0; c < m; c++) {
-          var key = ((cys[c] >> up) - g.gy0) * g.gw + ((cxs[c] >> up) - g.gx0);
-          if (key !== prev) {
-            if (prev >= 0) { perGrid.end[prev] = c; }
-            perGrid.start[key] = c; prev = key;
-          }
-        }
-        if (prev >= 0) { perGrid.end[prev] = m; }
-      }
-      var pos = new Float32Array(2 * m), alpha = new Float32Array(m), lm = Math.log(most + 1);
+    /* The GPU buffers of a set of count cells (once per zoom and context). */
+    _cellBuffers: function (agg) {
+      if (agg.bufs) { return agg; }
+      var gl = this._gl, m = agg.m, side = Math.pow(2, agg.shift), pos = new Float32Array(2 * m);
       for (var t = 0; t < m; t++) {
-        pos[2 * t] = cxs[t] * side + half - this._cx; pos[2 * t + 1] = cys[t] * side + half - this._cy;
-        alpha[t] = 0.25 + 0.75 * Math.log(count[t] + 1) / lm;
+        pos[2 * t] = (agg.cx[t] + 0.5) * side - this._cx; pos[2 * t + 1] = (agg.cy[t] + 0.5) * side - this._cy;
       }
-      var gl = this._gl, bufs = {pos: gl.createBuffer(), cat: gl.createBuffer(), alpha: gl.createBuffer()};
+      var bufs = {pos: gl.createBuffer(), cat: gl.createBuffer(), alpha: gl.createBuffer()};
       gl.bindBuffer(gl.ARRAY_BUFFER, bufs.pos);
       gl.bufferData(gl.ARRAY_BUFFER, pos, gl.STATIC_DRAW);
       gl.bindBuffer(gl.ARRAY_BUFFER, bufs.cat);
-      gl.bufferData(gl.ARRAY_BUFFER, top.subarray(0, m), gl.STATIC_DRAW);
+      gl.bufferData(gl.ARRAY_BUFFER, agg.top, gl.STATIC_DRAW);
       gl.bindBuffer(gl.ARRAY_BUFFER, bufs.alpha);
-      gl.bufferData(gl.ARRAY_BUFFER, alpha, gl.STATIC_DRAW);
-      this._aggs[sa] = {shift: sa, m: m, start: start.subarray(0, m), count: count.subarray(0, m),
-                        cx: cxs.subarray(0, m), cy: cys.subarray(0, m), top: top.subarray(0, m),
-                        perGrid: perGrid, bufs: bufs};
-      return this._aggs[sa];
-    },
-
-    /* Runs of the cells under the unit box v. */
-    _cellRuns: function (agg, v) {
-      if (!agg.perGrid) { return [0, agg.m]; }
-      var g = this._grid, span = gridSpan(g, v), runs = [], total = 0;
-      if (!span) { return runs; }
-      for (var r = span[2]; r <= span[3]; r++) {
-        for (var c = span[0]; c <= span[1]; c++) {
-          var key = r * g.gw + c, a = agg.perGrid.start[key];
-          if (a < 0) { continue; }
-          var m = agg.perGrid.end[key] - a, last = runs.length - 2;
-          if (last >= 0 && runs[last] + runs[last + 1] === a) { runs[last + 1] += m; } else { runs.push(a, m); }
-          total += m;
-        }
-      }
-      return compact(runs, total);
-    },
-
-    /* The aggregation cell under containerPoint (index, or -1). */
-    cellAt: function (containerPoint) {
-      var agg = this._cells(), k = Math.pow(2, this._map.getZoom() - this._d.uz);
-      var origin = this._map.getPixelBounds().min, side = Math.pow(2, agg.shift);
-      var ux = (containerPoint.x + origin.x) / k, uy = (containerPoint.y + origin.y) / k;
-      var cx = Math.floor(ux / side), cy = Math.floor(uy / side), a = 0, e = agg.m;
-      if (agg.perGrid) {
-        var span = gridSpan(this._grid, [ux, uy, ux, uy]);
-        if (!span) { return -1; }
-        var key = span[2] * this._grid.gw + span[0];
-        a = agg.perGrid.start[key]; e = a < 0 ? a : agg.perGrid.end[key];
-      }
-      for (var c = a; c < e; c++) { if (agg.cx[c] === cx && agg.cy[c] === cy) { return c; } }
-      return -1;
-    },
-
-    /* The container point at the centre of aggregation cell c. */
-    cellCentre: function (c) {
-      var agg = this._cells(), side = Math.pow(2, agg.shift), d = this._d;
-      var ll = latLngOf(d, (agg.cx[c] + 0.5) * side, (agg.cy[c] + 0.5) * side);
-      return this._map.latLngToContainerPoint(ll);
-    },
-
-    /* [category name, count] of cell c, largest first. */
-    cellCounts: function (c) {
-      var agg = this._cells(), d = this._d, names = this._categoryNames(), ncat = d.colors.length;
-      var tally = new Int32Array(ncat), rows = [];
-      for (var i = agg.start[c], e = agg.start[c] + agg.count[c]; i < e; i++) { tally[d.cat[i]]++; }
-      for (var q = 0; q < ncat; q++) { if (tally[q]) { rows.push([names[q], tally[q]]); } }
-      rows.sort(function (a, b) { return b[1] - a[1]; });
-      return rows;
+      gl.bufferData(gl.ARRAY_BUFFER, agg.alpha, gl.STATIC_DRAW);
+      agg.bufs = bufs;
+      return agg;
     },
 
     _redraw: function () {
@@ -543,7 +563,7 @@
       var view = pointRuns(this._grid, this._view(r + 1)), runs, posBuf, catBuf;
       this._mode = view.total > this.options.maxPoints ? "cells" : "points";
       if (this._mode === "cells") {
-        var agg = this._cells();
+        var agg = this._cellBuffers(this._cells());
         runs = this._cellRuns(agg, this._view(this.options.cellPx * 2));
         posBuf = agg.bufs.pos; catBuf = agg.bufs.cat;
         gl.uniform1f(loc.u_size, Math.pow(2, agg.shift) * k * ratio);
@@ -578,55 +598,76 @@
 
     _onClick: function (e) {
       if (!this._d || !this._posBuf) { return; }
-      if (this._mode === "cells") {
-        var c = this.cellAt(e.containerPoint);
-        if (c < 0) { return; }
-        var rows = this.cellCounts(c), agg = this._cells(), side = Math.pow(2, agg.shift);
-        var centre = latLngOf(this._d, (agg.cx[c] + 0.5) * side, (agg.cy[c] + 0.5) * side);
-        L.popup({maxWidth: 360}).setLatLng(centre)
-          .setContent(cciGeo.popupContent("n = " + agg.count[c].toLocaleString("en-US"), rows))
-          .openOn(this._map);
-        return;
-      }
-      this.openPopupAt(e.containerPoint);
+      if (this._mode === "cells") { this._openCellPopup(e.containerPoint); } else { this.openPopupAt(e.containerPoint); }
     }
   }));
   cciGeo.GLPoints = GLPoints;
 
-  /* The canvas layer on the same payload: used when the browser has no WebGL. */
+  /* The canvas layer on the same payload: used when the browser has no WebGL. The same
+   * culling grid and count cells as the WebGL layer, drawn with the 2D canvas API. */
   var DecodedCanvasPoints = cciGeo.CanvasPoints.extend(L.extend({}, Decoded, {
-    initialize: function (meta, blobs, options) {
-      this._init(meta, blobs, options);
-      this._data = {colors: meta.colors};
-      this._n = 0; this._wx = this._wy = new Float64Array(0);
-      this._byCat = meta.colors.map(function () { return new Int32Array(0); });
-    },
+    options: {pane: "cciCanvas", radius: 2.5, opacity: 0.85, maxPoints: 50000, cellPx: 8},
+
+    initialize: function (meta, blobs, options) { this._init(meta, blobs, options); },
 
     onAdd: function (map) {
       cciGeo.CanvasPoints.prototype.onAdd.call(this, map);
       var self = this;
       this.whenDecoded().then(function (d) {
-        if (!self._n) { self._prepare(d); }
-        if (self._map) { self._redraw(); self._drawn(); }
+        self._grid = self._grid || buildGrid(d);
+        if (self._map) { self._redraw(); }
       });
     },
 
-    /* World pixels at zoom 0 and the points of each category, as CanvasPoints draws them. */
-    _prepare: function (d) {
-      var n = d.n, f = Math.pow(2, -d.uz), wx = new Float64Array(n), wy = new Float64Array(n);
-      for (var i = 0; i < n; i++) { wx[i] = d.ix[i] * f; wy[i] = d.iy[i] * f; }
-      var ncat = d.colors.length, counts = new Int32Array(ncat), byCat = [];
-      for (var j = 0; j < n; j++) { counts[d.cat[j]]++; }
-      for (var c = 0; c < ncat; c++) { byCat.push(new Int32Array(counts[c])); counts[c] = 0; }
-      for (var q = 0; q < n; q++) { var cq = d.cat[q]; byCat[cq][counts[cq]++] = q; }
-      this._wx = wx; this._wy = wy; this._byCat = byCat; this._n = n;
+    _redraw: function () {
+      var map = this._map;
+      if (!map) { return; }
+      var size = map.getSize(), ratio = root.devicePixelRatio || 1, canvas = this._canvas;
+      L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
+      canvas.width = size.x * ratio; canvas.height = size.y * ratio;
+      canvas.style.width = size.x + "px"; canvas.style.height = size.y + "px";
+      var d = this._d;
+      if (!d || !this._grid) { return; }
+      var ctx = canvas.getContext("2d");
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      var z = map.getZoom(), k = Math.pow(2, z - d.uz), origin = map.getPixelBounds().min;
+      var r = this.options.radius * Math.min(2.2, Math.max(0.7, (z - 8) / 4 + 0.8));
+      var view = pointRuns(this._grid, this._view(r + 1)), colors = d.colors, q, i, e;
+      this._mode = view.total > this.options.maxPoints ? "cells" : "points";
+      if (this._mode === "cells") {
+        var agg = this._cells(), runs = this._cellRuns(agg, this._view(this.options.cellPx * 2));
+        var side = Math.pow(2, agg.shift), px = side * k;
+        for (q = 0; q < runs.length; q += 2) {
+          for (i = runs[q], e = runs[q] + runs[q + 1]; i < e; i++) {
+            ctx.globalAlpha = this.options.opacity * agg.alpha[i];
+            ctx.fillStyle = colors[agg.top[i]];
+            ctx.fillRect(agg.cx[i] * px - origin.x, agg.cy[i] * px - origin.y, px, px);
+          }
+        }
+      } else {
+        var paths = colors.map(function () { return new Path2D(); }), ix = d.ix, iy = d.iy;
+        var w = size.x + r, h = size.y + r;
+        for (q = 0; q < view.runs.length; q += 2) {
+          for (i = view.runs[q], e = view.runs[q] + view.runs[q + 1]; i < e; i++) {
+            var sx = ix[i] * k - origin.x, sy = iy[i] * k - origin.y;
+            if (sx < -r || sy < -r || sx > w || sy > h) { continue; }
+            var path = paths[d.cat[i]];
+            path.moveTo(sx + r, sy);
+            path.arc(sx, sy, r, 0, 6.283185307179586);
+          }
+        }
+        ctx.globalAlpha = this.options.opacity;
+        for (var c = 0; c < colors.length; c++) { ctx.fillStyle = colors[c]; ctx.fill(paths[c]); }
+      }
+      this._drawn();
     },
 
-    nearest: Decoded.nearest,
-    latLngAt: Decoded.latLngAt,
-    getBounds: Decoded.getBounds,
     _sync: function () {},
-    _onClick: function (e) { if (this._d) { this.openPopupAt(e.containerPoint); } }
+
+    _onClick: function (e) {
+      if (!this._d) { return; }
+      if (this._mode === "cells") { this._openCellPopup(e.containerPoint); } else { this.openPopupAt(e.containerPoint); }
+    }
   }));
   cciGeo.DecodedCanvasPoints = DecodedCanvasPoints;
 
