@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import math
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import geopandas as gpd
@@ -64,29 +61,6 @@ class MetricPoints(NamedTuple):
     ``x`` and ``y`` columns are each contiguous)."""
 
 
-_PARALLEL_MIN = 100_000  # points from which the independent passes run on two threads
-
-
-def threads() -> int:
-    """Threads the concentration analyses use for independent passes (at most 2).
-
-    The passes that run side by side (shapely's bounds and types of the points, the six
-    moment histograms, the FFT's rows) release the GIL and give the same numbers as run one
-    after the other.
-    """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(2, cores))
-
-
-@functools.lru_cache(maxsize=1)
-def pool() -> ThreadPoolExecutor:
-    """The one helper thread the concentration analyses share."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="cci_geo")
-
-
 def metric_points(points: gpd.GeoDataFrame | gpd.GeoSeries, name: str,
                   metric_crs: str | None = None) -> MetricPoints:
     """Return the coordinates of a layer of points in its metric CRS, checking every row.
@@ -108,13 +82,8 @@ def metric_points(points: gpd.GeoDataFrame | gpd.GeoSeries, name: str,
     non_empty(points, name)
     geoms = np.asarray(points.geometry.values if isinstance(points, gpd.GeoDataFrame)
                        else points.values)
-    if len(geoms) >= _PARALLEL_MIN and threads() > 1:
-        pending = pool().submit(shapely.get_type_id, geoms)
-        bounds = shapely.bounds(geoms)
-        types = pending.result()
-    else:
-        bounds = shapely.bounds(geoms)  # of a point: x, y, x, y; NaN if missing or empty
-        types = shapely.get_type_id(geoms)  # 0 for a point
+    bounds = shapely.bounds(geoms)  # of a point: x, y, x, y; NaN if missing or empty
+    types = shapely.get_type_id(geoms)  # 0 for a point
     cols = np.empty((2, len(geoms)))  # x and y each contiguous: xy[:, 0] reads fast
     cols[0], cols[1] = bounds[:, 0], bounds[:, 1]
     if bool(types.any()) or not math.isfinite(float(cols.sum())):

@@ -35,7 +35,7 @@ from ..raster import Surface, grid_for_bounds
 from ..results import RESULT_KEY
 from ..scale import is_partitioned
 from ..settings import Settings
-from ._common import _PARALLEL_MIN, finite_values, metric_points, pool, threads, to_frame, xy_bounds
+from ._common import finite_values, metric_points, to_frame, xy_bounds
 
 __all__ = ["KERNELS", "bin_moments", "default_bandwidth", "kernel_density"]
 
@@ -306,22 +306,10 @@ def bin_moments(xy: np.ndarray, w: np.ndarray | None, origin: tuple[float, float
             np.add.at(flat[k + 1], idx, u[k] if w is None else np.multiply(u[k], w, out=u[k]))
         return out, int(idx.size)
     grids = np.empty((_N_MOMENTS, size))
-
-    def histogram(k: int) -> None:  # each moment on its own: the same sums on any thread
-        if k == 0:
-            grids[0] = np.bincount(idx, weights=w, minlength=size)
-        else:
-            vals = u[k - 1] if w is None else np.multiply(u[k - 1], w, out=u[k - 1])
-            grids[k] = np.bincount(idx, weights=vals, minlength=size)
-
-    if idx.size >= _PARALLEL_MIN and threads() > 1:  # bincount releases the GIL
-        pending = pool().submit(lambda: [histogram(k) for k in (1, 3, 5)])
-        for k in (0, 2, 4):
-            histogram(k)
-        pending.result()
-    else:
-        for k in range(_N_MOMENTS):
-            histogram(k)
+    grids[0] = np.bincount(idx, weights=w, minlength=size)
+    for k in range(_N_MOMENTS - 1):
+        vals = u[k] if w is None else np.multiply(u[k], w, out=u[k])
+        grids[k + 1] = np.bincount(idx, weights=vals, minlength=size)
     return grids.reshape(_N_MOMENTS, rows, cols), int(idx.size)
 
 
@@ -556,15 +544,13 @@ def _convolve_moments(moments: np.ndarray, fine: _FineGrid, shape: tuple[int, in
     """
     rows, cols = shape
     main, corr = _kernel_spectra(kernel, h, fine.d, fine.radius, fine.fshape, node_units)
-    workers = threads()
-    F = sfft.rfft2(moments[0], fine.fshape, workers=workers)
+    F = sfft.rfft2(moments[0], fine.fshape)
     F *= main
     for k, spectrum in enumerate(corr, start=1):  # one correction grid at a time
-        C = sfft.rfft2(moments[k].astype(np.float32), fine.fshape, overwrite_x=True,
-                       workers=workers)
+        C = sfft.rfft2(moments[k].astype(np.float32), fine.fshape, overwrite_x=True)
         C *= spectrum
         F += C
-    full = sfft.irfft2(F, fine.fshape, overwrite_x=True, workers=workers)
+    full = sfft.irfft2(F, fine.fshape, overwrite_x=True)
     start = fine.pad + fine.s // 2
     out = full[start:start + rows * fine.s:fine.s, start:start + cols * fine.s:fine.s]
     return np.maximum(out, 0.0)
