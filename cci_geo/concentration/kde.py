@@ -397,9 +397,10 @@ def kernel_density(points: gpd.GeoDataFrame | gpd.GeoSeries, *, cell_size_m: flo
         path/glob of a GeoParquet dataset is binned partition by partition (see
         :mod:`cci_geo.scale`): the six moment grids of the partitions are summed and
         convolved once, so the surface equals the in-memory one (up to the order of
-        floating-point additions). Such input needs ``bandwidth_m`` (the default rule needs a
-        median over all points); the grid extent comes from ``extent`` or from a first pass
-        over the partitions' point bounds.
+        floating-point additions). GeoParquet points are decoded from their WKB or GeoArrow
+        columns with numpy, without shapely objects (see ``docs/scale.md``). Such input needs
+        ``bandwidth_m`` (the default rule needs a median over all points); the grid extent
+        comes from ``extent``, the files' ``bbox`` metadata, or a first pass over the points.
     cell_size_m
         Cell edge in metres.
     bandwidth_m
