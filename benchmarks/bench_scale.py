@@ -216,7 +216,8 @@ def case_kde(folder: str, workers: int, n_files: int | None, memory: str) -> dic
             "n": int(surf.tags["n_points"]), "sum": float(surf.data.sum()), "load": load}
 
 
-def case_region(folder: str, fraction: float, workers: int, memory_limit: str) -> dict:
+def case_region(folder: str, fraction: float, workers: int, memory_limit: str,
+                compress: str = "deflate") -> dict:
     import logging
     import os
 
@@ -248,7 +249,8 @@ def case_region(folder: str, fraction: float, workers: int, memory_limit: str) -
                     "out_mb": None, "load1": os.getloadavg()[0]}
         if workers < 0:  # chunked in this process, no Dask
             t0 = time.perf_counter()
-            res = score_chunked(scenario, out, layers=layers, sensitivity=False)
+            res = score_chunked(scenario, out, layers=layers, sensitivity=False,
+                                compress=compress)
             elapsed = time.perf_counter() - t0
             wmb = None
         else:
@@ -259,7 +261,7 @@ def case_region(folder: str, fraction: float, workers: int, memory_limit: str) -
                     Client(cluster) as client:
                 t0 = time.perf_counter()
                 res = score_chunked(scenario, out, layers=layers, sensitivity=False,
-                                    settings=Settings(scheduler=client))
+                                    settings=Settings(scheduler=client), compress=compress)
                 elapsed = time.perf_counter() - t0
                 wmb = _worker_peaks(client)
     end = t0 + elapsed
@@ -308,6 +310,8 @@ def main() -> None:
     parser.add_argument("--region-workers", default="-1,1,2",
                         help="chunked runs: -1 = in this process, N = N Dask workers")
     parser.add_argument("--memory-limit", default="2GB", help="per Dask worker")
+    parser.add_argument("--compress", choices=("deflate", "zstd"), default="deflate",
+                        help="compression of the region COGs")
     parser.add_argument("--skip-kde", action="store_true")
     parser.add_argument("--skip-region", action="store_true")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -315,7 +319,7 @@ def main() -> None:
     if args.child:
         kind, *rest = args.child
         res = (case_kde(rest[0], int(rest[1]), int(rest[2]) or None, rest[3]) if kind == "kde"
-               else case_region(rest[0], float(rest[1]), int(rest[2]), rest[3]))
+               else case_region(rest[0], float(rest[1]), int(rest[2]), *rest[3:]))
         print(json.dumps(res))
         return
     if not args.skip_kde:
@@ -364,7 +368,7 @@ def _region_rows(tmp: str, args: argparse.Namespace) -> None:
              for w in (int(v) for v in args.region_workers.split(",") if v.strip())]
     for label, w in runs:
         f = args.in_memory_fraction if w == 0 and args.in_memory_fraction else frac
-        r = _child(["region", tmp, str(f), str(w), args.memory_limit])
+        r = _child(["region", tmp, str(f), str(w), args.memory_limit, args.compress])
         case = "JJJ 30 m, whole region" if f >= 1 else f"JJJ 30 m x{f:g} of the bbox"
         if "error" in r:
             ROWS.append((case, label, r["error"], "", "", "", ""))
@@ -377,7 +381,7 @@ def _region_rows(tmp: str, args: argparse.Namespace) -> None:
         if r["out_mb"]:
             files = ", ".join(f"{k.removeprefix('value_')} {v:,.0f}"
                               for k, v in r["files_mb"].items())
-            note += f"; COGs {r['out_mb']:,.0f} MB ({files})"
+            note += f"; {args.compress} COGs {r['out_mb']:,.0f} MB ({files})"
         ROWS.append((case, label, f"{r['s']:.1f}", _mb(r["client_mb"]), _mb(r["worker_mb"]),
                      f"{r['load0']:.1f}-{r['load1']:.1f}", note))
         print(" | ".join(ROWS[-1]), file=sys.stderr, flush=True)

@@ -1,4 +1,4 @@
-"""``--scheduler`` on the commands that scale: parsed, passed to Settings, clear on a bad address."""
+"""``--scheduler`` on the commands that scale: parsed, passed to Settings, clear when bad."""
 
 from __future__ import annotations
 

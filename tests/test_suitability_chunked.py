@@ -119,8 +119,10 @@ def _registry(n, seed):
 def test_the_window_not_the_raster_is_bounded_by_the_memory_limit(atlas, scenario, tmp_path):
     # a region grid beyond max_cells is fine (never held whole); a window beyond it is refused
     small = Settings(max_cells=400 * 400)
-    res = _chunked(scenario, atlas, tmp_path / "ok", settings=small)
+    res = _chunked(scenario, atlas, tmp_path / "ok", settings=small, compress="zstd")
     assert res.shape[0] * res.shape[1] > small.max_cells
+    with rasterio.open(res.files["composite"]) as src:
+        assert src.compression.name == "zstd" and src.overviews(1)
     with (pytest.raises(ResourceLimitError, match="smaller chunk_cells"),
           warnings.catch_warnings()):
         warnings.simplefilter("ignore", UserWarning)

@@ -1,4 +1,4 @@
-"""``cci-geo density SOURCE``: kernel density of an enterprise registry, also from GeoParquet on Dask."""
+"""``cci-geo density SOURCE``: kernel density of points, also of a GeoParquet registry on Dask."""
 
 from __future__ import annotations
 

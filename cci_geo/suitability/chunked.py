@@ -62,6 +62,7 @@ logger = logging.getLogger(__name__)
 
 _SATURATION_TOL = 1e-6
 _GDAL_CACHE_MB = 256
+_COMPRESSIONS = ("deflate", "zstd")
 _SITE_CLUSTER = 512  # cells: point sites in one block share a window
 _CHUNKED_MEASURES = ("distance", "travel_time", "count", "sum", "density", "raster")
 _TIFF_PROFILE = {"driver": "GTiff", "dtype": "float32", "count": 1, "nodata": float("nan"),
@@ -79,7 +80,7 @@ class ChunkedSuitability:
         The scored sites, as :attr:`SuitabilityResult.sites`.
     files
         ``"composite"`` and ``"value_<criterion>"`` -> path of each Cloud-Optimised GeoTIFF
-        (float32, NaN nodata, 512-pixel tiles, DEFLATE, overviews).
+        (float32, NaN nodata, 512-pixel tiles, DEFLATE or ZSTD, overviews).
     halos_m
         Halo used for each spatial criterion, in metres.
     transform, shape, crs
@@ -287,7 +288,7 @@ def score_chunked(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str
                   sensitivity: bool | None = None, seed: int | None = None,
                   chunk_cells: int = 2048, settings: Settings | None = None,
                   metric_crs: str | None = None,
-                  overwrite: bool = False) -> ChunkedSuitability:
+                  overwrite: bool = False, compress: str = "deflate") -> ChunkedSuitability:
     """Score a scenario over a region-scale grid, writing the rasters window by window.
 
     Parameters
@@ -307,6 +308,10 @@ def score_chunked(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str
         As for :func:`score`.
     overwrite
         Replace existing output files (otherwise an existing file is an error).
+    compress
+        Compression of the COGs: ``"deflate"`` (read by every GeoTIFF reader) or ``"zstd"``
+        (GDAL >= 2.3, QGIS, rasterio; about 3x faster to write, similar size). Both with the
+        floating-point predictor.
 
     Returns
     -------
@@ -337,6 +342,9 @@ def score_chunked(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str
     if int(chunk_cells) < 64:
         msg = f"chunk_cells must be at least 64, got {chunk_cells!r}."
         raise ParameterError(msg)
+    if compress not in _COMPRESSIONS:
+        msg = f"compress must be one of {_COMPRESSIONS}, got {compress!r}."
+        raise ParameterError(msg)
     settings = settings or Settings()
     sc, _, metric_crs, book, w, cr, cand = _setup(scenario, atlas=atlas, layers=layers,
                                                      candidates=candidates, seed=seed,
@@ -365,14 +373,14 @@ def score_chunked(scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str
     # the sites first: they are quick, and a site outside the study area stops the run early
     site_res = _score_sites(sc, book, w, cr, cand, metric_crs, sensitivity, _SITE_CLUSTER,
                             region=(transform, shape, mask_geom))
-    _write_windows(plan, files, int(chunk_cells), settings)
+    _write_windows(plan, files, int(chunk_cells), settings, compress)
     return ChunkedSuitability(site_res.sites, files,
                               {c.name: h for c, h in zip(plan.criteria, plan.halos, strict=True)},
                               transform, shape, metric_crs, site_res)
 
 
 def _write_windows(plan: _Plan, files: dict[str, Path], size: int,
-                   settings: Settings) -> int:
+                   settings: Settings, compress: str = "deflate") -> int:
     """Compute every window into tiled GeoTIFFs, then convert them to COGs.
 
     The windows go into uncompressed, sparse, tiled GeoTIFFs first (this process only
@@ -411,7 +419,7 @@ def _write_windows(plan: _Plan, files: dict[str, Path], size: int,
                     "%d Cloud-Optimised GeoTIFFs", computed, len(wins) - computed, len(files))
         threads = max(1, min(len(files), os.cpu_count() or 1))
         with ThreadPoolExecutor(threads) as pool:  # GDAL compresses without the GIL
-            list(pool.map(lambda n: _to_cog(tmp[n], files[n]), list(files)))
+            list(pool.map(lambda n: _to_cog(tmp[n], files[n], compress), list(files)))
     finally:
         for src in tmp.values():
             src.unlink(missing_ok=True)
@@ -447,14 +455,15 @@ def _run_windows(wins: list[tuple[int, int, int, int]], plan: _Plan,
                 yield wins[k], arrays
 
 
-def _to_cog(src: Path, dst: Path) -> None:
+def _to_cog(src: Path, dst: Path, compress: str = "deflate") -> None:
     """Copy a tiled GeoTIFF to a Cloud-Optimised GeoTIFF (GDAL streams it tile by tile)."""
     import rasterio.shutil
 
     part = dst.with_name(f".{dst.stem}.{os.getpid()}.cog.tif")
     try:
         with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB // 2):
-            rasterio.shutil.copy(src, part, driver="COG", compress="DEFLATE", predictor="YES",
+            rasterio.shutil.copy(src, part, driver="COG", compress=compress.upper(),
+                                 predictor="YES",
                                  blocksize=512, overview_resampling="average",
                                  BIGTIFF="IF_SAFER")
         part.replace(dst)
