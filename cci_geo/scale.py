@@ -341,19 +341,30 @@ def progress_bar(futures: Sequence[Any], *, enabled: bool = True) -> Iterator[No
 
     keys = [f.key for f in futures]
     address = futures[0].client.scheduler.address
+    ready = threading.Event()
+
+    class _Bar(TextProgressBar):
+        def _draw_bar(self, remaining: Any, all: Any, **kwargs: Any) -> None:  # noqa: A002
+            ready.set()  # the scheduler tracks the keys: results may now be released
+            super()._draw_bar(remaining, all, **kwargs)
 
     def show() -> None:
         try:
-            TextProgressBar(keys, scheduler=address, complete=True)
+            _Bar(keys, scheduler=address, complete=True)
         except OSError as exc:  # the cluster went away: the computation reports that itself
             logger.debug("progress bar stopped: %s", exc)
+        finally:
+            ready.set()
 
     thread = threading.Thread(target=show, name="cci-geo-progress", daemon=True)
     thread.start()
+    # the bar registers the keys with the scheduler; a key released before that would never
+    # be seen, so wait (briefly) until it has drawn once
+    ready.wait(timeout=_CONNECT_TIMEOUT_S)
     try:
         yield
     finally:
-        thread.join(timeout=5.0)
+        thread.join(timeout=_CONNECT_TIMEOUT_S)
 
 
 def gather(futures: Sequence[Any], client: Any, *, progress: bool = False) -> list[Any]:
