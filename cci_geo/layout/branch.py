@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 ENUMERATE_MAX = 4_000_000
 """A node with two sites left is enumerated when pairs x demands is at most this."""
+_THETA = 3.0
+"""First step size (Polyak factor) at every node after the root; large, as the parent's
+multipliers are a good start but the child's optimum moves."""
 _REL = 5e-10
 """Relative pruning tolerance for costs that are not all integers."""
 
@@ -270,7 +273,7 @@ def lagrangian_branch_and_bound(cost: NDArray[np.float64], weights: NDArray[np.f
                                 closed: NDArray[np.bool_] | None = None,
                                 opened: NDArray[np.bool_] | None = None,
                                 time_limit_s: float = 60.0, mip_gap: float = 0.0,
-                                root_iterations: int = 300, node_iterations: int = 60
+                                root_iterations: int = 300, node_iterations: int = 100
                                 ) -> ExactOutcome:
     """Prove (or improve) a p-median solution by Lagrangian branch and bound.
 
@@ -342,7 +345,7 @@ def lagrangian_branch_and_bound(cost: NDArray[np.float64], weights: NDArray[np.f
                 and min(search.floor, min(nd.bound for nd in stack)) >= search.threshold()):
             break
         node = stack.pop()
-        stack.extend(search.process(node, node_iterations, 2.0))
+        stack.extend(search.process(node, node_iterations, _THETA))
     open_bound = min((search.certified(nd.bound) for nd in stack), default=math.inf)
     upper = search.upper
     bound = min(upper, search.floor, open_bound)
