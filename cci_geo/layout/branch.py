@@ -185,7 +185,7 @@ class _Search:
                 self.offer(act[sel], float(A[:, sel].min(axis=1).sum()))
                 self.cut(value)
                 return best_l, best_lam, best_rho, act, best_pick, True
-            if theta < 1e-3:
+            if theta < 1e-3 or time.perf_counter() > self.deadline:
                 break
             lam = lam + theta * max(self.upper - value, self.eps) / norm * g
         sel = np.concatenate([o_pos, best_pick])
