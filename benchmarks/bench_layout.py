@@ -4,8 +4,8 @@ Instances: uniform random demand and candidate points in a 10 km square, integer
 weights 1..9, Euclidean costs (seed 42). Cases:
 
 * 100 candidates x 1,000 demand, p = 10: all three solvers to optimality.
-* 300 x 3,000, p = 20: cci_geo (Lagrangian bound + heuristic, then the truncated radius
-  formulation when time remains) vs plain HiGHS on the standard formulation, both limited to
+* 300 x 3,000, p = 20: cci_geo (heuristic and Lagrangian bound, then the Lagrangian branch
+  and bound when time remains) vs plain HiGHS on the standard formulation, both limited to
   ``--limit`` seconds (spopt only with ``--spopt-large``).
 * 2,000 x 20,000, p = 20: the cci_geo heuristic with its Lagrangian lower bound in 30 s.
 
