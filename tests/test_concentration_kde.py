@@ -145,3 +145,31 @@ def test_bad_input_errors():
         kernel_density(feet, bandwidth_m=300)
     with pytest.raises(DataError, match="Point"):
         kernel_density(gpd.GeoDataFrame(geometry=pts.buffer(5), crs=pts.crs), bandwidth_m=300)
+
+
+def test_points_are_point_locations_and_other_shapes_are_named():
+    from shapely.geometry import LineString, MultiPoint, Point, box
+
+    from cci_geo.concentration import kernel_density
+    from cci_geo.errors import DataError
+
+    pts = [Point(450_000 + 37 * i, 4_420_000 + 53 * (i % 17)) for i in range(200)]
+    base = gpd.GeoSeries(pts, crs="EPSG:32650")
+    ref = kernel_density(base, cell_size_m=100, bandwidth_m=500)
+    # a MultiPoint of one point is that location: the same surface
+    one = gpd.GeoSeries([MultiPoint([pts[0]]), *pts[1:]], crs="EPSG:32650")
+    np.testing.assert_array_equal(kernel_density(one, cell_size_m=100, bandwidth_m=500).data,
+                                  ref.data)
+    for shape in (box(450_000, 4_420_000, 450_100, 4_420_100),
+                  LineString([(450_000, 4_420_000), (450_500, 4_420_000)]),
+                  MultiPoint([(450_000, 4_420_000), (450_300, 4_420_000)])):
+        bad = gpd.GeoSeries([*pts[:7], shape, *pts[8:]], crs="EPSG:32650")
+        with pytest.raises(DataError, match=r"must hold Point geometries, found \['\w+'\] in "
+                                            r"rows \[7\]"):
+            kernel_density(bad, cell_size_m=100, bandwidth_m=500)
+    with pytest.raises(DataError, match=r"empty points in rows \[3\]"):
+        kernel_density(gpd.GeoSeries([*pts[:3], Point(), *pts[4:]], crs="EPSG:32650"),
+                       cell_size_m=100, bandwidth_m=500)
+    with pytest.raises(DataError, match=r"missing geometries in rows \[5\]"):
+        kernel_density(gpd.GeoSeries([*pts[:5], None, *pts[6:]], crs="EPSG:32650"),
+                       cell_size_m=100, bandwidth_m=500)

@@ -66,9 +66,10 @@ def metric_points(points: gpd.GeoDataFrame | gpd.GeoSeries, name: str,
     """Return the coordinates of a layer of points in its metric CRS, checking every row.
 
     The metric CRS is resolved as by :func:`cci_geo._crs.resolve_metric_crs`. The points are
-    read in one pass over the geometries (their bounds, which for a point are its ``x, y``,
-    and their type), the checks of :func:`cci_geo._validate.check_coordinates` run on those
-    arrays, and geographic coordinates are reprojected as arrays: no geometry is rebuilt.
+    read in one pass over the geometries (their bounds, which for a point are its ``x, y``;
+    a geometry that is one location, such as a MultiPoint of one point, counts as that
+    point), the checks of :func:`cci_geo._validate.check_coordinates` run on those arrays,
+    and geographic coordinates are reprojected as arrays: no geometry is rebuilt.
 
     Raises
     ------
@@ -82,11 +83,16 @@ def metric_points(points: gpd.GeoDataFrame | gpd.GeoSeries, name: str,
     non_empty(points, name)
     geoms = np.asarray(points.geometry.values if isinstance(points, gpd.GeoDataFrame)
                        else points.values)
-    bounds = shapely.bounds(geoms)  # of a point: x, y, x, y; NaN if missing or empty
-    types = shapely.get_type_id(geoms)  # 0 for a point
+    # One pass: the bounds of a point are x, y, x, y (NaN if missing or empty). A geometry
+    # whose bounds are not a single location is no point; the types are only read then, to
+    # name the offending rows. (A geometry that *is* one location, such as a MultiPoint of
+    # one point, is read as that location.)
+    bounds = shapely.bounds(geoms)
     cols = np.empty((2, len(geoms)))  # x and y each contiguous: xy[:, 0] reads fast
     cols[0], cols[1] = bounds[:, 0], bounds[:, 1]
-    if bool(types.any()) or not math.isfinite(float(cols.sum())):
+    one_place = np.array_equal(bounds[:, 2], cols[0]) and np.array_equal(bounds[:, 3], cols[1])
+    if not one_place or not math.isfinite(float(cols.sum())):
+        types = shapely.get_type_id(geoms)
         _explain_bad_points(to_frame(points), name, geoms, types, bounds)
     check_degree_bounds(points, name, bounds, points.index)
     target = metric_target(points, name, metric_crs)
@@ -122,7 +128,7 @@ def _explain_bad_points(frame: gpd.GeoDataFrame, name: str, geoms: np.ndarray,
             f"first, e.g. {name}[{name}.geometry.notna()]."
         )
         raise DataError(msg)
-    not_point = types != 0
+    not_point = (types != 0) & ((bounds[:, 2] != bounds[:, 0]) | (bounds[:, 3] != bounds[:, 1]))
     if not_point.any():
         kinds = sorted(set(frame.geom_type[not_point]))
         msg = (

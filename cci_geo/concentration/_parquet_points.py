@@ -95,7 +95,8 @@ def open_parquet_points(source: Any) -> ParquetPoints | None:
     files = _files_of(source)
     column = encoding = None
     crs: CRS | None = None
-    rows, bboxes = [], []
+    rows: list[int] = []
+    bboxes: list[tuple[float, float, float, float] | None] = []
     names: tuple[str, ...] = ()
     for path in files:
         meta = pq.read_metadata(path)
@@ -115,7 +116,8 @@ def open_parquet_points(source: Any) -> ParquetPoints | None:
             return None
         rows.append(meta.num_rows)
         box = spec.get("bbox")
-        bboxes.append(tuple(float(v) for v in box[:4]) if box and len(box) == 4 else None)
+        bboxes.append((float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+                      if box and len(box) == 4 else None)
     if column is None:
         return None
     return ParquetPoints(tuple(files), column, str(encoding), crs, tuple(rows),

@@ -193,7 +193,7 @@ def _spectra(kernel: str, h: float, d: float, radius: int, fshape: tuple[int, in
     rows, cols = (span % fshape[0])[:, None], (span % fshape[1])[None, :]
 
     def spectrum(k: int, dtype: type) -> np.ndarray:  # one kernel wrapped at a time
-        wrapped = np.zeros(fshape, dtype=dtype)
+        wrapped: np.ndarray = np.zeros(fshape, dtype=dtype)
         wrapped[rows, cols] = terms[k]
         return sfft.rfft2(wrapped, overwrite_x=True)
 
