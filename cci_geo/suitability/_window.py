@@ -164,6 +164,14 @@ def window_density(sub: gpd.GeoDataFrame, p: Mapping[str, Any], grid: AnalysisGr
                                  node_units=True)
 
 
+def window_grid(transform: Affine, crs: str, mask_geom: Any, r0: int, c0: int,
+                shape: tuple[int, int]) -> AnalysisGrid | None:
+    """The analysis grid of the window at ``(r0, c0)`` of a region grid (None: outside)."""
+    t = window_transform(transform, r0, c0)
+    mask = window_mask(mask_geom, t, shape)
+    return None if mask is None else AnalysisGrid(t, shape, crs, mask)
+
+
 def window_mask(mask_geom: Any, t: Affine, shape: tuple[int, int]) -> np.ndarray | None:
     """Study-area mask of one window (None: the window lies outside the study area)."""
     h, w = shape

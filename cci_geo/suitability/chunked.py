@@ -49,9 +49,8 @@ from ..errors import ParameterError, ResourceLimitError, opt
 from ..scale import progress_bar, scheduler_client
 from ..settings import Settings
 from ._layers import LayerBook
-from ._window import compact_layer, region_grid, window_mask, window_raw, window_transform, windows
+from ._window import compact_layer, region_grid, window_grid, window_raw, windows
 from .criteria import Criterion
-from .grid import AnalysisGrid
 from .overlay import _setup
 from .scenario import Scenario
 from .sites import SiteScores, _score_sites
@@ -208,12 +207,11 @@ def _compute_window(win: tuple[int, int, int, int], plan: _Plan) -> dict[str, np
     """
     r0, c0, h, w = win
     cs = float(plan.transform.a)
-    t = window_transform(plan.transform, r0, c0)
-    mask = window_mask(plan.mask_geom, t, (h, w))
-    if mask is None or not mask.any():
+    grid = window_grid(plan.transform, plan.crs, plan.mask_geom, r0, c0, (h, w))
+    if grid is None or not grid.mask.any():
         return None
+    t, mask = grid.transform, grid.mask
     whole = bool(mask.all())
-    grid = AnalysisGrid(t, (h, w), plan.crs, mask)
     allowed = mask.copy()
     for geom in plan.excludes:
         allowed &= rio_features.geometry_mask([geom], out_shape=(h, w), transform=t)

@@ -34,7 +34,7 @@ from affine import Affine
 
 from ..errors import ParameterError
 from ..results import tag_result
-from ._window import region_grid, window_mask, window_raw, window_transform
+from ._window import region_grid, window_grid, window_raw, window_transform
 from .criteria import Criterion
 from .evaluate import Evaluated, Sites, evaluate
 from .grid import AnalysisGrid
@@ -102,11 +102,10 @@ class _Region:
     mask_geom: Any
 
     def window(self, r0: int, r1: int, c0: int, c1: int) -> AnalysisGrid:
-        t = window_transform(self.transform, r0, c0)
-        mask = window_mask(self.mask_geom, t, (r1 - r0, c1 - c0))
-        if mask is None:
-            mask = np.zeros((r1 - r0, c1 - c0), dtype=bool)
-        return AnalysisGrid(t, (r1 - r0, c1 - c0), self.crs, mask)
+        shape = (r1 - r0, c1 - c0)
+        grid = window_grid(self.transform, self.crs, self.mask_geom, r0, c0, shape)
+        return grid or AnalysisGrid(window_transform(self.transform, r0, c0), shape, self.crs,
+                                    np.zeros(shape, dtype=bool))
 
     def cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cs = float(self.transform.a)
