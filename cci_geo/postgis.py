@@ -224,7 +224,8 @@ def read_atlas(url: str, *, schema: str | None = None, validate_layers: bool = T
     dsn, schema = _split(url, schema)
     with _connect(dsn) as conn:
         spatial = _geometry_tables(conn, schema)
-        plain = [k for k in TABLE_KINDS if k in _tables(conn, schema) and k not in spatial]
+        present = set(_tables(conn, schema))
+        plain = [k for k in TABLE_KINDS if k in present and k not in spatial]
         kinds = [k for k in LAYER_KINDS if k in spatial]
         if not kinds:
             msg = (f"schema {schema!r} of {dsn.rsplit('/', 1)[-1]} has no spatial table named "
@@ -233,8 +234,7 @@ def read_atlas(url: str, *, schema: str | None = None, validate_layers: bool = T
             raise DataError(msg)
         frames = {k: _read(conn, schema, k, spatial[k]) for k in kinds}
         extra = {k: _read(conn, schema, k, None) for k in plain}
-        meta = (_read(conn, schema, META_TABLE, None)
-                if META_TABLE in _tables(conn, schema) else None)
+        meta = _read(conn, schema, META_TABLE, None) if META_TABLE in present else None
     frames = {k: g.to_crs("EPSG:4326") if g.crs is not None and g.crs.to_epsg() != 4326 else g
               for k, g in frames.items()}
     where = f"postgis:{schema}"
